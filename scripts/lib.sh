@@ -1,0 +1,110 @@
+# Shared by scripts/run and scripts/test: installing what is missing, a local Postgres owned by the
+# `postgres` user, and building the site (server binary + browser bundle + styles).
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        die "need root to run: $*"
+    fi
+}
+
+APT_UPDATED=
+apt_install() {
+    if [ -z "$APT_UPDATED" ]; then
+        say "apt-get update"
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    say "installing $* from Debian's packages"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# The wasm-bindgen version the lock file pins; the CLI must match it exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_rust_tools() {
+    command -v cargo >/dev/null || die "cargo is missing: install Rust (rustup) first"
+    if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    local want have
+    want=$(wasm_bindgen_version)
+    have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+    if [ "$have" != "$want" ]; then
+        say "installing wasm-bindgen-cli $want (matching Cargo.lock)"
+        cargo install -q wasm-bindgen-cli --version "$want" --force
+    fi
+}
+
+ensure_postgres() {
+    [ -x "$PG_BIN/initdb" ] || apt_install postgresql
+    [ -x "$PG_BIN/initdb" ] || die "Postgres server binaries not found in $PG_BIN"
+    id postgres >/dev/null 2>&1 || die "the postgres user is missing (the postgresql package creates it)"
+}
+
+# True when the `postgres` user can reach and write inside folder $1 (which must exist).
+postgres_can_use() {
+    runuser -u postgres -- test -w "$1" -a -x "$1" 2>/dev/null
+}
+
+# Runs a Postgres command as the postgres user (Postgres refuses to run as root).
+pg_as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A free TCP port on 127.0.0.1, starting the search at $1.
+free_port() {
+    local port=$1
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    echo "$port"
+}
+
+# pg_start DATA_DIR PORT LOG: starts the cluster, TCP on 127.0.0.1 only, no Unix socket.
+pg_start() {
+    pg_as_postgres "$PG_BIN/pg_ctl" -D "$1" -l "$3" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $2 -c unix_socket_directories=''" start >/dev/null \
+        || { cat "$3" >&2; die "Postgres did not start (log: $3)"; }
+}
+
+pg_stop() {
+    pg_as_postgres "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+pg_running() {
+    pg_as_postgres "$PG_BIN/pg_ctl" -D "$1" status >/dev/null 2>&1
+}
+
+# build_site PROFILE: builds the server binary and the browser bundle, and lays out
+# $TARGET_DIR/site/{pkg,...} the way the server serves it. PROFILE is `dev` or `release`.
+build_site() {
+    local profile=$1 out wasm_profile wasm_dir server_dir
+    if [ "$profile" = release ]; then
+        wasm_profile=wasm-release; wasm_dir=wasm-release; server_dir=release
+    else
+        wasm_profile=dev; wasm_dir=debug; server_dir=debug
+    fi
+    say "building the browser bundle ($wasm_profile)"
+    cargo build --locked --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+        --profile "$wasm_profile"
+    say "building the server ($profile)"
+    cargo build --locked --bin modelgov --features ssr --profile "$profile"
+    out=$TARGET_DIR/site
+    rm -rf "$out.new" && mkdir -p "$out.new/pkg"
+    wasm-bindgen --target web --no-typescript --out-name modelgov --out-dir "$out.new/pkg" \
+        "$TARGET_DIR/wasm32-unknown-unknown/$wasm_dir/modelgov.wasm"
+    cp "$ROOT/style/main.css" "$out.new/pkg/modelgov.css"
+    cp -r "$ROOT/public/." "$out.new/"
+    rm -rf "$out" && mv "$out.new" "$out"
+    SERVER_BIN=$TARGET_DIR/$server_dir/modelgov
+    export SERVER_BIN
+}

@@ -1,0 +1,3 @@
+//! Server functions: one file per resource, thin. Each authorizes, validates and calls `server::*`.
+
+pub mod org_units;

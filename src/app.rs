@@ -1,0 +1,56 @@
+//! The HTML shell, the router and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+use crate::ui::pages::{NotFoundPage, OverviewPage};
+
+/// The document around every page; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: header, routes and footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="modelgov" href="/pkg/modelgov.css" />
+        <Title formatter=|page: String| format!("{page} · modelgov") />
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">
+                    "modelgov"
+                </a>
+                <span class="tagline">"How well governed are our models?"</span>
+            </header>
+            <main class="content">
+                // Pages wait for their data before sending headers, so a failed read can still set
+                // the status (503 while the database is away) and pages work without JavaScript.
+                <Routes fallback=NotFoundPage>
+                    <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

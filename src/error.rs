@@ -1,0 +1,78 @@
+//! `AppError`: the one error type of the app, shared by server functions, the HTTP API and pages.
+//!
+//! Each variant has one HTTP status. Messages are safe to show to users; internal details are logged
+//! on the server and never sent.
+
+use http::StatusCode;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    /// 400: the request is malformed or a value is out of range; the message names the problem.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 404: the named thing does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 409: the write conflicts with a rule of the graph; the message names the rule.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// 503: the database cannot be reached right now; retry shortly.
+    #[error("the database is unavailable right now; retry in a moment")]
+    Unavailable,
+    /// 500: something failed on the server; details are in the server log only.
+    #[error("internal error; the details are in the server log")]
+    Internal,
+    /// 500: the call between browser and server failed (transport, encoding).
+    #[error("request failed: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for errors that pass by themselves.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        matches!(self, Self::Unavailable).then_some(1)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_status() {
+        assert_eq!(AppError::BadRequest("x".into()).status(), 400);
+        assert_eq!(AppError::NotFound("x".into()).status(), 404);
+        assert_eq!(AppError::Conflict("x".into()).status(), 409);
+        assert_eq!(AppError::Unavailable.status(), 503);
+        assert_eq!(AppError::Internal.status(), 500);
+        assert_eq!(AppError::Unavailable.retry_after_secs(), Some(1));
+        assert_eq!(AppError::Internal.retry_after_secs(), None);
+    }
+
+    #[test]
+    fn internal_errors_say_nothing_of_their_cause() {
+        assert!(!AppError::Internal.to_string().contains("sqlx"));
+    }
+}

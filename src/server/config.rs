@@ -1,0 +1,104 @@
+//! Typed configuration from the environment, with defaults for a local setup. Compiled only with `ssr`.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `MODELGOV_BIND`: the address to listen on.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`: the Postgres database. Required; never logged.
+    pub database_url: String,
+    /// `MODELGOV_DB_POOL_SIZE`: most connections the pool opens.
+    pub db_pool_size: u32,
+    /// `MODELGOV_DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a connection before 503.
+    pub db_acquire_timeout_ms: u64,
+    /// `MODELGOV_DB_STATEMENT_TIMEOUT_MS`: Postgres cancels any statement running longer.
+    pub db_statement_timeout_ms: u64,
+    /// `MODELGOV_DB_STARTUP_WAIT_SECS`: how long start-up waits for the database to come up.
+    pub db_startup_wait_secs: u64,
+    /// `MODELGOV_REQUEST_TIMEOUT_SECS`: a request running longer is answered 408.
+    pub request_timeout_secs: u64,
+    /// `MODELGOV_SITE_ROOT`: the folder with `pkg/` (the browser bundle and styles) and public files.
+    pub site_root: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`; an error names the variable and what is wrong.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let database_url = lookup("DATABASE_URL")
+            .filter(|url| !url.trim().is_empty())
+            .ok_or("DATABASE_URL is not set: point it at a Postgres database, e.g. postgres://user:password@127.0.0.1:5432/modelgov (scripts/run sets one up for you)")?;
+        Ok(Self {
+            bind: parse(&lookup, "MODELGOV_BIND", "127.0.0.1:3000")?,
+            database_url,
+            db_pool_size: parse(&lookup, "MODELGOV_DB_POOL_SIZE", "16")?,
+            db_acquire_timeout_ms: parse(&lookup, "MODELGOV_DB_ACQUIRE_TIMEOUT_MS", "1000")?,
+            db_statement_timeout_ms: parse(&lookup, "MODELGOV_DB_STATEMENT_TIMEOUT_MS", "10000")?,
+            db_startup_wait_secs: parse(&lookup, "MODELGOV_DB_STARTUP_WAIT_SECS", "30")?,
+            request_timeout_secs: parse(&lookup, "MODELGOV_REQUEST_TIMEOUT_SECS", "30")?,
+            site_root: lookup("MODELGOV_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+        })
+    }
+}
+
+fn parse<T: FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: &str,
+) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = lookup(name).unwrap_or_else(|| default.to_string());
+    raw.trim()
+        .parse()
+        .map_err(|e| format!("{name}={raw:?} is not valid: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_for_local_use() {
+        let config = config(&[("DATABASE_URL", "postgres://localhost/x")]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.db_acquire_timeout_ms, 1000);
+        assert_eq!(config.site_root, "target/site");
+    }
+
+    #[test]
+    fn missing_database_url_is_named() {
+        let error = config(&[]).unwrap_err();
+        assert!(error.starts_with("DATABASE_URL is not set"), "{error}");
+    }
+
+    #[test]
+    fn bad_value_names_the_variable() {
+        let error = config(&[
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("MODELGOV_DB_POOL_SIZE", "many"),
+        ])
+        .unwrap_err();
+        assert!(
+            error.starts_with("MODELGOV_DB_POOL_SIZE=\"many\""),
+            "{error}"
+        );
+    }
+}

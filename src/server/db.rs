@@ -1,0 +1,83 @@
+//! The Postgres pool, migrations, and how database errors become `AppError`s. Compiled only with `ssr`.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::config::Config;
+use crate::error::AppError;
+
+/// A pool that connects lazily, so the server starts (and answers 503) while Postgres is away, and
+/// reconnects by itself when it is back: every connection is checked before it is handed out.
+pub fn connect(config: &Config) -> Result<PgPool, String> {
+    let options = PgConnectOptions::from_str(&config.database_url)
+        .map_err(|e| format!("DATABASE_URL is not a valid Postgres URL: {e}"))?
+        .application_name("modelgov")
+        .options([(
+            "statement_timeout",
+            format!("{}ms", config.db_statement_timeout_ms),
+        )]);
+    Ok(PgPoolOptions::new()
+        .max_connections(config.db_pool_size)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms))
+        .idle_timeout(Duration::from_mins(5))
+        .test_before_acquire(true)
+        .connect_lazy_with(options))
+}
+
+/// Waits up to `wait` for the database to answer, then applies the migrations.
+pub async fn wait_and_migrate(pool: &PgPool, wait: Duration) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        match sqlx::query("SELECT 1").execute(pool).await {
+            Ok(_) => break,
+            Err(e) if started.elapsed() < wait => {
+                tracing::warn!(error = %e, "database not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "the database did not answer within {}s (MODELGOV_DB_STARTUP_WAIT_SECS): {e}",
+                    wait.as_secs()
+                ));
+            }
+        }
+    }
+    migrate(pool).await
+}
+
+/// Applies the migrations in `migrations/` that have not been applied yet.
+pub async fn migrate(pool: &PgPool) -> Result<(), String> {
+    sqlx::migrate!()
+        .run(pool)
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))
+}
+
+/// True when the error means the database could not be reached or gave up, not that the query
+/// was wrong: those pass by themselves and are answered 503.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // 57P01-57P03: the server is shutting down or starting; 57014: statement timeout.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "57014")),
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_unavailable(&error) {
+            tracing::warn!(%error, "database unavailable");
+            Self::Unavailable
+        } else {
+            tracing::error!(%error, "database error");
+            Self::Internal
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The server: configuration, state, database, routes. Compiled only with `ssr`.
+
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod health;
+pub mod repo;
+pub mod state;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use http::{HeaderValue, header};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::{App, shell};
+use crate::error::AppError;
+use config::Config;
+use state::AppState;
+
+/// Sets the status (and `Retry-After`) of the response being rendered to match `error`, logs what
+/// the client does not see, and hands the error back for returning.
+pub fn respond_error(error: AppError) -> AppError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(error.status());
+        if let Some(secs) = error.retry_after_secs() {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+    }
+    error
+}
+
+/// The whole app as an axum router: pages, server functions, health checks and static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let request_timeout = Duration::from_secs(state.config.request_timeout_secs);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Connects, migrates and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let pool = db::connect(&config)?;
+    db::wait_and_migrate(&pool, Duration::from_secs(config.db_startup_wait_secs)).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {} (MODELGOV_BIND): {e}", config.bind))?;
+    let state = AppState::new(pool, config);
+    let address = state.config.bind;
+    tracing::info!(%address, "modelgov is serving");
+    println!("modelgov is serving on http://{address}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,138 @@
+//! The company overview: the org tree with the model sources each unit owns, filterable.
+//!
+//! The filter works without JavaScript (a GET form, `?q=` read on the server) and, once hydrated,
+//! narrows the list as the reader types.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::org_units::list_org_units;
+use crate::model::{OrgUnitSummary, filter_units};
+use crate::ui::components::ErrorPanel;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let units = Resource::new(|| (), |()| list_org_units());
+    let initial = use_query_map().with_untracked(|q| q.get("q").unwrap_or_default());
+    let query = RwSignal::new(initial);
+
+    view! {
+        <Title text="Company overview" />
+        <h1>"Company overview"</h1>
+        <p class="lede">
+            "Every org unit and the model sources it owns, counted with the units below it."
+        </p>
+        <form class="filter" method="get" action="/" role="search">
+            <label for="unit-filter">"Filter org units"</label>
+            <input
+                id="unit-filter"
+                name="q"
+                type="search"
+                placeholder="Name of an org or team"
+                autocomplete="off"
+                data-testid="unit-filter"
+                prop:value=query
+                on:input=move |ev| query.set(event_target_value(&ev))
+            />
+            <button type="submit">"Filter"</button>
+        </form>
+        <Suspense fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading org units…"
+                </p>
+            }
+        }>
+            {move || Suspend::new(async move {
+                match units.await {
+                    Ok(units) => view! { <UnitTable units query=query.read_only() /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UnitTable(units: Vec<OrgUnitSummary>, query: ReadSignal<String>) -> impl IntoView {
+    let total = units.len();
+    let model_sources: i64 = units
+        .iter()
+        .filter(|u| u.depth == 0)
+        .map(|u| u.model_sources)
+        .sum();
+    let teams = units.iter().filter(|u| u.is_team()).count();
+    let units = StoredValue::new(units);
+    let shown = Memo::new(move |_| {
+        units.with_value(|all| {
+            filter_units(all, &query.read())
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+
+    view! {
+        <section class="stats" aria-label="Totals">
+            <div class="stat">
+                <span class="value" data-testid="total-units">{total}</span>
+                <span class="label">"org units"</span>
+            </div>
+            <div class="stat">
+                <span class="value">{teams}</span>
+                <span class="label">"teams"</span>
+            </div>
+            <div class="stat">
+                <span class="value">{model_sources}</span>
+                <span class="label">"owned model sources"</span>
+            </div>
+        </section>
+        <p class="count" data-testid="shown-count" aria-live="polite">
+            {move || format!("Showing {} of {total} org units", shown.read().len())}
+        </p>
+        <table class="units" data-testid="unit-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Org unit"</th>
+                    <th scope="col">"Kind"</th>
+                    <th scope="col" class="num">"Units below"</th>
+                    <th scope="col" class="num">"Model sources"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For
+                    each=move || shown.get()
+                    key=|unit| unit.id
+                    children=move |unit| view! { <UnitRow unit /> }
+                />
+            </tbody>
+        </table>
+        <Show when=move || shown.read().is_empty()>
+            <p class="empty" data-testid="no-match">
+                "No org unit matches this filter."
+            </p>
+        </Show>
+    }
+}
+
+#[component]
+fn UnitRow(unit: OrgUnitSummary) -> impl IntoView {
+    let kind = match (unit.depth, unit.is_team()) {
+        (0, _) => "company",
+        (_, true) => "team",
+        _ => "org",
+    };
+    let ancestors = (!unit.ancestors.is_empty()).then(|| unit.ancestors.join(" › "));
+    view! {
+        <tr data-testid="unit-row" data-depth=unit.depth>
+            <th scope="row" class="unit-name" style=format!("--depth: {}", unit.depth)>
+                <span class="name">{unit.name}</span>
+                {ancestors.map(|a| view! { <span class="ancestors">{a}</span> })}
+            </th>
+            <td>{kind}</td>
+            <td class="num">{unit.children}</td>
+            <td class="num">{unit.model_sources}</td>
+        </tr>
+    }
+}
