@@ -69,11 +69,12 @@ free_port() {
     echo "$port"
 }
 
-# pg_start DATA_DIR PORT LOG: starts the cluster, TCP on 127.0.0.1 only, no Unix socket.
+# pg_start DATA_DIR PORT: starts the cluster, TCP on 127.0.0.1 only, no Unix socket; its log is
+# DATA_DIR/server.log.
 pg_start() {
-    pg_as_postgres "$PG_BIN/pg_ctl" -D "$1" -l "$3" -w -t 60 \
+    pg_as_postgres "$PG_BIN/pg_ctl" -D "$1" -l "$1/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $2 -c unix_socket_directories=''" start >/dev/null \
-        || { cat "$3" >&2; die "Postgres did not start (log: $3)"; }
+        || { tail -n 20 "$1/server.log" >&2; die "Postgres did not start (log: $1/server.log)"; }
 }
 
 pg_stop() {
@@ -107,4 +108,36 @@ build_site() {
     rm -rf "$out" && mv "$out.new" "$out"
     SERVER_BIN=$TARGET_DIR/$server_dir/modelgov
     export SERVER_BIN
+}
+
+# The sqlx version the lock file pins; sqlx-cli is installed at the same version.
+sqlx_version() {
+    awk '/^name = "sqlx"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_sqlx_cli() {
+    local want have
+    want=$(sqlx_version)
+    have=$(cargo sqlx --version 2>/dev/null | awk '{print $2}')
+    if [ "$have" != "$want" ]; then
+        say "installing sqlx-cli $want (matching Cargo.lock)"
+        cargo install -q sqlx-cli --version "$want" --locked --force \
+            --no-default-features --features postgres,rustls
+    fi
+}
+
+ensure_chromium() {
+    [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
+# Installs end2end/'s npm packages when they are missing or the lock file changed.
+ensure_npm_packages() {
+    command -v npm >/dev/null || apt_install nodejs npm
+    local stamp=$ROOT/end2end/node_modules/.modelgov-lock-hash want
+    want=$(sha256sum "$ROOT/end2end/package-lock.json" | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "installing end2end's npm packages"
+        (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+        echo "$want" >"$stamp"
+    fi
 }

@@ -16,6 +16,9 @@ pub fn OverviewPage() -> impl IntoView {
     let units = Resource::new(|| (), |()| list_org_units());
     let initial = use_query_map().with_untracked(|q| q.get("q").unwrap_or_default());
     let query = RwSignal::new(initial);
+    // Effects run only in the browser: the marker tells readers (and tests) the page is live.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Title text="Company overview" />
@@ -23,7 +26,13 @@ pub fn OverviewPage() -> impl IntoView {
         <p class="lede">
             "Every org unit and the model sources it owns, counted with the units below it."
         </p>
-        <form class="filter" method="get" action="/" role="search">
+        <form
+            class="filter"
+            method="get"
+            action="/"
+            role="search"
+            data-hydrated=move || hydrated.get().to_string()
+        >
             <label for="unit-filter">"Filter org units"</label>
             <input
                 id="unit-filter"

@@ -1,0 +1,46 @@
+import { test, expect, type Page } from '@playwright/test';
+
+const ALL_UNITS = 16;
+
+async function hydrated(page: Page) {
+  await expect(page.getByRole('search')).toHaveAttribute('data-hydrated', 'true');
+}
+
+test('the overview lists every org unit from the database', async ({ page }) => {
+  const response = await page.goto('/');
+  expect(response?.status()).toBe(200);
+  await expect(page).toHaveTitle('Company overview · modelgov');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Company overview');
+  await expect(page.getByTestId('unit-row')).toHaveCount(ALL_UNITS);
+  await expect(page.getByTestId('total-units')).toHaveText(String(ALL_UNITS));
+  // Names arrive escaped and are shown as text.
+  await expect(page.getByRole('rowheader', { name: /^Trust & Safety/ })).toBeVisible();
+});
+
+test('typing in the filter narrows the list in place once hydrated', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  // A full page load would drop this marker; filtering must not reload.
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+
+  const filter = page.getByTestId('unit-filter');
+  await filter.fill('trust');
+  await expect(page.getByTestId('unit-row')).toHaveCount(3);
+  await expect(page.getByTestId('shown-count')).toHaveText(`Showing 3 of ${ALL_UNITS} org units`);
+  await expect(page.getByRole('rowheader', { name: /^Hate Speech/ })).toBeVisible();
+
+  await filter.fill('no unit is called this');
+  await expect(page.getByTestId('unit-row')).toHaveCount(0);
+  await expect(page.getByTestId('no-match')).toBeVisible();
+
+  await filter.fill('');
+  await expect(page.getByTestId('unit-row')).toHaveCount(ALL_UNITS);
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+});
+
+test('a shared address with a filter opens filtered', async ({ page }) => {
+  await page.goto('/?q=ads');
+  await hydrated(page);
+  await expect(page.getByTestId('unit-filter')).toHaveValue('ads');
+  await expect(page.getByTestId('unit-row')).toHaveCount(4);
+});
