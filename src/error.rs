@@ -13,12 +13,24 @@ pub enum AppError {
     /// 400: the request is malformed or a value is out of range; the message names the problem.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// 401: no token, or one that is unknown or revoked.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 403: the caller's role does not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// 404: the named thing does not exist.
     #[error("not found: {0}")]
     NotFound(String),
     /// 409: the write conflicts with a rule of the graph; the message names the rule.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// 413: the body is larger than this endpoint takes.
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    /// 415: the body's content type is not one this endpoint reads.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     /// 503: the database cannot be reached right now; retry shortly.
     #[error("the database is unavailable right now; retry in a moment")]
     Unavailable,
@@ -35,8 +47,12 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -63,7 +79,11 @@ mod tests {
     #[test]
     fn every_variant_has_its_status() {
         assert_eq!(AppError::BadRequest("x".into()).status(), 400);
+        assert_eq!(AppError::Unauthorized("x".into()).status(), 401);
+        assert_eq!(AppError::Forbidden("x".into()).status(), 403);
         assert_eq!(AppError::NotFound("x".into()).status(), 404);
+        assert_eq!(AppError::PayloadTooLarge("x".into()).status(), 413);
+        assert_eq!(AppError::UnsupportedMediaType("x".into()).status(), 415);
         assert_eq!(AppError::Conflict("x".into()).status(), 409);
         assert_eq!(AppError::Unavailable.status(), 503);
         assert_eq!(AppError::Internal.status(), 500);

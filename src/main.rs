@@ -1,15 +1,23 @@
-//! The `modelgov` binary: `serve` (the default), `migrate`, `demo`.
+//! The `modelgov` binary: `serve` (the default), `migrate`, `demo`, `token`.
 
 use std::process::ExitCode;
 
-use modelgov::server::{self, config::Config};
+use modelgov::model::role::Role;
+use modelgov::server::{self, config::Config, demo::DemoSize, repo::tokens};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: modelgov [serve | migrate | demo | help]
+const USAGE: &str = "usage: modelgov [command]
 
-  serve     apply migrations, then serve the dashboard and API (the default)
-  migrate   apply migrations and exit
-  demo      apply migrations and load the demo company (loading it twice changes nothing)
+  serve                         apply migrations, then serve the dashboard and API (the default)
+  migrate                       apply migrations and exit
+  demo [--model-sources N] [--seed S] [--batch B]
+                                load a generated demo company (default: 60 model sources, seed 7);
+                                the same size and seed again changes nothing
+  token create --name NAME --role viewer|editor|admin
+                                create an API token and print it (it is shown only this once)
+  token list                    list tokens by name and role
+  token revoke --name NAME      revoke the active token with this name
+  help                          this text
 
 Configuration comes from the environment; see README.md (DATABASE_URL is required).";
 
@@ -20,30 +28,26 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
         )
+        .with_writer(std::io::stderr)
         .init();
 
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
-    let result = match command.as_str() {
-        "serve" => match Config::from_env() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        [] | ["serve"] => match Config::from_env() {
             Ok(config) => server::serve(config).await,
             Err(e) => Err(e),
         },
-        "migrate" => with_pool(|_| async { Ok(()) }).await,
-        "demo" => {
-            with_pool(|pool| async move {
-                let changed = server::demo::load(&pool)
-                    .await
-                    .map_err(|e| format!("loading the demo data failed: {e}"))?;
-                println!("demo data loaded ({changed} records new or changed)");
-                Ok(())
-            })
-            .await
-        }
-        "help" | "--help" | "-h" => {
+        ["migrate"] => with_pool(|_| async { Ok(()) }).await,
+        ["demo", options @ ..] => demo(options).await,
+        ["token", "create", options @ ..] => token_create(options).await,
+        ["token", "list"] => token_list().await,
+        ["token", "revoke", options @ ..] => token_revoke(options).await,
+        ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
         }
-        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+        _ => Err(format!("unknown command {:?}\n\n{USAGE}", args.join(" "))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -52,6 +56,133 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Reads `--name value` pairs; anything else is an error naming it.
+fn options<'a>(words: &[&'a str], known: &[&str]) -> Result<Vec<(&'a str, &'a str)>, String> {
+    let mut found = Vec::new();
+    let mut rest = words.iter();
+    while let Some(word) = rest.next() {
+        let name = word
+            .strip_prefix("--")
+            .filter(|n| known.contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "unknown option {word:?}; expected one of --{}",
+                    known.join(", --")
+                )
+            })?;
+        let value = rest
+            .next()
+            .ok_or_else(|| format!("--{name} needs a value"))?;
+        found.push((name, *value));
+    }
+    Ok(found)
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("--{name} must be a whole number, not {value:?}"))
+}
+
+async fn demo(words: &[&str]) -> Result<(), String> {
+    let mut size = DemoSize {
+        model_sources: 60,
+        seed: 7,
+        now: chrono::Utc::now(),
+        batch: 5_000,
+    };
+    for (name, value) in options(words, &["model-sources", "seed", "batch"])? {
+        match name {
+            "model-sources" => size.model_sources = number(name, value)?,
+            "seed" => size.seed = number(name, value)?,
+            _ => size.batch = number(name, value)?,
+        }
+    }
+    with_pool(|pool| async move {
+        let report = server::demo::load(&pool, size)
+            .await
+            .map_err(|e| format!("loading the demo data failed: {e}"))?;
+        let outcomes: Vec<String> = report
+            .by_outcome
+            .iter()
+            .map(|(outcome, n)| format!("{n} {outcome}"))
+            .collect();
+        println!(
+            "demo data: {} model sources, {} records in {:.1}s ({:.0} records/s): {}",
+            size.model_sources,
+            report.records,
+            report.seconds,
+            report.records as f64 / report.seconds.max(0.001),
+            outcomes.join(", ")
+        );
+        Ok(())
+    })
+    .await
+}
+
+async fn token_create(words: &[&str]) -> Result<(), String> {
+    let (mut name, mut role) = (None, None);
+    for (option, value) in options(words, &["name", "role"])? {
+        if option == "name" {
+            name = Some(value.to_string());
+        } else {
+            role =
+                Some(Role::parse(value).ok_or_else(|| {
+                    format!("--role must be viewer, editor or admin, not {value:?}")
+                })?);
+        }
+    }
+    let name = name.ok_or("token create needs --name")?;
+    let role = role.ok_or("token create needs --role")?;
+    with_pool(|pool| async move {
+        let token = tokens::create(&pool, &name, role)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!("created the {role} token {name:?}; it is shown only now:");
+        println!("{token}");
+        Ok(())
+    })
+    .await
+}
+
+async fn token_list() -> Result<(), String> {
+    with_pool(|pool| async move {
+        for token in tokens::list(&pool).await.map_err(|e| e.to_string())? {
+            let state = token.revoked_at.map_or_else(
+                || "active".to_string(),
+                |t| format!("revoked {}", t.format("%Y-%m-%d %H:%M")),
+            );
+            println!(
+                "{:<24} {:<7} created {}  {state}",
+                token.name,
+                token.role,
+                token.created_at.format("%Y-%m-%d %H:%M")
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+async fn token_revoke(words: &[&str]) -> Result<(), String> {
+    let name = options(words, &["name"])?
+        .first()
+        .map(|(_, v)| (*v).to_string())
+        .ok_or("token revoke needs --name")?;
+    with_pool(|pool| async move {
+        if tokens::revoke(&pool, &name)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            println!("revoked the token {name:?}");
+            Ok(())
+        } else {
+            Err(format!("no active token is named {name:?}"))
+        }
+    })
+    .await
 }
 
 /// Connects, waits for the database, migrates, then runs `task` with the pool.

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use modelgov::server::{self, config::Config, demo, state::AppState};
+use modelgov::server::{self, config::Config, state::AppState};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tower::ServiceExt;
@@ -52,15 +52,18 @@ async fn health_and_readiness(pool: PgPool) {
     assert_eq!(get(&app, "/readyz").await.0, StatusCode::OK);
 }
 
-#[sqlx::test]
+#[sqlx::test(fixtures("small_tree"))]
 async fn overview_is_rendered_on_the_server_with_escaped_names(pool: PgPool) {
-    demo::load(&pool).await.unwrap();
     sqlx::query(
-        "UPDATE org_units SET name = '<script>alert(1)</script>' WHERE external_id = 'feed'",
+        "UPDATE org_units SET name = '<script>alert(1)</script>' WHERE external_id = 'zeta'",
     )
     .execute(&pool)
     .await
     .unwrap();
+    sqlx::query("UPDATE org_units SET name = 'R&D' WHERE external_id = 'alpha'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let (status, headers, body) = get(&app(pool), "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -70,33 +73,31 @@ async fn overview_is_rendered_on_the_server_with_escaped_names(pool: PgPool) {
             .starts_with("text/html")
     );
     assert!(body.contains("Company overview"));
-    assert!(body.contains("Trust &amp; Safety"), "names are escaped");
+    assert!(body.contains("R&amp;D"), "names are escaped");
     assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(
         !body.contains("<script>alert(1)"),
         "metadata never becomes markup"
     );
-    assert_eq!(body.matches(r#"data-testid="unit-row""#).count(), 16);
+    assert_eq!(body.matches(r#"data-testid="unit-row""#).count(), 5);
     assert!(
         body.contains("/pkg/modelgov.js"),
         "the page loads the browser bundle"
     );
 }
 
-#[sqlx::test]
+#[sqlx::test(fixtures("small_tree"))]
 async fn the_filter_works_without_javascript(pool: PgPool) {
-    demo::load(&pool).await.unwrap();
-    let (status, _, body) = get(&app(pool), "/?q=trust").await;
+    let (status, _, body) = get(&app(pool), "/?q=beta").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.matches(r#"data-testid="unit-row""#).count(), 3);
-    assert!(body.contains("Hate Speech") && body.contains("Misinformation"));
-    assert!(!body.contains(">Bidding<"));
-    assert!(body.contains("Showing 3 of 16 org units"));
+    assert!(body.contains("Zeta team") && body.contains("Alpha team"));
+    assert!(!body.contains(">Alpha org<"));
+    assert!(body.contains("Showing 3 of 5 org units"));
 }
 
-#[sqlx::test]
+#[sqlx::test(fixtures("small_tree"))]
 async fn server_function_answers_json(pool: PgPool) {
-    demo::load(&pool).await.unwrap();
     let request = Request::post("/api/fn/list_org_units")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::empty())
@@ -104,8 +105,8 @@ async fn server_function_answers_json(pool: PgPool) {
     let (status, _, body) = call(&app(pool), request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let units: Vec<modelgov::model::OrgUnitSummary> = serde_json::from_str(&body).unwrap();
-    assert_eq!(units.len(), 16);
-    assert_eq!(units[0].name, "Acme");
+    assert_eq!(units.len(), 5);
+    assert_eq!(units[0].name, "Corp");
 }
 
 #[sqlx::test]
@@ -132,4 +133,268 @@ async fn without_the_database_answers_are_503_and_quick() {
     assert!(body.contains("database is unavailable"));
     let (status, _, _) = get(&app, "/healthz").await;
     assert_eq!(status, StatusCode::OK, "the process itself stays healthy");
+}
+
+// ---- POST /api/v1/records and the read endpoints ----
+
+async fn token(pool: &PgPool, name: &str, role: modelgov::model::role::Role) -> String {
+    modelgov::server::repo::tokens::create(pool, name, role)
+        .await
+        .unwrap()
+}
+
+fn post_records(token: Option<&str>, content_type: &str, body: impl Into<Body>) -> Request<Body> {
+    let mut request = Request::post("/api/v1/records").header(header::CONTENT_TYPE, content_type);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(body.into()).unwrap()
+}
+
+async fn asset_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM assets")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+const ONE_ASSET: &str =
+    r#"{"type":"asset","source":"git","id":"m","kind":"model_source","name":"M"}"#;
+
+#[sqlx::test]
+async fn writes_need_a_token_with_the_editor_role(pool: PgPool) {
+    let app = app(pool.clone());
+    let (status, headers, body) =
+        call(&app, post_records(None, "application/json", ONE_ASSET)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+    assert!(body.contains("Authorization: Bearer"));
+
+    let (status, _, body) = call(
+        &app,
+        post_records(Some("mgv_not-a-token"), "application/json", ONE_ASSET),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    let viewer = token(&pool, "reader", modelgov::model::role::Role::Viewer).await;
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&viewer), "application/json", ONE_ASSET),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("editor role"), "{body}");
+    assert_eq!(asset_count(&pool).await, 0, "refused writes change nothing");
+
+    let editor = token(&pool, "ci", modelgov::model::role::Role::Editor).await;
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/json", ONE_ASSET),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#""created":1"#), "{body}");
+    assert_eq!(asset_count(&pool).await, 1);
+
+    modelgov::server::repo::tokens::revoke(&pool, "ci")
+        .await
+        .unwrap();
+    let (status, _, _) = call(
+        &app,
+        post_records(Some(&editor), "application/json", ONE_ASSET),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a revoked token no longer works"
+    );
+}
+
+#[sqlx::test]
+async fn oversized_and_malformed_bodies_are_refused_and_change_nothing(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", modelgov::model::role::Role::Editor).await;
+
+    // Just over 1 MB of JSON: one valid record padded with spaces.
+    let big_json = format!("{ONE_ASSET}{}", " ".repeat(1024 * 1024));
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/json", big_json),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body.contains("over 1 MB"), "{body}");
+
+    // The same bytes are fine as NDJSON, but not 10 MB of them.
+    let line = format!("{ONE_ASSET}\n");
+    let big_ndjson = line.repeat(10 * 1024 * 1024 / line.len() + 1);
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", big_ndjson),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+
+    let (status, _, body) = call(&app, post_records(Some(&editor), "text/plain", ONE_ASSET)).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/json", "{\"type\":"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("not valid JSON"), "{body}");
+
+    let (status, _, body) = call(&app, post_records(Some(&editor), "application/json", "[]")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(asset_count(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn a_rejected_line_is_named_and_the_others_apply(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", modelgov::model::role::Role::Editor).await;
+    let body = format!(
+        "{ONE_ASSET}\n{{\"type\":\"asset\",\"source\":\"git\",\"id\":\"x\",\"kind\":\"gizmo\",\"name\":\"X\"}}\nnot json\n{{\"type\":\"asset\",\"source\":\"git\",\"id\":\"y\",\"kind\":\"dataset\",\"name\":17}}\n"
+    );
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], "created");
+    assert_eq!(results[1]["line"], 2);
+    assert!(
+        results[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown variant `gizmo`")
+    );
+    assert_eq!(results[2]["line"], 3);
+    assert_eq!(results[2]["status"], "rejected");
+    assert!(
+        results[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type"),
+        "{body}"
+    );
+    assert_eq!(answer["summary"]["rejected"], 3);
+    assert_eq!(asset_count(&pool).await, 1);
+}
+
+#[sqlx::test]
+async fn hostile_names_are_stored_as_text_and_never_executed(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", modelgov::model::role::Role::Editor).await;
+    let mut name =
+        String::from("<img src=x onerror=alert(1)>'); DROP TABLE assets; -- \u{7}\u{1b}[31m\t\"");
+    name.push_str(&"é".repeat(10_000 - name.chars().count()));
+    assert_eq!(name.chars().count(), 10_000);
+    let record = serde_json::json!({
+        "type": "asset", "source": "git", "id": "hostile", "kind": "model_source",
+        "name": name, "description": "<b>bold</b> & 'quoted'", "tags": {"x'; --": "<i>"}
+    });
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/json", record.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored: (String, String) =
+        sqlx::query_as("SELECT name, description FROM assets WHERE external_id = 'hostile'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored.0, name, "stored exactly as sent");
+    assert_eq!(stored.1, "<b>bold</b> & 'quoted'");
+
+    let (status, _, body) = get(&app, "/api/v1/search?q=drop%20table").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["hits"][0]["name"], serde_json::Value::String(name));
+
+    // 10,001 characters is one too many, and says so.
+    let too_long = serde_json::json!({
+        "type": "asset", "source": "git", "id": "long", "kind": "model_source", "name": "x".repeat(10_001)
+    });
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/json", too_long.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("longer than 10000 characters"), "{body}");
+}
+
+#[sqlx::test]
+async fn read_endpoints_answer_and_name_bad_parameters(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", modelgov::model::role::Role::Editor).await;
+    let body = [
+        r#"{"type":"asset","source":"git","id":"m","kind":"model_source","name":"Feed ranker","tags":{"tier":"1"}}"#,
+        r#"{"type":"asset","source":"airflow","id":"r1","kind":"workflow_run","name":"run 1","status":"succeeded"}"#,
+        r#"{"type":"asset","source":"mlflow","id":"feed/1","kind":"model_binary","name":"v1"}"#,
+        r#"{"type":"edge","from":{"source":"git","id":"m"},"to":{"source":"airflow","id":"r1"}}"#,
+        r#"{"type":"edge","from":{"source":"airflow","id":"r1"},"to":{"source":"mlflow","id":"feed/1"}}"#,
+    ]
+    .join("\n");
+    let (status, _, answer) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    let (status, _, body) = get(
+        &app,
+        "/api/v1/assets/mlflow/feed%2F1/lineage?direction=up&depth=5",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lineage: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(lineage["nodes"].as_array().unwrap().len(), 3);
+    assert_eq!(lineage["edges"].as_array().unwrap().len(), 2);
+    assert_eq!(lineage["truncated"], false);
+
+    let (status, _, body) = get(&app, "/api/v1/assets/git/m/history").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let history: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let changes = history["changes"].as_array().unwrap();
+    assert!(changes.iter().all(|c| c["actor"] == "token:ci"), "{body}");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["subject"] == "asset" && c["op"] == "created")
+    );
+
+    let (status, _, body) = get(&app, "/api/v1/search?tag=tier:1&kind=model_source").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Feed ranker"));
+
+    for (uri, message) in [
+        (
+            "/api/v1/assets/git/m/lineage?direction=sideways",
+            "direction must be",
+        ),
+        ("/api/v1/assets/git/m/lineage?depth=0", "depth must be"),
+        ("/api/v1/assets/git/m/history?limit=100000", "limit must be"),
+        ("/api/v1/assets/git/m/serving?as_of=yesterday", "RFC 3339"),
+        ("/api/v1/search?kind=gizmo", "kind \\\"gizmo\\\""),
+        ("/api/v1/search?tag=notag", "tag must be key:value"),
+        ("/api/v1/search?colour=red", "unknown parameter"),
+    ] {
+        let (status, _, body) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body.contains(message), "{uri}: {body}");
+    }
+    let (status, _, body) = get(&app, "/api/v1/assets/git/nothing/lineage").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("no asset git/nothing"), "{body}");
 }

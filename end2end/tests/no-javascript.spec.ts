@@ -4,7 +4,7 @@ test.use({ javaScriptEnabled: false });
 
 test('with JavaScript off the overview renders and the filter form works', async ({ page }) => {
   await page.goto('/');
-  await expect(page.getByTestId('unit-row')).toHaveCount(16);
+  await expect(page.getByTestId('unit-row')).toHaveCount(17);
   await expect(page.getByRole('search')).not.toHaveAttribute('data-hydrated', 'true');
 
   await page.getByTestId('unit-filter').fill('spam');
@@ -12,5 +12,5 @@ test('with JavaScript off the overview renders and the filter form works', async
   await expect(page).toHaveURL(/\?q=spam$/);
   await expect(page.getByTestId('unit-row')).toHaveCount(1);
   await expect(page.getByRole('rowheader', { name: /^Spam/ })).toBeVisible();
-  await expect(page.getByTestId('shown-count')).toHaveText('Showing 1 of 16 org units');
+  await expect(page.getByTestId('shown-count')).toHaveText('Showing 1 of 17 org units');
 });

@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 
-const ALL_UNITS = 16;
+const ALL_UNITS = 17;
 
 async function hydrated(page: Page) {
   await expect(page.getByRole('search')).toHaveAttribute('data-hydrated', 'true');
@@ -25,8 +25,8 @@ test('typing in the filter narrows the list in place once hydrated', async ({ pa
 
   const filter = page.getByTestId('unit-filter');
   await filter.fill('trust');
-  await expect(page.getByTestId('unit-row')).toHaveCount(3);
-  await expect(page.getByTestId('shown-count')).toHaveText(`Showing 3 of ${ALL_UNITS} org units`);
+  await expect(page.getByTestId('unit-row')).toHaveCount(4);
+  await expect(page.getByTestId('shown-count')).toHaveText(`Showing 4 of ${ALL_UNITS} org units`);
   await expect(page.getByRole('rowheader', { name: /^Hate Speech/ })).toBeVisible();
 
   await filter.fill('no unit is called this');
@@ -42,5 +42,5 @@ test('a shared address with a filter opens filtered', async ({ page }) => {
   await page.goto('/?q=ads');
   await hydrated(page);
   await expect(page.getByTestId('unit-filter')).toHaveValue('ads');
-  await expect(page.getByTestId('unit-row')).toHaveCount(4);
+  await expect(page.getByTestId('unit-row')).toHaveCount(6);
 });

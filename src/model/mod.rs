@@ -1,5 +1,8 @@
 //! Wire types shared by the server and the browser, and the pure logic over them.
 
+pub mod graph;
 pub mod org_unit;
+pub mod record;
+pub mod role;
 
 pub use org_unit::{OrgUnitId, OrgUnitSummary, filter_units};

@@ -1,10 +1,13 @@
 //! The server: configuration, state, database, routes. Compiled only with `ssr`.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod health;
+pub mod ingest;
 pub mod repo;
+pub mod rest;
 pub mod state;
 
 use std::time::Duration;
@@ -41,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(rest::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -1,4 +1,6 @@
 //! All SQL lives here. Functions take the executor as an argument. Compiled only with `ssr`.
 
-pub mod assets;
+pub mod graph;
 pub mod org_units;
+pub mod reads;
+pub mod tokens;

@@ -1,0 +1,5 @@
+//! Ingestion: reading writes in the native wire format and applying them to the graph. Compiled
+//! only with `ssr`.
+
+pub mod apply;
+pub mod parse;

@@ -1,0 +1,316 @@
+//! Reads of the graph: single assets, lineage walks, history, search, and serving as of a time.
+//! Compiled only with `ssr`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::PgExecutor;
+use tracing::instrument;
+
+use crate::error::AppError;
+use crate::model::graph::{
+    AssetSummary, Change, Direction, History, LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Lineage,
+    LineageEdge, LineageNode, SearchHit, SearchPage, Serving, ServingAsOf,
+};
+use crate::model::record::{AssetKind, Ref};
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn kind(value: &str) -> Result<AssetKind, AppError> {
+    AssetKind::parse(value).ok_or_else(|| {
+        tracing::error!(kind = value, "the database holds an unknown kind");
+        AppError::Internal
+    })
+}
+
+/// The id of the asset with this external key, or 404 naming it.
+pub async fn asset_id(db: impl PgExecutor<'_>, key: &Ref) -> Result<i64, AppError> {
+    sqlx::query_scalar!(
+        "SELECT id FROM assets WHERE source = $1 AND external_id = $2",
+        key.source,
+        key.id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no asset {key}")))
+}
+
+/// Walks the lineage from `root`: one recursive statement for the nodes, one for the edges among
+/// them. `depth` above the hard cap is walked to the cap and reported truncated if more lay beyond.
+#[instrument(skip_all, fields(root = %root, ?direction, depth))]
+pub async fn lineage(
+    db: &sqlx::PgPool,
+    root: &Ref,
+    direction: Direction,
+    depth: u32,
+) -> Result<Lineage, AppError> {
+    let root_id = asset_id(db, root).await?;
+    let capped = depth.min(LINEAGE_MAX_DEPTH);
+    // Past the cap, walk one step more to learn whether the cap cut anything.
+    let walk_depth = if depth > LINEAGE_MAX_DEPTH {
+        capped + 1
+    } else {
+        capped
+    };
+    let row_cap = i64::from(LINEAGE_MAX_NODES) * i64::from(walk_depth + 1) + 1;
+    let rows = sqlx::query_file!(
+        "queries/lineage.sql",
+        root_id,
+        direction != Direction::Down,
+        direction != Direction::Up,
+        i32::try_from(walk_depth).unwrap_or(i32::MAX),
+        row_cap,
+    )
+    .fetch_all(db)
+    .await?;
+    let mut truncated = rows.first().is_some_and(|row| row.hit_row_cap);
+    let mut nodes = Vec::with_capacity(rows.len());
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.distance.unsigned_abs() > capped {
+            truncated = true;
+            continue;
+        }
+        if nodes.len() >= LINEAGE_MAX_NODES as usize {
+            truncated = true;
+            break;
+        }
+        ids.push(row.id);
+        nodes.push(LineageNode {
+            asset: AssetSummary {
+                key: Ref {
+                    source: row.source,
+                    id: row.external_id,
+                },
+                kind: kind(&row.kind)?,
+                name: row.name,
+                status: row.status,
+            },
+            distance: row.distance,
+        });
+    }
+    let edges = sqlx::query!(
+        r#"
+        SELECT f.source AS from_source, f.external_id AS from_id,
+               t.source AS to_source, t.external_id AS to_id
+        FROM edges e
+        JOIN assets f ON f.id = e.from_id
+        JOIN assets t ON t.id = e.to_id
+        WHERE e.from_id = ANY($1::bigint[]) AND e.to_id = ANY($1::bigint[])
+        ORDER BY e.from_id, e.to_id
+        "#,
+        &ids,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| LineageEdge {
+        from: Ref {
+            source: row.from_source,
+            id: row.from_id,
+        },
+        to: Ref {
+            source: row.to_source,
+            id: row.to_id,
+        },
+    })
+    .collect();
+    Ok(Lineage {
+        root: root.clone(),
+        direction,
+        depth: capped,
+        nodes,
+        edges,
+        truncated,
+    })
+}
+
+/// The asset's changes, newest first, `limit` at a time, older than change `before`.
+#[instrument(skip_all, fields(asset = %key))]
+pub async fn history(
+    db: &sqlx::PgPool,
+    key: &Ref,
+    limit: i64,
+    before: Option<i64>,
+) -> Result<History, AppError> {
+    let id = asset_id(db, key).await?;
+    let rows = sqlx::query!(
+        r#"
+        SELECT id, at, actor, subject, op, before, after
+        FROM changes
+        WHERE (asset_id = $1 OR related_id = $1) AND id < $2
+        ORDER BY id DESC
+        LIMIT $3
+        "#,
+        id,
+        before.unwrap_or(i64::MAX),
+        limit + 1,
+    )
+    .fetch_all(db)
+    .await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let changes: Vec<Change> = rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(|row| Change {
+            id: row.id,
+            at: rfc3339(row.at),
+            actor: row.actor,
+            subject: row.subject,
+            op: row.op,
+            before: row.before,
+            after: row.after,
+        })
+        .collect();
+    let next_before = if more {
+        changes.last().map(|c| c.id)
+    } else {
+        None
+    };
+    Ok(History {
+        asset: key.clone(),
+        changes,
+        next_before,
+    })
+}
+
+/// Escapes `%`, `_` and `\` so that a search text matches literally inside LIKE.
+pub fn like_pattern(query: &str) -> String {
+    let mut pattern = String::with_capacity(query.len() + 2);
+    pattern.push('%');
+    for c in query.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Assets whose name or description contains `text`, of `kind`, carrying all of `tags`.
+#[instrument(skip_all, fields(text, ?kind))]
+pub async fn search(
+    db: &sqlx::PgPool,
+    text: &str,
+    kind: Option<AssetKind>,
+    tags: &serde_json::Value,
+    limit: i64,
+    offset: i64,
+) -> Result<SearchPage, AppError> {
+    let kind = kind.map(AssetKind::as_str);
+    let rows = sqlx::query!(
+        r#"
+        SELECT a.source, a.external_id, a.kind::text AS "kind!", a.name, a.status,
+               a.description, a.tags, o.name AS "owner?"
+        FROM assets a
+        LEFT JOIN org_units o ON o.id = a.owner_unit_id
+        WHERE ($6 = '' OR a.search_text LIKE $1)
+          AND ($2::text IS NULL OR a.kind = $2::text::asset_kind)
+          AND a.tags @> $3
+        ORDER BY (lower(a.name) = $6) DESC, a.id
+        LIMIT $4 OFFSET $5
+        "#,
+        like_pattern(text.trim()),
+        kind,
+        tags,
+        limit + 1,
+        offset,
+        text.trim().to_lowercase(),
+    )
+    .fetch_all(db)
+    .await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let hits = rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(|row| {
+            Ok(SearchHit {
+                asset: AssetSummary {
+                    key: Ref {
+                        source: row.source,
+                        id: row.external_id,
+                    },
+                    kind: self::kind(&row.kind)?,
+                    name: row.name,
+                    status: row.status,
+                },
+                description: row.description,
+                tags: row.tags,
+                owner: row.owner,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(SearchPage {
+        hits,
+        next_offset: more.then_some(offset + limit),
+    })
+}
+
+/// Which binary each deployment of `key` served at `as_of`: for a deployment, itself; for a model
+/// source, every deployment that served one of its binaries; for a binary, where it served.
+#[instrument(skip_all, fields(asset = %key))]
+pub async fn serving_as_of(
+    db: &sqlx::PgPool,
+    key: &Ref,
+    as_of: DateTime<Utc>,
+) -> Result<ServingAsOf, AppError> {
+    let id = asset_id(db, key).await?;
+    let rows = sqlx::query!(
+        r#"
+        WITH binaries AS (
+            SELECT $1::bigint AS id
+            UNION
+            SELECT b.to_id FROM edges r JOIN edges b ON b.from_id = r.to_id
+            WHERE r.from_id = $1 AND r.from_kind = 'model_source' AND b.to_kind = 'model_binary'
+        )
+        SELECT d.source AS dep_source, d.external_id AS dep_id, d.name AS dep_name,
+               b.source AS bin_source, b.external_id AS bin_id, p.since, p.until,
+               (SELECT c.after ->> 'status' FROM changes c
+                WHERE c.asset_id = d.id AND c.subject = 'asset' AND c.at <= $2
+                ORDER BY c.id DESC LIMIT 1) AS status
+        FROM serving_periods p
+        JOIN assets d ON d.id = p.deployment_id
+        JOIN assets b ON b.id = p.binary_id
+        WHERE p.since <= $2 AND (p.until IS NULL OR p.until > $2)
+          AND (p.deployment_id = $1 OR p.binary_id IN (SELECT id FROM binaries))
+        ORDER BY d.source, d.external_id
+        "#,
+        id,
+        as_of,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(ServingAsOf {
+        asset: key.clone(),
+        as_of: rfc3339(as_of),
+        serving: rows
+            .into_iter()
+            .map(|row| Serving {
+                deployment: Ref {
+                    source: row.dep_source,
+                    id: row.dep_id,
+                },
+                deployment_name: row.dep_name,
+                binary: Ref {
+                    source: row.bin_source,
+                    id: row.bin_id,
+                },
+                status: row.status,
+                since: rfc3339(row.since),
+                until: row.until.map(rfc3339),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn search_text_is_matched_literally() {
+        assert_eq!(like_pattern("Feed"), "%feed%");
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}
