@@ -5,6 +5,8 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+# Tools that `cargo install` puts here must be found even where the shell profile did not add it.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -98,7 +100,8 @@ build_site() {
     cargo build --locked --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
         --profile "$wasm_profile"
     say "building the server ($profile)"
-    cargo build --locked --bin modelgov --features ssr --profile "$profile"
+    # The committed .sqlx data, not whatever database DATABASE_URL names, checks the queries.
+    SQLX_OFFLINE=true cargo build --locked --bin modelgov --features ssr --profile "$profile"
     out=$TARGET_DIR/site
     rm -rf "$out.new" && mkdir -p "$out.new/pkg"
     wasm-bindgen --target web --no-typescript --out-name modelgov --out-dir "$out.new/pkg" \

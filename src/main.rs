@@ -10,9 +10,11 @@ const USAGE: &str = "usage: modelgov [command]
 
   serve                         apply migrations, then serve the dashboard and API (the default)
   migrate                       apply migrations and exit
-  demo [--model-sources N] [--seed S] [--batch B]
-                                load a generated demo company (default: 60 model sources, seed 7);
-                                the same size and seed again changes nothing
+  demo [--model-sources N] [--seed S] [--batch B] [--if-empty]
+                                load a generated demo company (default: 60 model sources, seed 7,
+                                times laid out before today 00:00 UTC); the same size and seed
+                                again on the same day changes nothing; --if-empty loads only into
+                                a database without org units
   token create --name NAME --role viewer|editor|admin
                                 create an API token and print it (it is shown only this once)
   token list                    list tokens by name and role
@@ -87,13 +89,23 @@ fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
 }
 
 async fn demo(words: &[&str]) -> Result<(), String> {
+    let today = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or_else(chrono::Utc::now, |t| t.and_utc());
     let mut size = DemoSize {
         model_sources: 60,
         seed: 7,
-        now: chrono::Utc::now(),
+        now: today,
         batch: 5_000,
     };
-    for (name, value) in options(words, &["model-sources", "seed", "batch"])? {
+    let if_empty = words.contains(&"--if-empty");
+    let words: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| *w != "--if-empty")
+        .collect();
+    for (name, value) in options(&words, &["model-sources", "seed", "batch"])? {
         match name {
             "model-sources" => size.model_sources = number(name, value)?,
             "seed" => size.seed = number(name, value)?,
@@ -101,6 +113,15 @@ async fn demo(words: &[&str]) -> Result<(), String> {
         }
     }
     with_pool(|pool| async move {
+        if if_empty
+            && !server::repo::org_units::list(&pool)
+                .await
+                .map_err(|e| e.to_string())?
+                .is_empty()
+        {
+            println!("the database already holds org units: the demo data is not loaded again");
+            return Ok(());
+        }
         let report = server::demo::load(&pool, size)
             .await
             .map_err(|e| format!("loading the demo data failed: {e}"))?;

@@ -398,3 +398,31 @@ async fn read_endpoints_answer_and_name_bad_parameters(pool: PgPool) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body.contains("no asset git/nothing"), "{body}");
 }
+
+#[sqlx::test]
+async fn concurrent_requests_share_transactions_but_get_their_own_answers(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", modelgov::model::role::Role::Editor).await;
+    let requests = (0..24).map(|i| {
+        let app = app.clone();
+        let body = if i % 6 == 5 {
+            // Every sixth request is refused; the others in its transaction still apply.
+            format!(r#"{{"type":"asset","source":"git","id":"m{i}","kind":"model_source","name":"m","status":"live"}}"#)
+        } else {
+            format!(r#"[{{"type":"asset","source":"git","id":"m{i}","kind":"model_source","name":"m{i}"}},{{"type":"asset","source":"git","id":"n{i}","kind":"dataset","name":"n{i}"}}]"#)
+        };
+        let request = post_records(Some(&editor), "application/json", body);
+        async move { (i, call(&app, request).await) }
+    });
+    for (i, (status, _, body)) in futures::future::join_all(requests).await {
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if i % 6 == 5 {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{i}: {body}");
+            assert_eq!(answer["results"].as_array().unwrap().len(), 1);
+        } else {
+            assert_eq!(status, StatusCode::OK, "{i}: {body}");
+            assert_eq!(answer["summary"]["created"], 2, "{i}: {body}");
+        }
+    }
+    assert_eq!(asset_count(&pool).await, 40);
+}

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
-use super::ingest::{apply::apply, parse};
+use super::ingest::parse;
 use super::repo::reads;
 use super::state::AppState;
 use crate::error::AppError;
@@ -117,7 +117,7 @@ async fn post_records(
     } else {
         parse::json(&bytes)?
     };
-    let results = apply(&state.pool, &caller.actor(), &items).await?;
+    let results = state.writes.write(caller.actor(), items).await?;
 
     let mut summary: BTreeMap<&'static str, u64> = BTreeMap::new();
     for result in &results {

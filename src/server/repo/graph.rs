@@ -464,6 +464,9 @@ pub async fn write_edges(
     edges: &[EdgeWrite],
 ) -> Result<(EdgeIds, EdgeIds), sqlx::Error> {
     let mut updated = HashSet::new();
+    if edges.is_empty() {
+        return Ok((HashSet::new(), updated));
+    }
     let replacing: Vec<&EdgeWrite> = edges.iter().filter(|e| e.replaces).collect();
     if !replacing.is_empty() {
         let from_ids: Vec<i64> = replacing.iter().map(|e| e.from_id).collect();

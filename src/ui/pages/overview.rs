@@ -100,7 +100,11 @@ fn UnitTable(units: Vec<OrgUnitSummary>, query: ReadSignal<String>) -> impl Into
         <p class="count" data-testid="shown-count" aria-live="polite">
             {move || format!("Showing {} of {total} org units", shown.read().len())}
         </p>
-        <table class="units" data-testid="unit-table">
+        <table
+            class="units"
+            class:filtered=move || !query.read().trim().is_empty()
+            data-testid="unit-table"
+        >
             <thead>
                 <tr>
                     <th scope="col">"Org unit"</th>
