@@ -15,6 +15,7 @@ const USAGE: &str = "usage: modelgov [command]
                                 times laid out before today 00:00 UTC); the same size and seed
                                 again on the same day changes nothing; --if-empty loads only into
                                 a database without org units
+  recompute                     judge every model source against the metric catalog now
   token create --name NAME --role viewer|editor|admin
                                 create an API token and print it (it is shown only this once)
   token list                    list tokens by name and role
@@ -42,6 +43,7 @@ async fn main() -> ExitCode {
         },
         ["migrate"] => with_pool(|_| async { Ok(()) }).await,
         ["demo", options @ ..] => demo(options).await,
+        ["recompute"] => recompute().await,
         ["token", "create", options @ ..] => token_create(options).await,
         ["token", "list"] => token_list().await,
         ["token", "revoke", options @ ..] => token_revoke(options).await,
@@ -137,6 +139,25 @@ async fn demo(words: &[&str]) -> Result<(), String> {
             report.seconds,
             report.records as f64 / report.seconds.max(0.001),
             outcomes.join(", ")
+        );
+        Ok(())
+    })
+    .await
+}
+
+async fn recompute() -> Result<(), String> {
+    let config = Config::from_env()?;
+    let catalog = server::metrics::catalog::load(config.catalog_path.as_deref())?;
+    with_pool(|pool| async move {
+        let done = server::metrics::recompute(&pool, &catalog)
+            .await
+            .map_err(|e| format!("the recompute failed: {e}"))?;
+        println!(
+            "snapshot {}: {} model sources judged against catalog {} in {:.2}s",
+            done.snapshot_id,
+            done.models,
+            catalog.version,
+            done.duration.as_secs_f64()
         );
         Ok(())
     })

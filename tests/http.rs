@@ -17,7 +17,7 @@ fn config() -> Config {
 }
 
 fn app(pool: PgPool) -> Router {
-    server::router(AppState::new(pool, config()))
+    server::router(AppState::new(pool, config()).unwrap())
 }
 
 async fn call(app: &Router, request: Request<Body>) -> (StatusCode, http::HeaderMap, String) {

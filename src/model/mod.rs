@@ -1,6 +1,7 @@
 //! Wire types shared by the server and the browser, and the pure logic over them.
 
 pub mod graph;
+pub mod metrics;
 pub mod org_unit;
 pub mod record;
 pub mod role;

@@ -22,6 +22,10 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// `MODELGOV_SITE_ROOT`: the folder with `pkg/` (the browser bundle and styles) and public files.
     pub site_root: String,
+    /// `MODELGOV_CATALOG`: a metric catalog file to use instead of the built-in one.
+    pub catalog_path: Option<String>,
+    /// `MODELGOV_RECOMPUTE_DEBOUNCE_MS`: how long writes must pause before metrics are recomputed.
+    pub recompute_debounce_ms: u64,
 }
 
 impl Config {
@@ -44,6 +48,8 @@ impl Config {
             db_startup_wait_secs: parse(&lookup, "MODELGOV_DB_STARTUP_WAIT_SECS", "30")?,
             request_timeout_secs: parse(&lookup, "MODELGOV_REQUEST_TIMEOUT_SECS", "30")?,
             site_root: lookup("MODELGOV_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            catalog_path: lookup("MODELGOV_CATALOG").filter(|p| !p.trim().is_empty()),
+            recompute_debounce_ms: parse(&lookup, "MODELGOV_RECOMPUTE_DEBOUNCE_MS", "2000")?,
         })
     }
 }

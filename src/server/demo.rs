@@ -3,7 +3,7 @@
 //! source over months; deployments in every status; datasets shared between models; labels from
 //! several tools (some not mapped yet); measurements; and the gaps real companies have (models
 //! without owners or descriptions, missing evaluations, stale retraining, production serving an old
-//! binary). Compiled only with `ssr`.
+//! binary, runs and features whose lineage is incomplete). Compiled only with `ssr`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -378,7 +378,8 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
                 ),
             )))
             .await?;
-            if let Some(source) = &feature_source {
+            // Some logical features do not say where their data comes from.
+            if let Some(source) = feature_source.as_ref().filter(|_| !rng.chance(10)) {
                 out.push(edge(source, &key)).await?;
             }
             features.push(key);
@@ -434,7 +435,8 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
                 format!("{subject} {word} {m}"),
             )
         };
-        if !rng.chance(6) {
+        // About one model in twelve has no owning unit.
+        if m % 17 != 5 && !rng.chance(3) {
             record.owner = Some(team.key.clone());
         }
         if !rng.chance(12) {
@@ -460,7 +462,7 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
         out.push(Record::Asset(record)).await?;
 
         // Runs: every 2-6 weeks, the newest 1-300 days ago (stale retraining happens).
-        let runs = 3 + rng.below(10);
+        let runs = 4 + rng.below(10);
         let mut at = now - Duration::days(i64::try_from(1 + rng.below(300)).unwrap_or(1));
         let mut schedule = Vec::new();
         for _ in 0..runs {
@@ -500,14 +502,15 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
             ));
             out.push(Record::Asset(run)).await?;
             out.push(edge(&source_key, &run_key)).await?;
-            for _ in 0..=rng.below(2) {
-                out.push(edge(rng.pick(&team.datasets), &run_key)).await?;
+            // Now and then a run reports no training data: a gap in the lineage.
+            if !rng.chance(8) {
+                for _ in 0..=rng.below(2) {
+                    out.push(edge(rng.pick(&team.datasets), &run_key)).await?;
+                }
             }
             if failed {
                 continue;
             }
-            // Now and then a binary arrives without the run that produced it: a lineage gap.
-            let lineage_gap = rng.chance(4);
             let binary_key = r(
                 "mlflow",
                 format!("{}/{}", source_key.id, binaries.len() + 1),
@@ -530,9 +533,7 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
                 )
             };
             out.push(Record::Asset(binary)).await?;
-            if !lineage_gap {
-                out.push(edge(&run_key, &binary_key)).await?;
-            }
+            out.push(edge(&run_key, &binary_key)).await?;
             if rng.chance(50) {
                 out.push(Record::Measurement(MeasurementRecord {
                     asset: run_key.clone(),
@@ -557,7 +558,7 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
                 places.push(("prod-eu", "production"));
             }
         }
-        if rng.chance(60) {
+        if rng.chance(60) || m % 40 == 3 {
             places.push(("staging", "staging"));
         }
         if rng.chance(30) {
@@ -577,10 +578,13 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
             newest.clone()
         };
         for (place, status) in places {
-            let (source, kind, label) = match rng.below(4) {
-                0 => ("sagemaker", None, Some("Endpoint")),
-                1 if rng.chance(10) => ("vertex", None, Some("Endpoint")),
-                _ => ("k8s", Some(AssetKind::Deployment), None),
+            // One model in forty also runs on a tool whose label has no mapping yet.
+            let (source, kind, label) = if m % 40 == 3 && place == "staging" {
+                ("vertex", None, Some("Endpoint"))
+            } else if rng.chance(25) {
+                ("sagemaker", None, Some("Endpoint"))
+            } else {
+                ("k8s", Some(AssetKind::Deployment), None)
             };
             let key = r(
                 source,

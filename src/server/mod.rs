@@ -6,6 +6,7 @@ pub mod db;
 pub mod demo;
 pub mod health;
 pub mod ingest;
+pub mod metrics;
 pub mod repo;
 pub mod rest;
 pub mod state;
@@ -24,6 +25,17 @@ use crate::app::{App, shell};
 use crate::error::AppError;
 use config::Config;
 use state::AppState;
+
+/// Bytes as lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
+            let _ = write!(text, "{byte:02x}");
+            text
+        })
+}
 
 /// Sets the status (and `Retry-After`) of the response being rendered to match `error`, logs what
 /// the client does not see, and hands the error back for returning.
@@ -73,7 +85,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {} (MODELGOV_BIND): {e}", config.bind))?;
-    let state = AppState::new(pool, config);
+    let state = AppState::new(pool, config)?;
+    // Results for what the database holds now (the catalog may have changed since the last run).
+    state.recomputer.request();
     let address = state.config.bind;
     tracing::info!(%address, "modelgov is serving");
     println!("modelgov is serving on http://{address}");

@@ -6,8 +6,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
+use std::time::Duration;
+
 use super::config::Config;
 use super::ingest::queue::WriteQueue;
+use super::metrics::{Recomputer, catalog};
+use crate::model::metrics::Catalog;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -16,11 +20,22 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Writes go through here, so that concurrent requests share transactions.
     pub writes: WriteQueue,
+    /// The metric catalog, checked at start.
+    pub catalog: Arc<Catalog>,
+    /// Recomputes the metrics after writes.
+    pub recomputer: Recomputer,
 }
 
 impl AppState {
-    /// Builds the state and starts its writer tasks (so it needs a Tokio runtime).
-    pub fn new(pool: PgPool, config: Config) -> Self {
+    /// Builds the state, loads the metric catalog (an error names the bad line) and starts the
+    /// writer and recompute tasks (so it needs a Tokio runtime).
+    pub fn new(pool: PgPool, config: Config) -> Result<Self, String> {
+        let catalog = Arc::new(catalog::load(config.catalog_path.as_deref())?);
+        let recomputer = Recomputer::start(
+            pool.clone(),
+            catalog.clone(),
+            Duration::from_millis(config.recompute_debounce_ms),
+        );
         let leptos_options = LeptosOptions::builder()
             .output_name("modelgov")
             .site_root(config.site_root.clone())
@@ -30,11 +45,13 @@ impl AppState {
         let writers = usize::try_from(config.db_pool_size / 4)
             .unwrap_or(1)
             .clamp(1, 4);
-        Self {
-            writes: WriteQueue::start(pool.clone(), writers),
+        Ok(Self {
+            writes: WriteQueue::start(pool.clone(), writers, recomputer.clone()),
             pool,
             config: Arc::new(config),
             leptos_options,
-        }
+            catalog,
+            recomputer,
+        })
     }
 }

@@ -15,7 +15,8 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::apply::apply;
 use super::parse::Item;
 use crate::error::AppError;
-use crate::model::record::RecordResult;
+use crate::model::record::{Outcome, RecordResult};
+use crate::server::metrics::Recomputer;
 
 /// Records one transaction takes from several requests; a larger request runs on its own.
 const BATCH_RECORDS: usize = 2_000;
@@ -36,14 +37,18 @@ pub struct WriteQueue {
 
 impl WriteQueue {
     /// Starts `writers` writer tasks on the current runtime.
-    pub fn start(pool: PgPool, writers: usize) -> Self {
+    pub fn start(pool: PgPool, writers: usize, recomputer: Recomputer) -> Self {
         let (jobs, receiver) = mpsc::channel(QUEUE_DEPTH);
         let receiver = Arc::new(Mutex::new(Receiver {
             jobs: receiver,
             held: None,
         }));
         for _ in 0..writers.max(1) {
-            tokio::spawn(write_loop(pool.clone(), receiver.clone()));
+            tokio::spawn(write_loop(
+                pool.clone(),
+                receiver.clone(),
+                recomputer.clone(),
+            ));
         }
         Self { jobs }
     }
@@ -76,7 +81,7 @@ struct Receiver {
     held: Option<Job>,
 }
 
-async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>) {
+async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Recomputer) {
     loop {
         let batch = {
             let mut receiver = receiver.lock().await;
@@ -107,12 +112,15 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>) {
             }
             batch
         };
-        run(&pool, batch).await;
+        if run(&pool, batch).await {
+            recomputer.request();
+        }
     }
 }
 
-/// Applies the jobs as one batch and answers each with its slice of the results.
-async fn run(pool: &PgPool, batch: Vec<Job>) {
+/// Applies the jobs as one batch and answers each with its slice of the results; true when the
+/// graph changed.
+async fn run(pool: &PgPool, batch: Vec<Job>) -> bool {
     let actor = batch[0].actor.clone();
     let sizes: Vec<usize> = batch.iter().map(|job| job.items.len()).collect();
     let mut items = Vec::with_capacity(sizes.iter().sum());
@@ -123,15 +131,20 @@ async fn run(pool: &PgPool, batch: Vec<Job>) {
     }
     match apply(pool, &actor, &items).await {
         Ok(results) => {
+            let changed = results
+                .iter()
+                .any(|r| matches!(r.status, Outcome::Created | Outcome::Updated));
             let mut results = results.into_iter();
             for (reply, size) in replies.into_iter().zip(sizes) {
                 let _ = reply.send(Ok(results.by_ref().take(size).collect()));
             }
+            changed
         }
         Err(error) => {
             for reply in replies {
                 let _ = reply.send(Err(error.clone()));
             }
+            false
         }
     }
 }

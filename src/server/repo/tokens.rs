@@ -1,8 +1,6 @@
 //! API tokens: created with a random secret shown once; only its SHA-256 is stored. Compiled only
 //! with `ssr`.
 
-use std::fmt::Write;
-
 use sha2::{Digest, Sha256};
 use sqlx::PgExecutor;
 use tracing::instrument;
@@ -25,12 +23,7 @@ pub fn generate() -> Result<String, AppError> {
         tracing::error!(error = %e, "no randomness for a token");
         AppError::Internal
     })?;
-    let mut token = String::with_capacity(PREFIX.len() + 64);
-    token.push_str(PREFIX);
-    for byte in bytes {
-        let _ = write!(token, "{byte:02x}");
-    }
-    Ok(token)
+    Ok(format!("{PREFIX}{}", crate::server::hex(&bytes)))
 }
 
 /// Who a token belongs to.

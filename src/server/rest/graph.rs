@@ -1,5 +1,4 @@
-//! The HTTP API under `/api/v1`: ingestion, lineage, history, search, serving. JSON in and out;
-//! errors are `{"error": "..."}` with the status of their `AppError`. Compiled only with `ssr`.
+//! The graph's HTTP API: ingestion, lineage, history, search, serving. Compiled only with `ssr`.
 
 use std::collections::BTreeMap;
 
@@ -10,43 +9,22 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
-use super::auth::Caller;
-use super::ingest::parse;
-use super::repo::reads;
-use super::state::AppState;
 use crate::error::AppError;
 use crate::model::graph::{Direction, LINEAGE_DEFAULT_DEPTH};
 use crate::model::record::{AssetKind, Outcome, RecordResult, Ref};
 use crate::model::role::Role;
+use crate::server::auth::Caller;
+use crate::server::ingest::parse;
+use crate::server::repo::reads;
+use crate::server::state::AppState;
 
 /// Largest JSON body `POST /api/v1/records` takes.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// Largest NDJSON body `POST /api/v1/records` takes.
 pub const MAX_NDJSON_BYTES: usize = 10 * 1024 * 1024;
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let mut response = (
-            self.status(),
-            Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response();
-        if let Some(secs) = self.retry_after_secs() {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        if matches!(self, AppError::Unauthorized(_)) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,0 +1,374 @@
+//! Reading metric results: snapshots as of a time, scorecards, children ranked, the models that
+//! hold a unit back, one model's metrics with evidence, and trends. Every read is of precomputed
+//! rows. Compiled only with `ssr`.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::PgPool;
+use tracing::instrument;
+
+use crate::error::AppError;
+use crate::model::metrics::{
+    Catalog, ChildRollup, Counts, Level, MetricResult, ModelMetrics, ScopeRollup, Scorecard,
+    SnapshotMeta, UnitName, lift, metric_evidence,
+};
+use crate::model::record::Ref;
+
+/// A snapshot with the catalog that gives its arrays meaning.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub meta: SnapshotMeta,
+    pub catalog: Catalog,
+}
+
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn counts(levels: [i32; 4], unknown: i32) -> Counts {
+    Counts {
+        levels: levels.map(i64::from),
+        unknown: i64::from(unknown),
+    }
+}
+
+pub fn level(value: Option<i16>) -> Option<Level> {
+    value
+        .and_then(|v| u8::try_from(v).ok())
+        .and_then(Level::new)
+}
+
+/// The newest snapshot computed at or before `as_of` (now when `None`); 404 when there is none.
+#[instrument(skip_all)]
+pub async fn snapshot(pool: &PgPool, as_of: Option<DateTime<Utc>>) -> Result<Snapshot, AppError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT id, computed_at, catalog_version, catalog
+        FROM metric_snapshots
+        WHERE computed_at <= coalesce($1, now())
+        ORDER BY computed_at DESC, id DESC
+        LIMIT 1
+        "#,
+        as_of,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| {
+        AppError::NotFound(match as_of {
+            Some(t) => format!("no metrics were computed before {}", rfc3339(t)),
+            None => "no metrics have been computed yet; run `modelgov recompute`".into(),
+        })
+    })?;
+    let catalog: Catalog = serde_json::from_value(row.catalog).map_err(|e| {
+        tracing::error!(error = %e, snapshot = row.id, "a snapshot's catalog does not read");
+        AppError::Internal
+    })?;
+    Ok(Snapshot {
+        meta: SnapshotMeta {
+            id: row.id,
+            computed_at: rfc3339(row.computed_at),
+            catalog_version: row.catalog_version,
+        },
+        catalog,
+    })
+}
+
+/// The org unit with this external key, or the company (the root with the most below it) when
+/// `key` is `None`.
+pub async fn unit(pool: &PgPool, key: Option<&Ref>) -> Result<UnitName, AppError> {
+    let row = match key {
+        Some(key) => sqlx::query_as!(
+            UnitName,
+            "SELECT id, source, external_id, name FROM org_units WHERE source = $1 AND external_id = $2",
+            key.source,
+            key.id
+        )
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no org unit {key}")))?,
+        None => sqlx::query_as!(
+            UnitName,
+            r#"
+            SELECT u.id, u.source, u.external_id, u.name
+            FROM org_units u
+            WHERE u.parent_id IS NULL
+            ORDER BY (SELECT count(*) FROM org_units c WHERE c.parent_id = u.id) DESC, u.id
+            LIMIT 1
+            "#
+        )
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound("there are no org units yet".into()))?,
+    };
+    Ok(row)
+}
+
+/// Every scope's rollup for one unit.
+#[instrument(skip_all, fields(unit = unit.id))]
+pub async fn scorecard(
+    pool: &PgPool,
+    snapshot: &Snapshot,
+    unit: UnitName,
+) -> Result<Scorecard, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT scope, level0, level1, level2, level3, unknown, score
+        FROM unit_rollups WHERE snapshot_id = $1 AND unit_id = $2
+        "#,
+        snapshot.meta.id,
+        unit.id,
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut rollups: Vec<ScopeRollup> = snapshot
+        .catalog
+        .scopes()
+        .into_iter()
+        .map(|scope| ScopeRollup {
+            scope,
+            counts: Counts::default(),
+            score: None,
+        })
+        .collect();
+    for row in rows {
+        if let Some(rollup) = rollups.iter_mut().find(|r| r.scope == row.scope) {
+            rollup.counts = counts(
+                [row.level0, row.level1, row.level2, row.level3],
+                row.unknown,
+            );
+            rollup.score = row.score;
+        }
+    }
+    Ok(Scorecard {
+        unit,
+        snapshot: snapshot.meta.clone(),
+        rollups,
+    })
+}
+
+/// The units directly below `unit_id` (and, below the top, the unowned row) in one scope, the
+/// lowest score first; units without models come last.
+#[instrument(skip_all, fields(unit = unit_id, scope))]
+pub async fn children(
+    pool: &PgPool,
+    snapshot: &Snapshot,
+    unit_id: i64,
+    scope: &str,
+) -> Result<Vec<ChildRollup>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT u.id, u.source, u.external_id, u.name,
+               coalesce(r.level0, 0) AS "level0!", coalesce(r.level1, 0) AS "level1!",
+               coalesce(r.level2, 0) AS "level2!", coalesce(r.level3, 0) AS "level3!",
+               coalesce(r.unknown, 0) AS "unknown!", r.score
+        FROM org_units u
+        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id AND r.scope = $3
+        WHERE u.parent_id = $2
+        ORDER BY r.score ASC NULLS LAST, u.name, u.id
+        "#,
+        snapshot.meta.id,
+        unit_id,
+        scope,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ChildRollup {
+            unit: UnitName {
+                id: row.id,
+                source: row.source,
+                external_id: row.external_id,
+                name: row.name,
+            },
+            counts: counts(
+                [row.level0, row.level1, row.level2, row.level3],
+                row.unknown,
+            ),
+            score: row.score,
+        })
+        .collect())
+}
+
+/// One model as the "holding back" list shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct ModelLevel {
+    pub model: Ref,
+    pub name: String,
+    pub level: Option<Level>,
+    pub at_risk_metrics: i64,
+}
+
+/// The models below `unit_id` that hold it back most in `scope`: lowest level first, then the
+/// most metrics at risk.
+#[instrument(skip_all, fields(unit = unit_id, scope))]
+pub async fn worst_models(
+    pool: &PgPool,
+    snapshot: &Snapshot,
+    unit_id: i64,
+    scope: &str,
+    limit: i64,
+) -> Result<Vec<ModelLevel>, AppError> {
+    let scopes = snapshot.catalog.scopes();
+    let position = scopes
+        .iter()
+        .position(|s| s == scope)
+        .ok_or_else(|| AppError::BadRequest(format!("unknown scope {scope:?}")))?;
+    let position = i32::try_from(position + 1).unwrap_or(i32::MAX);
+    let rows = sqlx::query!(
+        r#"
+        WITH RECURSIVE below(id) AS (
+            SELECT $2::bigint
+            UNION ALL
+            SELECT u.id FROM org_units u JOIN below b ON u.parent_id = b.id
+        )
+        SELECT a.source, a.external_id, a.name,
+               (r.metric_levels || r.domain_levels || ARRAY[r.overall_level])[$3] AS level,
+               (SELECT count(*) FROM unnest(r.metric_levels) l WHERE l = 0) AS "at_risk!"
+        FROM model_results r
+        JOIN assets a ON a.id = r.model_id
+        WHERE r.snapshot_id = $1
+          AND (r.owner_unit_id IN (SELECT id FROM below) OR ($2 = 0 AND r.owner_unit_id IS NULL))
+        ORDER BY level ASC NULLS LAST, "at_risk!" DESC, a.name
+        LIMIT $4
+        "#,
+        snapshot.meta.id,
+        unit_id,
+        position,
+        limit,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ModelLevel {
+            model: Ref {
+                source: row.source,
+                id: row.external_id,
+            },
+            name: row.name,
+            level: level(row.level),
+            at_risk_metrics: row.at_risk,
+        })
+        .collect())
+}
+
+/// One model source's results with evidence and what would lift each metric.
+#[instrument(skip_all, fields(model = %key))]
+pub async fn model_metrics(
+    pool: &PgPool,
+    snapshot: &Snapshot,
+    key: &Ref,
+) -> Result<ModelMetrics, AppError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT a.name, r.judged_on, r.metric_values AS "metric_values: Vec<Option<f64>>",
+               r.metric_levels AS "metric_levels: Vec<Option<i16>>",
+               r.domain_levels AS "domain_levels: Vec<Option<i16>>", r.overall_level,
+               coalesce((SELECT array_agg(b.source ORDER BY b.id) FROM assets b WHERE b.id = ANY(r.judged_binaries)), '{}') AS "binary_sources!",
+               coalesce((SELECT array_agg(b.external_id ORDER BY b.id) FROM assets b WHERE b.id = ANY(r.judged_binaries)), '{}') AS "binary_ids!"
+        FROM assets a
+        JOIN model_results r ON r.model_id = a.id AND r.snapshot_id = $1
+        WHERE a.source = $2 AND a.external_id = $3 AND a.kind = 'model_source'
+        "#,
+        snapshot.meta.id,
+        key.source,
+        key.id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no results for a model source {key} in snapshot {}", snapshot.meta.id)))?;
+    let binaries: Vec<Ref> = row
+        .binary_sources
+        .into_iter()
+        .zip(row.binary_ids)
+        .map(|(source, id)| Ref { source, id })
+        .collect();
+    let catalog = &snapshot.catalog;
+    let metrics = catalog
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, metric)| {
+            let value = row.metric_values.get(i).copied().flatten();
+            MetricResult {
+                metric: metric.id.clone(),
+                domain: metric.domain.clone(),
+                question: metric.question.clone(),
+                level: level(row.metric_levels.get(i).copied().flatten()),
+                value,
+                lift: lift(metric, value),
+                evidence: metric_evidence(
+                    metric,
+                    value,
+                    &row.judged_on,
+                    &binaries,
+                    &catalog.version,
+                ),
+            }
+        })
+        .collect();
+    Ok(ModelMetrics {
+        model: key.clone(),
+        name: row.name,
+        snapshot: snapshot.meta.clone(),
+        judged_on: row.judged_on,
+        judged_binaries: binaries,
+        overall: level(row.overall_level),
+        domains: catalog
+            .domains
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                (
+                    d.id.clone(),
+                    level(row.domain_levels.get(i).copied().flatten()),
+                )
+            })
+            .collect(),
+        metrics,
+    })
+}
+
+/// A unit's score in one scope at every snapshot since `since`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct TrendPoint {
+    pub computed_at: String,
+    pub counts: Counts,
+    pub score: Option<f64>,
+}
+
+#[instrument(skip_all, fields(unit = unit_id, scope))]
+pub async fn trend(
+    pool: &PgPool,
+    unit_id: i64,
+    scope: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<TrendPoint>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT s.computed_at, r.level0, r.level1, r.level2, r.level3, r.unknown, r.score
+        FROM metric_snapshots s
+        JOIN unit_rollups r ON r.snapshot_id = s.id AND r.unit_id = $1 AND r.scope = $2
+        WHERE s.computed_at BETWEEN $3 AND $4
+        ORDER BY s.computed_at
+        "#,
+        unit_id,
+        scope,
+        since,
+        until,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| TrendPoint {
+            computed_at: rfc3339(row.computed_at),
+            counts: counts(
+                [row.level0, row.level1, row.level2, row.level3],
+                row.unknown,
+            ),
+            score: row.score,
+        })
+        .collect())
+}
