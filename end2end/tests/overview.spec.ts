@@ -44,3 +44,15 @@ test('a shared address with a filter opens filtered', async ({ page }) => {
   await expect(page.getByTestId('unit-filter')).toHaveValue('ads');
   await expect(page.getByTestId('unit-row')).toHaveCount(6);
 });
+
+test('each unit shows its overall maturity once metrics are computed', async ({ page }) => {
+  // The server recomputes the metrics shortly after it starts.
+  await expect
+    .poll(async () => {
+      await page.goto('/');
+      return page.getByTestId('level-bar').count();
+    }, { timeout: 20_000 })
+    .toBe(ALL_UNITS);
+  const company = page.getByTestId('unit-row').first();
+  await expect(company.getByRole('img')).toHaveAttribute('aria-label', /^\d+ at risk, \d+ basic, \d+ managed, \d+ optimized, \d+ unknown$/);
+});

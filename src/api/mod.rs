@@ -1,3 +1,4 @@
 //! Server functions: one file per resource, thin. Each authorizes, validates and calls `server::*`.
 
+pub mod metrics;
 pub mod org_units;

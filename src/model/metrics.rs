@@ -427,6 +427,33 @@ pub struct ChildRollup {
     pub score: Option<f64>,
 }
 
+/// One model as the "holding back" list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelLevelRow {
+    pub model: crate::model::record::Ref,
+    pub name: String,
+    pub level: Option<Level>,
+    pub at_risk_metrics: i64,
+}
+
+/// A unit's counts and score in one scope at one snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub computed_at: String,
+    pub counts: Counts,
+    pub score: Option<f64>,
+}
+
+/// One unit's rollup in one scope, with its place in the tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitRollupRow {
+    pub unit: UnitName,
+    pub parent_id: Option<i64>,
+    pub depth: i32,
+    pub counts: Counts,
+    pub score: Option<f64>,
+}
+
 /// One metric's result for one model, with the evidence that decided it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricResult {

@@ -8,8 +8,8 @@ use tracing::instrument;
 
 use crate::error::AppError;
 use crate::model::metrics::{
-    Catalog, ChildRollup, Counts, Level, MetricResult, ModelMetrics, ScopeRollup, Scorecard,
-    SnapshotMeta, UnitName, lift, metric_evidence,
+    Catalog, ChildRollup, Counts, Level, MetricResult, ModelLevelRow, ModelMetrics, ScopeRollup,
+    Scorecard, SnapshotMeta, TrendPoint, UnitName, UnitRollupRow, lift, metric_evidence,
 };
 use crate::model::record::Ref;
 
@@ -189,15 +189,6 @@ pub async fn children(
         .collect())
 }
 
-/// One model as the "holding back" list shows it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct ModelLevel {
-    pub model: Ref,
-    pub name: String,
-    pub level: Option<Level>,
-    pub at_risk_metrics: i64,
-}
-
 /// The models below `unit_id` that hold it back most in `scope`: lowest level first, then the
 /// most metrics at risk.
 #[instrument(skip_all, fields(unit = unit_id, scope))]
@@ -207,7 +198,7 @@ pub async fn worst_models(
     unit_id: i64,
     scope: &str,
     limit: i64,
-) -> Result<Vec<ModelLevel>, AppError> {
+) -> Result<Vec<ModelLevelRow>, AppError> {
     let scopes = snapshot.catalog.scopes();
     let position = scopes
         .iter()
@@ -240,7 +231,7 @@ pub async fn worst_models(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|row| ModelLevel {
+        .map(|row| ModelLevelRow {
             model: Ref {
                 source: row.source,
                 id: row.external_id,
@@ -329,12 +320,54 @@ pub async fn model_metrics(
     })
 }
 
-/// A unit's score in one scope at every snapshot since `since`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct TrendPoint {
-    pub computed_at: String,
-    pub counts: Counts,
-    pub score: Option<f64>,
+/// Every unit's rollup in one scope, in tree order, for a metric's spread over the org.
+#[instrument(skip_all, fields(scope))]
+pub async fn spread(
+    pool: &PgPool,
+    snapshot: &Snapshot,
+    scope: &str,
+) -> Result<Vec<UnitRollupRow>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        WITH RECURSIVE tree AS (
+            SELECT id, 0 AS depth, ARRAY[lower(name) || ' ' || id] AS sort_path
+            FROM org_units WHERE parent_id IS NULL
+            UNION ALL
+            SELECT u.id, t.depth + 1, t.sort_path || (lower(u.name) || ' ' || u.id)
+            FROM org_units u JOIN tree t ON u.parent_id = t.id
+        )
+        SELECT u.id, u.source, u.external_id, u.name, u.parent_id, t.depth AS "depth!",
+               coalesce(r.level0, 0) AS "level0!", coalesce(r.level1, 0) AS "level1!",
+               coalesce(r.level2, 0) AS "level2!", coalesce(r.level3, 0) AS "level3!",
+               coalesce(r.unknown, 0) AS "unknown!", r.score
+        FROM tree t
+        JOIN org_units u ON u.id = t.id
+        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id AND r.scope = $2
+        ORDER BY t.sort_path
+        "#,
+        snapshot.meta.id,
+        scope,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| UnitRollupRow {
+            unit: UnitName {
+                id: row.id,
+                source: row.source,
+                external_id: row.external_id,
+                name: row.name,
+            },
+            parent_id: row.parent_id,
+            depth: row.depth,
+            counts: counts(
+                [row.level0, row.level1, row.level2, row.level3],
+                row.unknown,
+            ),
+            score: row.score,
+        })
+        .collect())
 }
 
 #[instrument(skip_all, fields(unit = unit_id, scope))]

@@ -1,4 +1,5 @@
-//! The company overview: the org tree with the model sources each unit owns, filterable.
+//! The company overview: the org tree with the model sources each unit owns and their overall
+//! maturity, filterable.
 //!
 //! The filter works without JavaScript (a GET form, `?q=` read on the server) and, once hydrated,
 //! narrows the list as the reader types.
@@ -7,13 +8,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use std::collections::HashMap;
+
+use crate::api::metrics::list_scope_spread;
 use crate::api::org_units::list_org_units;
+use crate::error::AppError;
+use crate::model::metrics::Counts;
 use crate::model::{OrgUnitSummary, filter_units};
-use crate::ui::components::ErrorPanel;
+use crate::ui::components::{ErrorPanel, LevelBar};
+
+/// Each unit's overall counts and score, by unit id.
+type Scores = HashMap<i64, (Counts, Option<f64>)>;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let units = Resource::new(|| (), |()| list_org_units());
+    let scores = Resource::new(|| (), |()| list_scope_spread("overall".into(), None));
     let initial = use_query_map().with_untracked(|q| q.get("q").unwrap_or_default());
     let query = RwSignal::new(initial);
     // Effects run only in the browser: the marker tells readers (and tests) the page is live.
@@ -54,9 +64,15 @@ pub fn OverviewPage() -> impl IntoView {
             }
         }>
             {move || Suspend::new(async move {
-                match units.await {
-                    Ok(units) => view! { <UnitTable units query=query.read_only() /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                // Before the first recompute there are no scores yet: the tree shows without them.
+                let scores: Result<Scores, AppError> = scores
+                    .await
+                    .map(|rows| rows.into_iter().map(|r| (r.unit.id, (r.counts, r.score))).collect());
+                match (units.await, scores) {
+                    (Ok(units), Ok(scores)) => {
+                        view! { <UnitTable units scores query=query.read_only() /> }.into_any()
+                    }
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -64,7 +80,11 @@ pub fn OverviewPage() -> impl IntoView {
 }
 
 #[component]
-fn UnitTable(units: Vec<OrgUnitSummary>, query: ReadSignal<String>) -> impl IntoView {
+fn UnitTable(
+    units: Vec<OrgUnitSummary>,
+    scores: Scores,
+    query: ReadSignal<String>,
+) -> impl IntoView {
     let total = units.len();
     let model_sources: i64 = units
         .iter()
@@ -73,6 +93,7 @@ fn UnitTable(units: Vec<OrgUnitSummary>, query: ReadSignal<String>) -> impl Into
         .sum();
     let teams = units.iter().filter(|u| u.is_team()).count();
     let units = StoredValue::new(units);
+    let scores = StoredValue::new(scores);
     let shown = Memo::new(move |_| {
         units.with_value(|all| {
             filter_units(all, &query.read())
@@ -111,13 +132,17 @@ fn UnitTable(units: Vec<OrgUnitSummary>, query: ReadSignal<String>) -> impl Into
                     <th scope="col">"Kind"</th>
                     <th scope="col" class="num">"Units below"</th>
                     <th scope="col" class="num">"Model sources"</th>
+                    <th scope="col">"Overall maturity"</th>
                 </tr>
             </thead>
             <tbody>
                 <For
                     each=move || shown.get()
                     key=|unit| unit.id
-                    children=move |unit| view! { <UnitRow unit /> }
+                    children=move |unit| {
+                        let score = scores.with_value(|s| s.get(&unit.id.0).copied());
+                        view! { <UnitRow unit score /> }
+                    }
                 />
             </tbody>
         </table>
@@ -130,7 +155,7 @@ fn UnitTable(units: Vec<OrgUnitSummary>, query: ReadSignal<String>) -> impl Into
 }
 
 #[component]
-fn UnitRow(unit: OrgUnitSummary) -> impl IntoView {
+fn UnitRow(unit: OrgUnitSummary, score: Option<(Counts, Option<f64>)>) -> impl IntoView {
     let kind = match (unit.depth, unit.is_team()) {
         (0, _) => "company",
         (_, true) => "team",
@@ -146,6 +171,12 @@ fn UnitRow(unit: OrgUnitSummary) -> impl IntoView {
             <td>{kind}</td>
             <td class="num">{unit.children}</td>
             <td class="num">{unit.model_sources}</td>
+            <td>
+                {match score {
+                    Some((counts, score)) => view! { <LevelBar counts score /> }.into_any(),
+                    None => view! { <span class="muted">"not computed yet"</span> }.into_any(),
+                }}
+            </td>
         </tr>
     }
 }
