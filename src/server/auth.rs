@@ -32,14 +32,32 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+/// A bearer token taken from the request, not yet checked. Writes check it in the write queue,
+/// once for a whole batch of requests that carry it; everything else goes through [`Caller`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bearer(pub String);
+
+impl Bearer {
+    /// The caller this token belongs to: 401 when it is unknown or revoked, 403 when its role is
+    /// below `needed`.
+    pub async fn check(&self, pool: &sqlx::PgPool, needed: Role) -> Result<Caller, AppError> {
+        let caller = tokens::find(pool, &self.0)
+            .await?
+            .map(Caller)
+            .ok_or_else(|| AppError::Unauthorized("the token is unknown or revoked".into()))?;
+        caller.require(needed)?;
+        Ok(caller)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             AppError::Unauthorized("send a token: Authorization: Bearer <token>".into())
         })?;
-        let token = value
+        value
             .to_str()
             .ok()
             .and_then(|v| {
@@ -48,10 +66,19 @@ impl FromRequestParts<AppState> for Caller {
             })
             .map(str::trim)
             .filter(|t| !t.is_empty())
+            .map(|t| Bearer(t.to_string()))
             .ok_or_else(|| {
                 AppError::Unauthorized("the Authorization header must be: Bearer <token>".into())
-            })?;
-        tokens::find(&state.pool, token)
+            })
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        tokens::find(&state.pool, &bearer.0)
             .await?
             .map(Caller)
             .ok_or_else(|| AppError::Unauthorized("the token is unknown or revoked".into()))

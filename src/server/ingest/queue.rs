@@ -1,7 +1,8 @@
 //! Group commit for writes: requests that arrive together are applied in one transaction.
 //!
 //! Each write request becomes a job on a queue. A few writer tasks take a job and every job
-//! already waiting behind it from the same actor (up to a record budget), apply them as one batch
+//! already waiting behind it with the same token (up to a record budget), check the token once,
+//! apply them as one batch
 //! (records keep their order, and a rejected record still changes nothing), commit once, and answer
 //! each request with its own results. A request is answered only after the commit, so an
 //! acknowledged write is durable; what changes is that sixteen concurrent one-record requests cost
@@ -16,6 +17,8 @@ use super::apply::apply;
 use super::parse::Item;
 use crate::error::AppError;
 use crate::model::record::{Outcome, RecordResult};
+use crate::model::role::Role;
+use crate::server::auth::Bearer;
 use crate::server::metrics::Recomputer;
 
 /// Records one transaction takes from several requests; a larger request runs on its own.
@@ -24,7 +27,8 @@ const BATCH_RECORDS: usize = 2_000;
 const QUEUE_DEPTH: usize = 1_024;
 
 struct Job {
-    actor: String,
+    token: Bearer,
+    needed: Role,
     items: Vec<Item>,
     reply: oneshot::Sender<Result<Vec<RecordResult>, AppError>>,
 }
@@ -53,17 +57,19 @@ impl WriteQueue {
         Self { jobs }
     }
 
-    /// Applies `items` as `actor`, possibly together with other requests, and answers once the
-    /// transaction holding them has committed.
+    /// Applies `items` for the holder of `token` (who needs the role `needed`), possibly together
+    /// with other requests, and answers once the transaction holding them has committed.
     pub async fn write(
         &self,
-        actor: String,
+        token: Bearer,
+        needed: Role,
         items: Vec<Item>,
     ) -> Result<Vec<RecordResult>, AppError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .try_send(Job {
-                actor,
+                token,
+                needed,
                 items,
                 reply,
             })
@@ -97,7 +103,8 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
             while records < BATCH_RECORDS {
                 match receiver.jobs.try_recv() {
                     Ok(job)
-                        if job.actor == batch[0].actor
+                        if job.token == batch[0].token
+                            && job.needed == batch[0].needed
                             && records + job.items.len() <= BATCH_RECORDS =>
                     {
                         records += job.items.len();
@@ -121,7 +128,7 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
 /// Applies the jobs as one batch and answers each with its slice of the results; true when the
 /// graph changed.
 async fn run(pool: &PgPool, batch: Vec<Job>) -> bool {
-    let actor = batch[0].actor.clone();
+    let caller = batch[0].token.check(pool, batch[0].needed).await;
     let sizes: Vec<usize> = batch.iter().map(|job| job.items.len()).collect();
     let mut items = Vec::with_capacity(sizes.iter().sum());
     let mut replies = Vec::with_capacity(batch.len());
@@ -129,7 +136,11 @@ async fn run(pool: &PgPool, batch: Vec<Job>) -> bool {
         items.extend(job.items);
         replies.push(job.reply);
     }
-    match apply(pool, &actor, &items).await {
+    let applied = match caller {
+        Ok(caller) => apply(pool, &caller.actor(), &items).await,
+        Err(refused) => Err(refused),
+    };
+    match applied {
         Ok(results) => {
             let changed = results
                 .iter()
