@@ -516,3 +516,25 @@ async fn rollups_equal_their_own_models_plus_their_children_on_generated_compani
         );
     }
 }
+
+#[sqlx::test]
+async fn old_snapshots_thin_out_to_one_a_day(pool: PgPool) {
+    let catalog = catalog::load(None).unwrap();
+    for hours in [130, 126, 100, 30, 1] {
+        sqlx::query("INSERT INTO metric_snapshots (computed_at, catalog_version, catalog) VALUES (date_trunc('day', now()) - make_interval(hours => $1), 'v', '{}')")
+            .bind(hours)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    let kept: Vec<i32> = sqlx::query_scalar(
+        "SELECT (extract(epoch FROM date_trunc('day', now()) - computed_at) / 3600)::int FROM metric_snapshots WHERE catalog_version = 'v' ORDER BY computed_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    // 130 h and 126 h before today fall on one day (the later stays), 100 h on a day of its own;
+    // the last two days keep everything.
+    assert_eq!(kept, [126, 100, 30, 1]);
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{Executor, PgPool};
 use tokio::sync::Notify;
 use tracing::instrument;
 
@@ -39,10 +39,19 @@ fn rule(rule: Rule) -> &'static str {
 pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, AppError> {
     let started = Instant::now();
     let mut tx = pool.begin().await?;
-    // One recompute at a time, whichever server runs it.
-    sqlx::query!("SELECT pg_advisory_xact_lock(7246001)")
-        .execute(&mut *tx)
-        .await?;
+    // One recompute at a time, whichever server runs it; it may take longer than a request and
+    // sort more in memory.
+    // Batch work over whole tables: hash joins, never nested loops that a misestimate can turn
+    // into millions of rescans.
+    for setting in [
+        "SELECT pg_advisory_xact_lock(7246001)",
+        "SET LOCAL statement_timeout = '10min'",
+        "SET LOCAL work_mem = '256MB'",
+        "SET LOCAL enable_nestloop = off",
+    ] {
+        let conn: &mut sqlx::PgConnection = &mut tx;
+        conn.execute(setting).await?;
+    }
     let catalog_json = serde_json::to_value(catalog).map_err(|e| {
         tracing::error!(error = %e, "cannot serialize the catalog");
         AppError::Internal
@@ -85,25 +94,28 @@ pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, A
     let domains: Vec<i32> = m.iter().map(|m| domain_index(&m.domain)).collect();
     let domain_rules: Vec<&str> = catalog.domains.iter().map(|d| rule(d.rule)).collect();
     let domain_weights: Vec<f64> = catalog.domains.iter().map(|d| d.weight).collect();
-    let models = sqlx::query_file!(
-        "queries/evaluate.sql",
-        snapshot.id,
-        snapshot.computed_at,
-        &kinds as &[&str],
-        &names as &[&str],
-        &higher,
-        &t1,
-        &t2,
-        &t3,
-        &weights,
-        &domains,
-        &domain_rules as &[&str],
-        &domain_weights,
-        rule(catalog.overall_rule),
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    // The first stage builds temporary tables; the second reads them, so sqlx cannot check it
+    // against the schema at compile time: the tests run both.
+    let conn: &mut sqlx::PgConnection = &mut tx;
+    conn.execute(include_str!("../../../queries/evaluate_prepare.sql"))
+        .await?;
+    let models = sqlx::query(include_str!("../../../queries/evaluate.sql"))
+        .bind(snapshot.id)
+        .bind(snapshot.computed_at)
+        .bind(&kinds)
+        .bind(&names)
+        .bind(&higher)
+        .bind(&t1)
+        .bind(&t2)
+        .bind(&t3)
+        .bind(&weights)
+        .bind(&domains)
+        .bind(&domain_rules)
+        .bind(&domain_weights)
+        .bind(rule(catalog.overall_rule))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     sqlx::query_file!("queries/rollups.sql", snapshot.id, &catalog.scopes())
         .execute(&mut *tx)
         .await?;
@@ -113,6 +125,17 @@ pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, A
         snapshot.id,
         i32::try_from(models).unwrap_or(i32::MAX),
         i32::try_from(duration.as_millis()).unwrap_or(i32::MAX),
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Keep every snapshot of the last two days and the last of each day before: trends read
+    // days, and a busy day of ingestion must not pile up thousands of full copies.
+    sqlx::query!(
+        r#"
+        DELETE FROM metric_snapshots
+        WHERE computed_at < now() - interval '2 days'
+          AND id NOT IN (SELECT max(id) FROM metric_snapshots GROUP BY date_trunc('day', computed_at))
+        "#
     )
     .execute(&mut *tx)
     .await?;

@@ -1,0 +1,72 @@
+-- The first stage of a recompute: what every model source is judged on, kept in temporary
+-- tables (dropped at commit) and analyzed, so that the planner knows their sizes when the second
+-- stage (evaluate.sql) joins them. Large CTEs are estimated badly enough to cost minutes.
+--
+-- A model source is judged on the binaries its production deployments serve, or, with nothing in
+-- production, on its newest binary; a model source with no binary still gets one row.
+
+CREATE TEMP TABLE eval_models ON COMMIT DROP AS
+SELECT id, owner_unit_id, cardinality(owners) AS owner_count, length(description) AS description_length
+FROM assets WHERE kind = 'model_source';
+
+CREATE TEMP TABLE eval_runs ON COMMIT DROP AS
+SELECT e.to_id AS run_id, e.from_id AS model_id, r.status, r.ended_at
+FROM edges e JOIN assets r ON r.id = e.to_id
+WHERE e.from_kind = 'model_source';
+
+CREATE TEMP TABLE eval_binaries ON COMMIT DROP AS
+SELECT e.to_id AS binary_id, r.run_id, r.model_id, r.status AS run_status, r.ended_at AS run_ended,
+       row_number() OVER (PARTITION BY r.model_id ORDER BY r.ended_at DESC NULLS LAST, e.to_id DESC) AS recency,
+       EXISTS (SELECT 1 FROM edges s JOIN assets d ON d.id = s.to_id
+               WHERE s.from_id = e.to_id AND s.to_kind = 'deployment' AND d.status = 'production') AS in_production
+FROM edges e JOIN eval_runs r ON r.run_id = e.from_id
+WHERE e.to_kind = 'model_binary';
+
+ANALYZE eval_models, eval_runs, eval_binaries;
+
+CREATE TEMP TABLE eval_judged ON COMMIT DROP AS
+SELECT m.id AS model_id, b.binary_id, b.run_id, b.run_status, b.run_ended, b.recency,
+       coalesce(b.in_production, false) AS in_production
+FROM eval_models m
+LEFT JOIN eval_binaries b ON b.model_id = m.id
+     AND (b.in_production OR (b.recency = 1 AND NOT EXISTS (
+             SELECT 1 FROM eval_binaries p WHERE p.model_id = m.id AND p.in_production)));
+
+ANALYZE eval_judged;
+
+CREATE TEMP TABLE eval_latest ON COMMIT DROP AS
+SELECT DISTINCT ON (m.asset_id, m.name) m.asset_id, m.name, m.value, m.at
+FROM measurements m
+WHERE m.asset_id IN (SELECT binary_id FROM eval_judged UNION SELECT run_id FROM eval_judged)
+ORDER BY m.asset_id, m.name, m.at DESC;
+
+ANALYZE eval_latest;
+
+-- What the runs of the judged binaries were trained on: how many datasets, how many with an
+-- owner, with logical features, and with a logical feature whose feature source is unknown.
+CREATE TEMP TABLE eval_inputs ON COMMIT DROP AS
+WITH run_datasets AS (
+    SELECT DISTINCT j.run_id, i.from_id AS dataset_id
+    FROM eval_judged j
+    JOIN edges i ON i.to_id = j.run_id AND i.from_kind = 'dataset'
+),
+datasets AS (
+    SELECT d.dataset_id,
+           bool_or(a.owner_unit_id IS NOT NULL) AS owned,
+           count(f.from_id) AS features,
+           count(f.from_id) FILTER (WHERE s.from_id IS NULL) AS unsourced
+    FROM (SELECT DISTINCT dataset_id FROM run_datasets) d
+    JOIN assets a ON a.id = d.dataset_id
+    LEFT JOIN edges f ON f.to_id = d.dataset_id AND f.from_kind = 'logical_feature'
+    LEFT JOIN edges s ON s.to_id = f.from_id AND s.to_kind = 'logical_feature'
+    GROUP BY d.dataset_id
+)
+SELECT r.run_id,
+       count(*) AS datasets,
+       count(*) FILTER (WHERE d.owned) AS owned,
+       count(*) FILTER (WHERE d.features > 0) AS with_features,
+       count(*) FILTER (WHERE d.unsourced > 0) AS with_unsourced
+FROM run_datasets r JOIN datasets d ON d.dataset_id = r.dataset_id
+GROUP BY r.run_id;
+
+ANALYZE eval_inputs;
