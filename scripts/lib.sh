@@ -41,7 +41,7 @@ ensure_rust_tools() {
     fi
     local want have
     want=$(wasm_bindgen_version)
-    have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+    have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
     if [ "$have" != "$want" ]; then
         say "installing wasm-bindgen-cli $want (matching Cargo.lock)"
         cargo install -q wasm-bindgen-cli --version "$want" --force
@@ -121,7 +121,7 @@ sqlx_version() {
 ensure_sqlx_cli() {
     local want have
     want=$(sqlx_version)
-    have=$(cargo sqlx --version 2>/dev/null | awk '{print $2}')
+    have=$(cargo sqlx --version 2>/dev/null | awk '{print $2}' || true)
     if [ "$have" != "$want" ]; then
         say "installing sqlx-cli $want (matching Cargo.lock)"
         cargo install -q sqlx-cli --version "$want" --locked --force \
