@@ -29,7 +29,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=error,tower_http=info")),
         )
         .with_writer(std::io::stderr)
         .init();
