@@ -426,3 +426,115 @@ async fn concurrent_requests_share_transactions_but_get_their_own_answers(pool: 
     }
     assert_eq!(asset_count(&pool).await, 40);
 }
+
+#[sqlx::test(fixtures("small_tree"))]
+async fn metrics_endpoints_answer_exports_and_name_bad_parameters(pool: PgPool) {
+    let app = app(pool.clone());
+    let (status, _, body) = get(&app, "/api/v1/scorecard").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("no metrics have been computed yet"), "{body}");
+
+    let (status, _, body) = call(
+        &app,
+        Request::post("/api/v1/recompute")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let editor = token(&pool, "ci", modelgov::model::role::Role::Editor).await;
+    let request = Request::post("/api/v1/recompute")
+        .header(header::AUTHORIZATION, format!("Bearer {editor}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#""models":6"#), "{body}");
+
+    let (status, _, catalog) = get(&app, "/api/v1/catalog").await;
+    assert_eq!(status, StatusCode::OK);
+    let catalog: serde_json::Value = serde_json::from_str(&catalog).unwrap();
+    let scopes = catalog["metrics"].as_array().unwrap().len()
+        + catalog["domains"].as_array().unwrap().len()
+        + 1;
+
+    let (status, headers, body) = get(&app, "/api/v1/export/levels.ndjson").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/x-ndjson");
+    let lines: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        6 * scopes,
+        "one row per model source and scope"
+    );
+    assert!(
+        lines.iter().all(|l| l["model"]["source"] == "git"
+            && l["evidence"]["catalog_version"] == catalog["version"])
+    );
+
+    let (status, headers, body) = get(&app, "/api/v1/export/rollups.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains(".csv")
+    );
+    assert!(body.starts_with(
+        "unit_source,unit_id,unit_name,scope,level_0,level_1,level_2,level_3,unknown,score\n"
+    ));
+    assert!(
+        body.contains("modelgov,unowned,Unowned models,overall,"),
+        "the unowned row"
+    );
+
+    let (status, _, body) = get(&app, "/api/v1/units/hr/beta/children?scope=overall").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let children: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(children.as_array().unwrap().len(), 2);
+
+    for (uri, status, message) in [
+        (
+            "/api/v1/export/levels.ndjson?as_of=garbage",
+            StatusCode::BAD_REQUEST,
+            "as_of \\\"garbage\\\"",
+        ),
+        (
+            "/api/v1/export/levels.ndjson?as_of=2000-01-01T00:00:00Z",
+            StatusCode::NOT_FOUND,
+            "no metrics were computed before",
+        ),
+        (
+            "/api/v1/export/everything.zip",
+            StatusCode::NOT_FOUND,
+            "no export",
+        ),
+        (
+            "/api/v1/units/hr/beta/children?scope=vibes",
+            StatusCode::BAD_REQUEST,
+            "scope \\\"vibes\\\"",
+        ),
+        (
+            "/api/v1/units/hr/nobody/scorecard",
+            StatusCode::NOT_FOUND,
+            "no org unit hr/nobody",
+        ),
+        (
+            "/api/v1/units/hr/beta/trend?days=0",
+            StatusCode::BAD_REQUEST,
+            "days must be",
+        ),
+        (
+            "/api/v1/models/git/nothing/metrics",
+            StatusCode::NOT_FOUND,
+            "no results",
+        ),
+    ] {
+        let (got, _, body) = get(&app, uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert!(body.contains(message), "{uri}: {body}");
+    }
+}
