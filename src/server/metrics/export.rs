@@ -50,6 +50,34 @@ async fn flush(
     sender.send(Ok(chunk)).await.is_ok()
 }
 
+/// Writes every row with `write` and sends the text in chunks; a database error ends the body with
+/// an error (the client sees a broken transfer, never a silently short file).
+async fn pump<R>(
+    sender: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+    mut rows: futures::stream::BoxStream<'_, Result<R, sqlx::Error>>,
+    buffer: &mut String,
+    export: &str,
+    mut write: impl FnMut(&mut String, R),
+) {
+    loop {
+        match rows.try_next().await {
+            Ok(Some(row)) => write(buffer, row),
+            Ok(None) => break,
+            Err(error) => {
+                tracing::error!(%error, export, "an export failed");
+                let _ = sender
+                    .send(Err(std::io::Error::other("the export failed")))
+                    .await;
+                return;
+            }
+        }
+        if !flush(sender, buffer, false).await {
+            return;
+        }
+    }
+    flush(sender, buffer, true).await;
+}
+
 /// A CSV field: quoted when it must be, and never read as a formula by a spreadsheet.
 pub fn csv_field(value: &str) -> String {
     let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -78,7 +106,7 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
         if format == Format::Csv {
             buffer.push_str("model_source,model_id,scope,level,value\n");
         }
-        let mut rows = sqlx::query!(
+        let rows = sqlx::query!(
             r#"
             SELECT a.source, a.external_id, r.judged_on,
                    r.metric_values AS "metric_values: Vec<Option<f64>>",
@@ -93,18 +121,7 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
             snapshot.meta.id,
         )
         .fetch(&pool);
-        loop {
-            let row = match rows.try_next().await {
-                Ok(Some(row)) => row,
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::error!(%error, "the levels export failed");
-                    let _ = sender
-                        .send(Err(std::io::Error::other("the export failed")))
-                        .await;
-                    return;
-                }
-            };
+        pump(&sender, rows, &mut buffer, "levels", |buffer, row| {
             let model = Ref {
                 source: row.source,
                 id: row.external_id,
@@ -130,7 +147,7 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                 let level = metric_levels.get(i).copied().flatten();
                 match format {
                     Format::Ndjson => json_line(
-                        &mut buffer,
+                        buffer,
                         &serde_json::json!({
                             "model": model,
                             "scope": scopes[i],
@@ -139,7 +156,7 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                             "evidence": metric_evidence(metric, value, &row.judged_on, &binaries, &catalog.version),
                         }),
                     ),
-                    Format::Csv => csv_row(&mut buffer, &model, &scopes[i], level, value),
+                    Format::Csv => csv_row(buffer, &model, &scopes[i], level, value),
                 }
             }
             for (i, domain) in catalog.domains.iter().enumerate() {
@@ -155,14 +172,14 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                             .map(|(m, l)| (m.id.clone(), serde_json::json!(l)))
                             .collect();
                         json_line(
-                            &mut buffer,
+                            buffer,
                             &serde_json::json!({
                                 "model": model, "scope": scope, "level": level, "value": null,
                                 "evidence": {"rule": domain.rule, "metrics": inputs, "catalog_version": catalog.version},
                             }),
                         );
                     }
-                    Format::Csv => csv_row(&mut buffer, &model, scope, level, None),
+                    Format::Csv => csv_row(buffer, &model, scope, level, None),
                 }
             }
             let overall = level(row.overall_level).map(u8::from);
@@ -175,20 +192,17 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                         .map(|(d, l)| (d.id.clone(), serde_json::json!(l)))
                         .collect();
                     json_line(
-                        &mut buffer,
+                        buffer,
                         &serde_json::json!({
                             "model": model, "scope": "overall", "level": overall, "value": null,
                             "evidence": {"rule": catalog.overall_rule, "domains": inputs, "judged_on": row.judged_on, "catalog_version": catalog.version},
                         }),
                     );
                 }
-                Format::Csv => csv_row(&mut buffer, &model, "overall", overall, None),
+                Format::Csv => csv_row(buffer, &model, "overall", overall, None),
             }
-            if !flush(&sender, &mut buffer, false).await {
-                return;
-            }
-        }
-        flush(&sender, &mut buffer, true).await;
+        })
+        .await;
     })
 }
 
@@ -211,7 +225,7 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
         if format == Format::Csv {
             buffer.push_str("unit_source,unit_id,unit_name,scope,level_0,level_1,level_2,level_3,unknown,score\n");
         }
-        let mut rows = sqlx::query!(
+        let rows = sqlx::query!(
             r#"
             SELECT coalesce(u.source, 'modelgov') AS "source!", coalesce(u.external_id, 'unowned') AS "external_id!",
                    coalesce(u.name, 'Unowned models') AS "name!",
@@ -223,21 +237,10 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
             snapshot.meta.id,
         )
         .fetch(&pool);
-        loop {
-            let row = match rows.try_next().await {
-                Ok(Some(row)) => row,
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::error!(%error, "the rollups export failed");
-                    let _ = sender
-                        .send(Err(std::io::Error::other("the export failed")))
-                        .await;
-                    return;
-                }
-            };
+        pump(&sender, rows, &mut buffer, "rollups", |buffer, row| {
             match format {
                 Format::Ndjson => json_line(
-                    &mut buffer,
+                    buffer,
                     &serde_json::json!({
                         "unit": {"source": row.source, "id": row.external_id},
                         "scope": row.scope,
@@ -262,11 +265,8 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                     );
                 }
             }
-            if !flush(&sender, &mut buffer, false).await {
-                return;
-            }
-        }
-        flush(&sender, &mut buffer, true).await;
+        })
+        .await;
     })
 }
 
