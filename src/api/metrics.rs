@@ -40,7 +40,7 @@ pub async fn list_unit_children(
     let state = expect_context::<AppState>();
     async {
         let snapshot = reads::snapshot(&state.pool, parse_as_of(as_of.as_deref())?).await?;
-        check_scope(&snapshot.catalog, &scope)?;
+        snapshot.catalog.check_scope(&scope)?;
         let unit = reads::unit(&state.pool, unit.as_ref()).await?;
         reads::children(&state.pool, &snapshot, unit.id, &scope).await
     }
@@ -61,7 +61,7 @@ pub async fn list_worst_models(
     let state = expect_context::<AppState>();
     async {
         let snapshot = reads::snapshot(&state.pool, parse_as_of(as_of.as_deref())?).await?;
-        check_scope(&snapshot.catalog, &scope)?;
+        snapshot.catalog.check_scope(&scope)?;
         let unit = reads::unit(&state.pool, unit.as_ref()).await?;
         reads::worst_models(&state.pool, &snapshot, unit.id, &scope, 20).await
     }
@@ -103,7 +103,7 @@ pub async fn list_scope_spread(
             Err(AppError::NotFound(_)) => return Ok(Vec::new()),
             other => other?,
         };
-        check_scope(&snapshot.catalog, &scope)?;
+        snapshot.catalog.check_scope(&scope)?;
         reads::spread(&state.pool, &snapshot, &scope).await
     }
     .await
@@ -127,7 +127,7 @@ pub async fn list_trend(
                 "days must be 1-3650, not {days}"
             )));
         }
-        check_scope(&state.catalog, &scope)?;
+        state.catalog.check_scope(&scope)?;
         let unit = reads::unit(&state.pool, unit.as_ref()).await?;
         let until = chrono::Utc::now();
         reads::trend(
@@ -141,15 +141,4 @@ pub async fn list_trend(
     }
     .await
     .map_err(respond_error)
-}
-
-/// 400 unless `scope` is one of the catalog's.
-pub fn check_scope(catalog: &crate::model::metrics::Catalog, scope: &str) -> Result<(), AppError> {
-    if catalog.scopes().iter().any(|s| s == scope) {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest(format!(
-            "scope {scope:?} is not one of the catalog's: overall, domain:<id>, metric:<id>"
-        )))
-    }
 }

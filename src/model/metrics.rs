@@ -142,6 +142,17 @@ impl Catalog {
             .collect()
     }
 
+    /// 400 unless `scope` is one of this catalog's.
+    pub fn check_scope(&self, scope: &str) -> Result<(), crate::error::AppError> {
+        if self.scopes().iter().any(|s| s == scope) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::BadRequest(format!(
+                "scope {scope:?} is not one of the catalog's: overall, domain:<id>, metric:<id>"
+            )))
+        }
+    }
+
     pub fn metric(&self, id: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.id == id)
     }

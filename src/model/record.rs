@@ -173,26 +173,6 @@ pub fn edge_rule(from: AssetKind, to: AssetKind) -> Result<EdgeRule, String> {
         })
 }
 
-/// Where a deployment is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeploymentStatus {
-    Development,
-    Staging,
-    Production,
-    Retired,
-}
-
-/// Where a workflow run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Running,
-    Succeeded,
-    Failed,
-    Aborted,
-}
-
 /// The statuses a kind of asset may carry, for validation and messages.
 pub fn statuses_of(kind: AssetKind) -> &'static [&'static str] {
     match kind {

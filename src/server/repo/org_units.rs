@@ -1,4 +1,4 @@
-//! Org units: reading the tree and upserting units by their external key. Compiled only with `ssr`.
+//! Org units: reading the tree (writes go through `ingest`). Compiled only with `ssr`.
 
 use sqlx::PgExecutor;
 use tracing::instrument;

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
@@ -186,14 +186,7 @@ async fn get_serving(
     Path((source, id)): Path<(String, String)>,
     Query(query): Query<ServingQuery>,
 ) -> Result<Response, AppError> {
-    let as_of = match query.as_of.as_deref() {
-        None => Utc::now(),
-        Some(value) => DateTime::parse_from_rfc3339(value)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                AppError::BadRequest(format!("as_of {value:?} is not an RFC 3339 time: {e}"))
-            })?,
-    };
+    let as_of = super::metrics::as_of(query.as_of.as_deref())?.unwrap_or_else(Utc::now);
     let serving = reads::serving_as_of(&state.pool, &Ref { source, id }, as_of).await?;
     Ok(Json(serving).into_response())
 }

@@ -55,21 +55,6 @@ pub fn as_of(value: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
         .transpose()
 }
 
-fn scope(
-    state: &AppState,
-    snapshot: &reads::Snapshot,
-    value: Option<&str>,
-) -> Result<String, AppError> {
-    let scope = value.unwrap_or("overall").to_string();
-    if snapshot.catalog.scopes().contains(&scope) || state.catalog.scopes().contains(&scope) {
-        Ok(scope)
-    } else {
-        Err(AppError::BadRequest(format!(
-            "scope {scope:?} is not one of the catalog's: overall, domain:<id>, metric:<id>"
-        )))
-    }
-}
-
 async fn get_catalog(State(state): State<AppState>) -> Response {
     Json(state.catalog.as_ref()).into_response()
 }
@@ -144,7 +129,8 @@ async fn get_children(
     Query(query): Query<ReadQuery>,
 ) -> Result<Response, AppError> {
     let snapshot = reads::snapshot(&state.pool, as_of(query.as_of.as_deref())?).await?;
-    let scope = scope(&state, &snapshot, query.scope.as_deref())?;
+    let scope = query.scope.unwrap_or_else(|| "overall".into());
+    snapshot.catalog.check_scope(&scope)?;
     let unit = reads::unit(&state.pool, Some(&Ref { source, id })).await?;
     Ok(Json(reads::children(&state.pool, &snapshot, unit.id, &scope).await?).into_response())
 }
@@ -164,11 +150,7 @@ async fn get_trend(
             .ok_or_else(|| AppError::BadRequest(format!("days must be 1-3650, not {v:?}")))?,
     };
     let scope = query.scope.unwrap_or_else(|| "overall".into());
-    if !state.catalog.scopes().contains(&scope) {
-        return Err(AppError::BadRequest(format!(
-            "scope {scope:?} is not one of the catalog's"
-        )));
-    }
+    state.catalog.check_scope(&scope)?;
     let unit = reads::unit(&state.pool, Some(&Ref { source, id })).await?;
     let points = reads::trend(
         &state.pool,
