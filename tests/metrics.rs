@@ -538,3 +538,27 @@ async fn old_snapshots_thin_out_to_one_a_day(pool: PgPool) {
     // the last two days keep everything.
     assert_eq!(kept, [126, 100, 30, 1]);
 }
+
+#[sqlx::test]
+async fn results_are_stale_until_recomputed_and_again_after_a_write(pool: PgPool) {
+    let catalog = catalog::load(None).unwrap();
+    assert!(
+        metrics::is_stale(&pool, &catalog).await.unwrap(),
+        "no snapshot yet"
+    );
+    ingest(&pool, &hand_built_org()).await;
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    assert!(!metrics::is_stale(&pool, &catalog).await.unwrap());
+    ingest(&pool, &[measure("x:b1", "fairness_gap", 0.2, 1)]).await;
+    assert!(
+        metrics::is_stale(&pool, &catalog).await.unwrap(),
+        "a write since the snapshot"
+    );
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    let mut changed = catalog.clone();
+    changed.version = "another".into();
+    assert!(
+        metrics::is_stale(&pool, &changed).await.unwrap(),
+        "another catalog"
+    );
+}

@@ -86,8 +86,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {} (MODELGOV_BIND): {e}", config.bind))?;
     let state = AppState::new(pool, config)?;
-    // Results for what the database holds now (the catalog may have changed since the last run).
-    state.recomputer.request();
+    // At 100,000 models a recompute takes a while: run one at start only when the results no
+    // longer describe the database (new catalog, or writes since the last snapshot).
+    if metrics::is_stale(&state.pool, &state.catalog)
+        .await
+        .map_err(|e| format!("cannot read the metric snapshots: {e}"))?
+    {
+        state.recomputer.request();
+    }
     let address = state.config.bind;
     tracing::info!(%address, "modelgov is serving");
     println!("modelgov is serving on http://{address}");

@@ -154,6 +154,25 @@ pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, A
     })
 }
 
+/// True when the newest snapshot is missing, was judged with another catalog, or is older than the
+/// last change to the graph: then the results no longer describe what the database holds.
+pub async fn is_stale(pool: &PgPool, catalog: &Catalog) -> Result<bool, AppError> {
+    let fresh = sqlx::query_scalar!(
+        r#"
+        SELECT EXISTS (
+            SELECT 1 FROM metric_snapshots s
+            WHERE s.id = (SELECT max(id) FROM metric_snapshots)
+              AND s.catalog_version = $1
+              AND s.computed_at >= coalesce((SELECT at FROM changes ORDER BY id DESC LIMIT 1), '-infinity')
+        ) AS "fresh!"
+        "#,
+        catalog.version,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(!fresh)
+}
+
 /// Recomputes in the background after writes, once they have paused for `debounce`; writes that
 /// arrive during a recompute lead to one more afterwards.
 #[derive(Clone)]
