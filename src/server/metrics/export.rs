@@ -112,8 +112,7 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                    r.metric_values AS "metric_values: Vec<Option<f64>>",
                    r.metric_levels AS "metric_levels: Vec<Option<i16>>",
                    r.domain_levels AS "domain_levels: Vec<Option<i16>>", r.overall_level,
-                   coalesce((SELECT array_agg(b.source ORDER BY b.id) FROM assets b WHERE b.id = ANY(r.judged_binaries)), '{}') AS "binary_sources!",
-                   coalesce((SELECT array_agg(b.external_id ORDER BY b.id) FROM assets b WHERE b.id = ANY(r.judged_binaries)), '{}') AS "binary_ids!"
+                   asset_refs(r.judged_binaries) AS "binaries!: sqlx::types::Json<Vec<Ref>>"
             FROM model_results r JOIN assets a ON a.id = r.model_id
             WHERE r.snapshot_id = $1
             ORDER BY r.model_id
@@ -126,12 +125,7 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                 source: row.source,
                 id: row.external_id,
             };
-            let binaries: Vec<Ref> = row
-                .binary_sources
-                .into_iter()
-                .zip(row.binary_ids)
-                .map(|(source, id)| Ref { source, id })
-                .collect();
+            let binaries: Vec<Ref> = row.binaries.0;
             let metric_levels: Vec<Option<u8>> = row
                 .metric_levels
                 .iter()

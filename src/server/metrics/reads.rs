@@ -255,8 +255,7 @@ pub async fn model_metrics(
         SELECT a.name, r.judged_on, r.metric_values AS "metric_values: Vec<Option<f64>>",
                r.metric_levels AS "metric_levels: Vec<Option<i16>>",
                r.domain_levels AS "domain_levels: Vec<Option<i16>>", r.overall_level,
-               coalesce((SELECT array_agg(b.source ORDER BY b.id) FROM assets b WHERE b.id = ANY(r.judged_binaries)), '{}') AS "binary_sources!",
-               coalesce((SELECT array_agg(b.external_id ORDER BY b.id) FROM assets b WHERE b.id = ANY(r.judged_binaries)), '{}') AS "binary_ids!"
+               asset_refs(r.judged_binaries) AS "binaries!: sqlx::types::Json<Vec<Ref>>"
         FROM assets a
         JOIN model_results r ON r.model_id = a.id AND r.snapshot_id = $1
         WHERE a.source = $2 AND a.external_id = $3 AND a.kind = 'model_source'
@@ -267,13 +266,13 @@ pub async fn model_metrics(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| AppError::NotFound(format!("no results for a model source {key} in snapshot {}", snapshot.meta.id)))?;
-    let binaries: Vec<Ref> = row
-        .binary_sources
-        .into_iter()
-        .zip(row.binary_ids)
-        .map(|(source, id)| Ref { source, id })
-        .collect();
+    .ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no results for a model source {key} in snapshot {}",
+            snapshot.meta.id
+        ))
+    })?;
+    let binaries: Vec<Ref> = row.binaries.0;
     let catalog = &snapshot.catalog;
     let metrics = catalog
         .metrics
