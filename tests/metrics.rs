@@ -340,7 +340,7 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         "models below the unit; the unowned one has its own row"
     );
     let unowned: (i32,) =
-        sqlx::query_as("SELECT level0 FROM unit_rollups WHERE unit_id = 0 AND scope = 'overall'")
+        sqlx::query_as("SELECT level0[array_position(s.scopes, 'overall')] FROM unit_rollups r JOIN metric_snapshots s ON s.id = r.snapshot_id WHERE unit_id = 0")
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -465,7 +465,10 @@ async fn rollups_equal_their_own_models_plus_their_children_on_generated_compani
             .await
             .unwrap();
         let rollups: Vec<(i64, String, i32, i32, i32, i32, i32)> = sqlx::query_as(
-            "SELECT unit_id, scope, level0, level1, level2, level3, unknown FROM unit_rollups WHERE snapshot_id = $1",
+            "SELECT unit_id, x.scope, x.level0, x.level1, x.level2, x.level3, x.unknown \
+             FROM unit_rollups r JOIN metric_snapshots s ON s.id = r.snapshot_id, \
+                  unnest(s.scopes, r.level0, r.level1, r.level2, r.level3, r.unknown) AS x(scope, level0, level1, level2, level3, unknown) \
+             WHERE snapshot_id = $1",
         )
         .bind(snapshot.meta.id)
         .fetch_all(&pool)
@@ -521,7 +524,7 @@ async fn rollups_equal_their_own_models_plus_their_children_on_generated_compani
 async fn old_snapshots_thin_out_to_one_a_day(pool: PgPool) {
     let catalog = catalog::load(None).unwrap();
     for hours in [130, 126, 100, 30, 1] {
-        sqlx::query("INSERT INTO metric_snapshots (computed_at, catalog_version, catalog) VALUES (date_trunc('day', now()) - make_interval(hours => $1), 'v', '{}')")
+        sqlx::query("INSERT INTO metric_snapshots (computed_at, catalog_version, catalog, scopes) VALUES (date_trunc('day', now()) - make_interval(hours => $1), 'v', '{}', '{}')")
             .bind(hours)
             .execute(&pool)
             .await

@@ -223,10 +223,15 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
             r#"
             SELECT coalesce(u.source, 'modelgov') AS "source!", coalesce(u.external_id, 'unowned') AS "external_id!",
                    coalesce(u.name, 'Unowned models') AS "name!",
-                   r.scope, r.level0, r.level1, r.level2, r.level3, r.unknown, r.score
-            FROM unit_rollups r LEFT JOIN org_units u ON u.id = r.unit_id
+                   x.scope AS "scope!", x.level0 AS "level0!", x.level1 AS "level1!",
+                   x.level2 AS "level2!", x.level3 AS "level3!", x.unknown AS "unknown!", x.score
+            FROM unit_rollups r
+            JOIN metric_snapshots s ON s.id = r.snapshot_id
+            CROSS JOIN LATERAL unnest(s.scopes, r.level0, r.level1, r.level2, r.level3, r.unknown, r.score)
+                WITH ORDINALITY AS x(scope, level0, level1, level2, level3, unknown, score, i)
+            LEFT JOIN org_units u ON u.id = r.unit_id
             WHERE r.snapshot_id = $1
-            ORDER BY r.unit_id, r.scope
+            ORDER BY r.unit_id, x.i
             "#,
             snapshot.meta.id,
         )

@@ -20,6 +20,21 @@ pub struct Snapshot {
     pub catalog: Catalog,
 }
 
+impl Snapshot {
+    /// Where `scope` sits (from 1) in this snapshot's rollup arrays; 400 when its catalog has no
+    /// such scope.
+    pub fn position(&self, scope: &str) -> Result<i32, AppError> {
+        self.catalog.check_scope(scope)?;
+        let i = self
+            .catalog
+            .scopes()
+            .iter()
+            .position(|s| s == scope)
+            .unwrap_or(0);
+        Ok(i32::try_from(i + 1).unwrap_or(i32::MAX))
+    }
+}
+
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -109,35 +124,40 @@ pub async fn scorecard(
     snapshot: &Snapshot,
     unit: UnitName,
 ) -> Result<Scorecard, AppError> {
-    let rows = sqlx::query!(
+    let row = sqlx::query!(
         r#"
-        SELECT scope, level0, level1, level2, level3, unknown, score
+        SELECT level0, level1, level2, level3, unknown, score AS "score: Vec<Option<f64>>"
         FROM unit_rollups WHERE snapshot_id = $1 AND unit_id = $2
         "#,
         snapshot.meta.id,
         unit.id,
     )
-    .fetch_all(pool)
+    .fetch_optional(pool)
     .await?;
-    let mut rollups: Vec<ScopeRollup> = snapshot
+    // A unit with no models at or below it has no row: every count is zero.
+    let rollups = snapshot
         .catalog
         .scopes()
         .into_iter()
-        .map(|scope| ScopeRollup {
-            scope,
-            counts: Counts::default(),
-            score: None,
+        .enumerate()
+        .map(|(i, scope)| {
+            let (counts, score) = row.as_ref().map_or((Counts::default(), None), |r| {
+                let n = |column: &[i32]| column.get(i).copied().unwrap_or(0);
+                (
+                    counts(
+                        [n(&r.level0), n(&r.level1), n(&r.level2), n(&r.level3)],
+                        n(&r.unknown),
+                    ),
+                    r.score.get(i).copied().flatten(),
+                )
+            });
+            ScopeRollup {
+                scope,
+                counts,
+                score,
+            }
         })
         .collect();
-    for row in rows {
-        if let Some(rollup) = rollups.iter_mut().find(|r| r.scope == row.scope) {
-            rollup.counts = counts(
-                [row.level0, row.level1, row.level2, row.level3],
-                row.unknown,
-            );
-            rollup.score = row.score;
-        }
-    }
     Ok(Scorecard {
         unit,
         snapshot: snapshot.meta.clone(),
@@ -157,17 +177,17 @@ pub async fn children(
     let rows = sqlx::query!(
         r#"
         SELECT u.id, u.source, u.external_id, u.name,
-               coalesce(r.level0, 0) AS "level0!", coalesce(r.level1, 0) AS "level1!",
-               coalesce(r.level2, 0) AS "level2!", coalesce(r.level3, 0) AS "level3!",
-               coalesce(r.unknown, 0) AS "unknown!", r.score
+               coalesce(r.level0[$3], 0) AS "level0!", coalesce(r.level1[$3], 0) AS "level1!",
+               coalesce(r.level2[$3], 0) AS "level2!", coalesce(r.level3[$3], 0) AS "level3!",
+               coalesce(r.unknown[$3], 0) AS "unknown!", r.score[$3] AS score
         FROM org_units u
-        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id AND r.scope = $3
+        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id
         WHERE u.parent_id = $2
-        ORDER BY r.score ASC NULLS LAST, u.name, u.id
+        ORDER BY r.score[$3] ASC NULLS LAST, u.name, u.id
         "#,
         snapshot.meta.id,
         unit_id,
-        scope,
+        snapshot.position(scope)?,
     )
     .fetch_all(pool)
     .await?;
@@ -336,16 +356,16 @@ pub async fn spread(
             FROM org_units u JOIN tree t ON u.parent_id = t.id
         )
         SELECT u.id, u.source, u.external_id, u.name, u.parent_id, t.depth AS "depth!",
-               coalesce(r.level0, 0) AS "level0!", coalesce(r.level1, 0) AS "level1!",
-               coalesce(r.level2, 0) AS "level2!", coalesce(r.level3, 0) AS "level3!",
-               coalesce(r.unknown, 0) AS "unknown!", r.score
+               coalesce(r.level0[$2], 0) AS "level0!", coalesce(r.level1[$2], 0) AS "level1!",
+               coalesce(r.level2[$2], 0) AS "level2!", coalesce(r.level3[$2], 0) AS "level3!",
+               coalesce(r.unknown[$2], 0) AS "unknown!", r.score[$2] AS score
         FROM tree t
         JOIN org_units u ON u.id = t.id
-        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id AND r.scope = $2
+        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id
         ORDER BY t.sort_path
         "#,
         snapshot.meta.id,
-        scope,
+        snapshot.position(scope)?,
     )
     .fetch_all(pool)
     .await?;
@@ -379,10 +399,13 @@ pub async fn trend(
 ) -> Result<Vec<TrendPoint>, AppError> {
     let rows = sqlx::query!(
         r#"
-        SELECT s.computed_at, r.level0, r.level1, r.level2, r.level3, r.unknown, r.score
+        SELECT s.computed_at, r.level0[p.i] AS "level0!", r.level1[p.i] AS "level1!",
+               r.level2[p.i] AS "level2!", r.level3[p.i] AS "level3!", r.unknown[p.i] AS "unknown!",
+               r.score[p.i] AS score
         FROM metric_snapshots s
-        JOIN unit_rollups r ON r.snapshot_id = s.id AND r.unit_id = $1 AND r.scope = $2
-        WHERE s.computed_at BETWEEN $3 AND $4
+        CROSS JOIN LATERAL (SELECT array_position(s.scopes, $2) AS i) p
+        JOIN unit_rollups r ON r.snapshot_id = s.id AND r.unit_id = $1
+        WHERE s.computed_at BETWEEN $3 AND $4 AND p.i IS NOT NULL
         ORDER BY s.computed_at
         "#,
         unit_id,

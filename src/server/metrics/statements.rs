@@ -1,0 +1,272 @@
+//! The recompute's statements, written for one validated catalog: one column per metric and
+//! domain, so that a model source is judged in one row instead of one row per metric (100,000
+//! models × 18 metrics made the planner sort and group 1.8 million rows).
+//!
+//! Only structure is generated: positions, and the SQL of the computed facts, which comes from
+//! the fixed list below and never from the catalog's text. Measurement names, thresholds and
+//! weights are bound as array parameters and indexed by position.
+
+use std::fmt::Write;
+
+use crate::model::metrics::{Better, Catalog, Rule, Source};
+
+/// The SQL of one computed fact for one judged row of the evaluation (see `evaluate`), `None` for
+/// a name that is not a computed fact (the catalog's parser only lets through those of
+/// `COMPUTED_FACTS`).
+fn fact(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "retraining_age_days" => {
+            "CASE WHEN j.run_status = 'succeeded' THEN date_part('epoch', $2 - j.run_ended) / 86400 END"
+        }
+        "binaries_behind_newest" => "(j.recency - 1)::float8",
+        "safety_evaluation_present" => {
+            "CASE WHEN j.binary_id IS NOT NULL THEN (bm.safety_at IS NOT NULL)::int::float8 END"
+        }
+        "safety_evaluation_age_days" => "date_part('epoch', $2 - bm.safety_at) / 86400",
+        "fairness_evaluation_present" => {
+            "CASE WHEN j.binary_id IS NOT NULL THEN (bm.fairness_at IS NOT NULL)::int::float8 END"
+        }
+        // Five links known of the chain run, model source, datasets, logical features, feature
+        // sources: the first two come with the binary.
+        "lineage_completeness" => {
+            "CASE WHEN j.binary_id IS NOT NULL THEN \
+               (2 + (i.datasets IS NOT NULL)::int \
+                  + coalesce(i.with_features = i.datasets, false)::int \
+                  + coalesce(i.with_features = i.datasets AND i.with_unsourced = 0, false)::int \
+               )::float8 / 5 END"
+        }
+        "owned_dataset_share" => "CASE WHEN i.datasets > 0 THEN i.owned::float8 / i.datasets END",
+        "security_scan_age_days" => "date_part('epoch', $2 - bm.scan_at) / 86400",
+        "has_owning_unit" => "(m.owner_unit_id IS NOT NULL)::int::float8",
+        "named_owner_count" => "m.owner_count::float8",
+        "description_length" => "m.description_length::float8",
+        "failed_run_share" => "f.share",
+        _ => return None,
+    })
+}
+
+/// The parameters `evaluate` binds, in order from `$3`.
+pub struct Parameters<'a> {
+    /// Per metric, the measurement it reads (`None` for a computed one).
+    pub measurements: Vec<Option<&'a str>>,
+    pub thresholds: [Vec<f64>; 3],
+    pub metric_weights: Vec<f64>,
+    pub domain_weights: Vec<f64>,
+}
+
+pub fn parameters(catalog: &Catalog) -> Parameters<'_> {
+    let m = &catalog.metrics;
+    Parameters {
+        measurements: m
+            .iter()
+            .map(|m| match &m.source {
+                Source::Measurement(name) => Some(name.as_str()),
+                Source::Computed(_) => None,
+            })
+            .collect(),
+        thresholds: [0, 1, 2].map(|i| m.iter().map(|m| m.thresholds[i]).collect()),
+        metric_weights: m.iter().map(|m| m.weight).collect(),
+        domain_weights: catalog.domains.iter().map(|d| d.weight).collect(),
+    }
+}
+
+/// Combines the level columns `levels` (with their weights `weights[position]`) by `rule`, as SQL;
+/// unknown (NULL) levels are ignored, and with none known the result is NULL. Mirrors
+/// [`crate::model::metrics::aggregate`].
+fn combine(rule: Rule, levels: &[(String, usize)], weights: &str) -> String {
+    if levels.is_empty() {
+        return "NULL::int".into();
+    }
+    match rule {
+        Rule::Min => format!(
+            "least({})",
+            levels
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Rule::Mean => {
+            let sum = levels
+                .iter()
+                .map(|(l, i)| format!("coalesce({l} * {weights}[{i}], 0)"))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let known = levels
+                .iter()
+                .map(|(l, i)| format!("CASE WHEN {l} IS NULL THEN 0 ELSE {weights}[{i}] END"))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            // The tolerance keeps 2.9999999 (from weights like 0.1) at 3, as in Rust.
+            format!("floor(({sum}) / nullif({known}, 0) + 1e-9)::int")
+        }
+    }
+}
+
+/// Judges every model source (from the temporary tables of `queries/evaluate_prepare.sql`) and
+/// writes its row of `model_results` for snapshot `$1`; `$2` is the time judged at, `$3..` the
+/// [`Parameters`]: measurement names, thresholds of levels 1-3, metric weights, domain weights.
+/// With several binaries judged (several in production), each metric takes the worst value.
+pub fn evaluate(catalog: &Catalog) -> String {
+    let metrics = &catalog.metrics;
+    let mut pivot = String::new();
+    let mut judged = String::new();
+    let mut per_model = String::new();
+    let mut levels = String::new();
+    for (k, metric) in metrics.iter().enumerate().map(|(i, m)| (i + 1, m)) {
+        let higher = metric.direction == Better::Higher;
+        let value = match &metric.source {
+            Source::Computed(name) => fact(name)
+                .expect("the catalog's parser admits only computed facts")
+                .to_string(),
+            Source::Measurement(_) => {
+                // Reported for the binary or for the run that produced it: the worse counts.
+                let _ = write!(
+                    pivot,
+                    ",\n           max(value) FILTER (WHERE name = $3[{k}]) AS m{k}"
+                );
+                let pick = if higher { "least" } else { "greatest" };
+                format!("{pick}(bm.m{k}, rm.m{k})")
+            }
+        };
+        let _ = write!(judged, ",\n           {value} AS v{k}");
+        let worst_of = if higher { "min" } else { "max" };
+        let _ = write!(per_model, ",\n           {worst_of}(v{k}) AS v{k}");
+        let reached = if higher { ">=" } else { "<=" };
+        let _ = write!(
+            levels,
+            ",\n           (v{k} {reached} $4[{k}])::int + (v{k} {reached} $5[{k}])::int + (v{k} {reached} $6[{k}])::int AS l{k}"
+        );
+    }
+    let mut domains = String::new();
+    for (d, domain) in catalog.domains.iter().enumerate().map(|(i, d)| (i + 1, d)) {
+        let members: Vec<(String, usize)> = metrics
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.domain == domain.id)
+            .map(|(i, _)| (format!("l{}", i + 1), i + 1))
+            .collect();
+        let _ = write!(
+            domains,
+            ",\n           {} AS d{d}",
+            combine(domain.rule, &members, "$7")
+        );
+    }
+    let domain_levels: Vec<(String, usize)> = (1..=catalog.domains.len())
+        .map(|d| (format!("d{d}"), d))
+        .collect();
+    let overall = combine(catalog.overall_rule, &domain_levels, "$8");
+    let list = |prefix: &str, n: usize| {
+        (1..=n)
+            .map(|i| format!("{prefix}{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let values = list("v", metrics.len());
+    let metric_levels = list("l", metrics.len());
+    let domain_list = list("d", catalog.domains.len());
+    format!(
+        r"WITH
+failures AS (
+    -- The share of failed runs among the model's last five finished ones.
+    SELECT model_id, avg((status = 'failed')::int)::float8 AS share
+    FROM (SELECT model_id, status,
+                 row_number() OVER (PARTITION BY model_id ORDER BY ended_at DESC NULLS LAST, run_id DESC) AS n
+          FROM eval_runs WHERE status IN ('succeeded', 'failed')) finished
+    WHERE n <= 5
+    GROUP BY model_id
+),
+measured AS (
+    -- One row per judged binary or run: its newest report of each measurement read.
+    SELECT asset_id,
+           max(at) FILTER (WHERE name = 'safety_evaluated') AS safety_at,
+           max(at) FILTER (WHERE name = 'fairness_gap') AS fairness_at,
+           max(at) FILTER (WHERE name = 'security_scan_passed') AS scan_at{pivot}
+    FROM eval_latest GROUP BY asset_id
+),
+judged AS (
+    SELECT j.model_id, j.binary_id, j.in_production{judged}
+    FROM eval_judged j
+    JOIN eval_models m ON m.id = j.model_id
+    LEFT JOIN eval_inputs i ON i.run_id = j.run_id
+    LEFT JOIN failures f ON f.model_id = j.model_id
+    LEFT JOIN measured bm ON bm.asset_id = j.binary_id
+    LEFT JOIN measured rm ON rm.asset_id = j.run_id
+),
+valued AS (
+    SELECT model_id,
+           coalesce(array_agg(binary_id ORDER BY binary_id) FILTER (WHERE binary_id IS NOT NULL), '{{}}') AS binaries,
+           CASE WHEN bool_or(in_production) THEN 'production'
+                WHEN bool_or(binary_id IS NOT NULL) THEN 'newest_binary'
+                ELSE 'no_binary' END AS judged_on{per_model}
+    FROM judged GROUP BY model_id
+),
+leveled AS (
+    SELECT *{levels}
+    FROM valued
+),
+domained AS (
+    SELECT *{domains}
+    FROM leveled
+)
+INSERT INTO model_results (snapshot_id, model_id, owner_unit_id, judged_on, judged_binaries,
+                           metric_values, metric_levels, domain_levels, overall_level)
+SELECT $1, m.id, m.owner_unit_id, d.judged_on, d.binaries,
+       ARRAY[{values}]::float8[],
+       ARRAY[{metric_levels}]::smallint[],
+       ARRAY[{domain_list}]::smallint[],
+       ({overall})::smallint
+FROM eval_models m JOIN domained d ON d.model_id = m.id"
+    )
+}
+
+/// Counts, per owning unit (0 for none), the models of snapshot `$1` at each level and unknown in
+/// every scope: five arrays in the order of [`Catalog::scopes`].
+pub fn own_counts(catalog: &Catalog) -> String {
+    let scopes: Vec<String> = (1..=catalog.metrics.len())
+        .map(|i| format!("metric_levels[{i}]"))
+        .chain((1..=catalog.domains.len()).map(|i| format!("domain_levels[{i}]")))
+        .chain(std::iter::once("overall_level".to_string()))
+        .collect();
+    let counted = |test: &str| {
+        let counts: Vec<String> = scopes
+            .iter()
+            .map(|s| format!("count(*) FILTER (WHERE {s} {test})"))
+            .collect();
+        format!("ARRAY[{}]", counts.join(", "))
+    };
+    format!(
+        "SELECT coalesce(owner_unit_id, 0) AS unit_id,\n       {} AS level0,\n       {} AS level1,\n       {} AS level2,\n       {} AS level3,\n       {} AS unknown\nFROM model_results WHERE snapshot_id = $1\nGROUP BY 1",
+        counted("= 0"),
+        counted("= 1"),
+        counted("= 2"),
+        counted("= 3"),
+        counted("IS NULL"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::metrics::catalog;
+
+    #[test]
+    fn every_computed_fact_has_sql() {
+        for name in crate::model::metrics::COMPUTED_FACTS {
+            assert!(fact(name).is_some(), "{name} has no SQL");
+        }
+        assert!(fact("drop table assets").is_none());
+    }
+
+    #[test]
+    fn statements_name_every_metric_and_domain_once() {
+        let catalog = catalog::parse("built-in", catalog::BUILT_IN).unwrap();
+        let sql = evaluate(&catalog);
+        let n = catalog.metrics.len();
+        assert!(sql.contains(&format!(" AS l{n}\n")) || sql.contains(&format!(" AS l{n},")));
+        assert!(!sql.contains(&format!(" AS l{}", n + 1)));
+        assert!(sql.contains(&format!(" AS d{}", catalog.domains.len())));
+        let own = own_counts(&catalog);
+        assert_eq!(own.matches("FILTER").count(), 5 * catalog.scopes().len());
+    }
+}
