@@ -51,12 +51,19 @@ pub async fn wait_and_migrate(pool: &PgPool, wait: Duration) -> Result<(), Strin
     migrate(pool).await
 }
 
-/// Applies the migrations in `migrations/` that have not been applied yet.
+/// Applies the migrations in `migrations/` that have not been applied yet, on a connection of
+/// its own without the requests' statement timeout: on a large database a migration may rebuild
+/// indexes or rewrite tables for minutes. The connection is closed afterwards.
 pub async fn migrate(pool: &PgPool) -> Result<(), String> {
-    sqlx::migrate!()
-        .run(pool)
+    let failed = |e: &dyn std::fmt::Display| format!("migrations failed: {e}");
+    let mut conn = pool.acquire().await.map_err(|e| failed(&e))?.detach();
+    sqlx::Executor::execute(&mut conn, "SET statement_timeout = 0")
         .await
-        .map_err(|e| format!("migrations failed: {e}"))
+        .map_err(|e| failed(&e))?;
+    sqlx::migrate!()
+        .run(&mut conn)
+        .await
+        .map_err(|e| failed(&e))
 }
 
 /// True when the error means the database could not be reached or gave up, not that the query

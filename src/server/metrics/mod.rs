@@ -8,6 +8,7 @@ pub mod export;
 pub mod reads;
 mod statements;
 
+use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -148,36 +149,27 @@ async fn write_rollups(
         .fetch_all(&mut *tx)
         .await?;
     let totals = spread(&units, own, width);
-    let mut ids = Vec::with_capacity(totals.len());
-    let mut columns: [Vec<i32>; 5] = Default::default();
-    let mut scores = Vec::with_capacity(totals.len() * width);
-    for (unit, counts) in totals {
-        ids.push(unit);
-        for c in counts {
-            for (column, n) in columns
-                .iter_mut()
-                .zip(c.levels.into_iter().chain([c.unknown]))
-            {
-                column.push(i32::try_from(n).unwrap_or(i32::MAX));
-            }
-            scores.push(c.score());
+    // COPY in text form: one line per unit, each column an array literal in scope order.
+    let mut lines = String::with_capacity(totals.len() * width * 12);
+    for (unit, counts) in &totals {
+        let _ = write!(lines, "{snapshot_id}\t{unit}");
+        let column = |pick: &dyn Fn(&Counts) -> String| {
+            counts.iter().map(pick).collect::<Vec<_>>().join(",")
+        };
+        for level in 0..4 {
+            let _ = write!(lines, "\t{{{}}}", column(&|c| c.levels[level].to_string()));
         }
+        let _ = write!(lines, "\t{{{}}}", column(&|c| c.unknown.to_string()));
+        let scores = column(&|c| c.score().map_or_else(|| "NULL".into(), |s| s.to_string()));
+        let _ = writeln!(lines, "\t{{{scores}}}");
     }
-    let [l0, l1, l2, l3, unknown] = &columns;
-    sqlx::query_file!(
-        "queries/insert_rollups.sql",
-        snapshot_id,
-        &ids,
-        i64::try_from(width).unwrap_or(i64::MAX),
-        l0,
-        l1,
-        l2,
-        l3,
-        unknown,
-        &scores as &[Option<f64>],
-    )
-    .execute(&mut *tx)
-    .await?;
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY unit_rollups (snapshot_id, unit_id, level0, level1, level2, level3, unknown, score) FROM STDIN",
+        )
+        .await?;
+    copy.send(lines.into_bytes()).await?;
+    copy.finish().await?;
     Ok(())
 }
 
