@@ -3,11 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
-use crate::ui::pages::{NotFoundPage, OverviewPage};
+use crate::ui::pages::{
+    MetricRoute, ModelRoute, NotFoundPage, OverviewPage, SearchRoute, UnitRoute,
+};
 
 /// The document around every page; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -43,12 +45,34 @@ pub fn App() -> impl IntoView {
                     "modelgov"
                 </a>
                 <span class="tagline">"How well governed are our models?"</span>
+                <nav class="mainnav" aria-label="Main">
+                    <a href="/">"Company"</a>
+                    <a href="/units">"All org units"</a>
+                    <a href="/search">"Search"</a>
+                </nav>
             </header>
             <main class="content">
                 // Pages wait for their data before sending headers, so a failed read can still set
                 // the status (503 while the database is away) and pages work without JavaScript.
                 <Routes fallback=NotFoundPage>
-                    <Route path=StaticSegment("") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("") view=UnitRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment("units") view=OverviewPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("units"), ParamSegment("source"), ParamSegment("id"))
+                        view=UnitRoute
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("models"), ParamSegment("source"), ParamSegment("id"))
+                        view=ModelRoute
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("metrics"), ParamSegment("id"))
+                        view=MetricRoute
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("search") view=SearchRoute ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

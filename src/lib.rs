@@ -3,6 +3,9 @@
 //! One crate, two builds: `ssr` is the axum server (with the `server` module), `hydrate` is the
 //! browser bundle that hydrates the server-rendered pages.
 
+// Page views nest deeply typed element trees.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod error;

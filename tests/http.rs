@@ -64,7 +64,7 @@ async fn overview_is_rendered_on_the_server_with_escaped_names(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let (status, headers, body) = get(&app(pool), "/").await;
+    let (status, headers, body) = get(&app(pool), "/units").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         headers[header::CONTENT_TYPE]
@@ -72,7 +72,7 @@ async fn overview_is_rendered_on_the_server_with_escaped_names(pool: PgPool) {
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(body.contains("Company overview"));
+    assert!(body.contains("All org units"));
     assert!(body.contains("R&amp;D"), "names are escaped");
     assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(
@@ -88,7 +88,7 @@ async fn overview_is_rendered_on_the_server_with_escaped_names(pool: PgPool) {
 
 #[sqlx::test(fixtures("small_tree"))]
 async fn the_filter_works_without_javascript(pool: PgPool) {
-    let (status, _, body) = get(&app(pool), "/?q=beta").await;
+    let (status, _, body) = get(&app(pool), "/units?q=beta").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.matches(r#"data-testid="unit-row""#).count(), 3);
     assert!(body.contains("Zeta team") && body.contains("Alpha team"));
@@ -107,6 +107,78 @@ async fn server_function_answers_json(pool: PgPool) {
     let units: Vec<modelgov::model::OrgUnitSummary> = serde_json::from_str(&body).unwrap();
     assert_eq!(units.len(), 5);
     assert_eq!(units[0].name, "Corp");
+}
+
+#[sqlx::test(fixtures("small_tree"))]
+async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool: PgPool) {
+    sqlx::query(
+        "UPDATE org_units SET name = '<img src=x onerror=alert(1)>' WHERE external_id = 'zeta'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let catalog = modelgov::server::metrics::catalog::load(None).unwrap();
+    modelgov::server::metrics::recompute(&pool, &catalog)
+        .await
+        .unwrap();
+    let app = app(pool);
+
+    // The company page: scorecard, charts with links, children ranked, models.
+    let (status, _, body) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("<h1>Corp</h1>"), "{body}");
+    assert_eq!(body.matches(r#"<svg role="img""#).count(), 4, "four charts");
+    assert!(body.contains(r#"class="chart-link""#));
+    assert!(
+        body.contains(r#"href="/?level=0#models""#),
+        "a bucket drills down"
+    );
+    assert!(
+        body.contains(r#"href="/units/hr/beta?scope=domain%3Afairness#models""#),
+        "a heat-map cell drills down"
+    );
+    assert_eq!(body.matches(r#"data-testid="child-row""#).count(), 2);
+    assert!(
+        !body.contains("<img src=x"),
+        "metadata never becomes markup"
+    );
+
+    // An org filtered to a domain and a bucket, with breadcrumbs.
+    let (status, _, body) = get(&app, "/units/hr/beta?scope=domain:fairness&level=unknown").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#"<a href="/">Corp</a>"#), "{body}");
+    assert!(
+        body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "escaped in tables"
+    );
+    assert!(!body.contains("<img src=x"), "and in the heat map");
+
+    // A model's page and a metric's page.
+    let (status, _, body) = get(&app, "/models/git/m1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#"data-testid="evidence""#));
+    let (status, _, body) = get(&app, "/metrics/fairness_gap").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#"data-testid="thresholds""#));
+
+    // Bad filters are named; unknown things are 404.
+    for (uri, expected, says) in [
+        ("/?scope=domain:nope", StatusCode::BAD_REQUEST, "scope"),
+        ("/?level=7", StatusCode::BAD_REQUEST, "level must be"),
+        ("/?days=3", StatusCode::BAD_REQUEST, "days must be"),
+        ("/?as_of=yesterday", StatusCode::BAD_REQUEST, "as_of"),
+        ("/units/hr/nobody", StatusCode::NOT_FOUND, "no org unit"),
+        ("/models/git/nothing", StatusCode::NOT_FOUND, "nothing"),
+        (
+            "/metrics/no_such_metric",
+            StatusCode::NOT_FOUND,
+            "no_such_metric",
+        ),
+    ] {
+        let (status, _, body) = get(&app, uri).await;
+        assert_eq!(status, expected, "{uri}: {body}");
+        assert!(body.contains(says), "{uri} names the problem: {body}");
+    }
 }
 
 #[sqlx::test]

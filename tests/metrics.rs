@@ -330,7 +330,7 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         ["Team B", "Team A"],
         "the lowest score first"
     );
-    let worst = reads::worst_models(&pool, &snapshot, corp.unit.id, "overall", 10)
+    let worst = reads::worst_models(&pool, &snapshot, corp.unit.id, "overall", None, 10)
         .await
         .unwrap();
     assert_eq!(worst[0].level, Level::new(0));

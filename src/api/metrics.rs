@@ -63,7 +63,7 @@ pub async fn list_worst_models(
         let snapshot = reads::snapshot(&state.pool, parse_as_of(as_of.as_deref())?).await?;
         snapshot.catalog.check_scope(&scope)?;
         let unit = reads::unit(&state.pool, unit.as_ref()).await?;
-        reads::worst_models(&state.pool, &snapshot, unit.id, &scope, 20).await
+        reads::worst_models(&state.pool, &snapshot, unit.id, &scope, None, 20).await
     }
     .await
     .map_err(respond_error)

@@ -1,4 +1,5 @@
 //! Server functions: one file per resource, thin. Each authorizes, validates and calls `server::*`.
 
+pub mod dashboard;
 pub mod metrics;
 pub mod org_units;

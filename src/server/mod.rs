@@ -1,12 +1,14 @@
 //! The server: configuration, state, database, routes. Compiled only with `ssr`.
 
 pub mod auth;
+pub mod charts;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod health;
 pub mod ingest;
 pub mod metrics;
+pub mod pages;
 pub mod repo;
 pub mod rest;
 pub mod state;

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use tracing::instrument;
 
 use crate::error::AppError;
+use crate::model::dashboard::Bucket;
 use crate::model::metrics::{
     Catalog, ChildRollup, Counts, Level, MetricResult, ModelLevelRow, ModelMetrics, ScopeRollup,
     Scorecard, SnapshotMeta, TrendPoint, UnitName, UnitRollupRow, lift, metric_evidence,
@@ -217,35 +218,43 @@ pub async fn worst_models(
     snapshot: &Snapshot,
     unit_id: i64,
     scope: &str,
+    bucket: Option<Bucket>,
     limit: i64,
 ) -> Result<Vec<ModelLevelRow>, AppError> {
-    let scopes = snapshot.catalog.scopes();
-    let position = scopes
-        .iter()
-        .position(|s| s == scope)
-        .ok_or_else(|| AppError::BadRequest(format!("unknown scope {scope:?}")))?;
-    let position = i32::try_from(position + 1).unwrap_or(i32::MAX);
+    let position = snapshot.position(scope)?;
+    let (only_level, only_unknown) = match bucket {
+        Some(Bucket::Level(level)) => (Some(i16::from(level.get())), false),
+        Some(Bucket::Unknown) => (None, true),
+        None => (None, false),
+    };
     let rows = sqlx::query!(
         r#"
         WITH RECURSIVE below(id) AS (
             SELECT $2::bigint
             UNION ALL
             SELECT u.id FROM org_units u JOIN below b ON u.parent_id = b.id
+        ),
+        judged AS (
+            SELECT r.model_id,
+                   (r.metric_levels || r.domain_levels || ARRAY[r.overall_level])[$3] AS level,
+                   (SELECT count(*) FROM unnest(r.metric_levels) l WHERE l = 0) AS at_risk
+            FROM model_results r
+            WHERE r.snapshot_id = $1
+              AND (r.owner_unit_id IN (SELECT id FROM below) OR ($2 = 0 AND r.owner_unit_id IS NULL))
         )
-        SELECT a.source, a.external_id, a.name,
-               (r.metric_levels || r.domain_levels || ARRAY[r.overall_level])[$3] AS level,
-               (SELECT count(*) FROM unnest(r.metric_levels) l WHERE l = 0) AS "at_risk!"
-        FROM model_results r
-        JOIN assets a ON a.id = r.model_id
-        WHERE r.snapshot_id = $1
-          AND (r.owner_unit_id IN (SELECT id FROM below) OR ($2 = 0 AND r.owner_unit_id IS NULL))
-        ORDER BY level ASC NULLS LAST, "at_risk!" DESC, a.name
+        SELECT a.source, a.external_id, a.name, j.level, j.at_risk AS "at_risk!"
+        FROM judged j
+        JOIN assets a ON a.id = j.model_id
+        WHERE ($5::smallint IS NULL OR j.level = $5) AND (NOT $6 OR j.level IS NULL)
+        ORDER BY j.level ASC NULLS LAST, j.at_risk DESC, a.name
         LIMIT $4
         "#,
         snapshot.meta.id,
         unit_id,
         position,
         limit,
+        only_level,
+        only_unknown,
     )
     .fetch_all(pool)
     .await?;

@@ -1,7 +1,15 @@
 //! One component per route.
 
+mod metric;
+mod model;
 mod not_found;
 mod overview;
+mod search;
+mod unit;
 
+pub use metric::MetricRoute;
+pub use model::ModelRoute;
 pub use not_found::NotFoundPage;
 pub use overview::OverviewPage;
+pub use search::SearchRoute;
+pub use unit::UnitRoute;

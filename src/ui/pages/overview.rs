@@ -31,15 +31,15 @@ pub fn OverviewPage() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Title text="Company overview" />
-        <h1>"Company overview"</h1>
+        <Title text="All org units" />
+        <h1>"All org units"</h1>
         <p class="lede">
             "Every org unit and the model sources it owns, counted with the units below it."
         </p>
         <form
             class="filter"
             method="get"
-            action="/"
+            action="/units"
             role="search"
             data-hydrated=move || hydrated.get().to_string()
         >

@@ -1,0 +1,135 @@
+//! One server function per dashboard page: the page's data in one round trip, charts drawn.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::dashboard::{MetricPage, ModelPage, UnitPage};
+use crate::model::graph::SearchPage;
+use crate::model::record::Ref;
+
+/// The trend ranges a unit page offers, in days.
+pub const TREND_DAYS: [i64; 4] = [7, 30, 90, 365];
+
+/// The company (`unit` `None`), org or team page in `scope` (default `overall`), its models
+/// narrowed to `level` (`0`-`3` or `unknown`), as of a past time, with a trend over `days`.
+#[server(prefix = "/api/fn", endpoint = "get_unit_page")]
+pub async fn get_unit_page(
+    unit: Option<Ref>,
+    scope: Option<String>,
+    level: Option<String>,
+    as_of: Option<String>,
+    days: Option<i64>,
+) -> Result<UnitPage, AppError> {
+    use crate::model::dashboard::Bucket;
+    use crate::server::{
+        pages, respond_error, rest::metrics::as_of as parse_as_of, state::AppState,
+    };
+
+    let state = expect_context::<AppState>();
+    async {
+        let bucket = match level.as_deref().filter(|l| !l.is_empty()) {
+            None => None,
+            Some(value) => Some(Bucket::parse(value).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "level must be 0, 1, 2, 3 or unknown, not {value:?}"
+                ))
+            })?),
+        };
+        let days = days.unwrap_or(30);
+        if !TREND_DAYS.contains(&days) {
+            return Err(AppError::BadRequest(format!(
+                "days must be one of 7, 30, 90, 365, not {days}"
+            )));
+        }
+        let scope = scope
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "overall".into());
+        let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
+        pages::unit_page(&state.pool, unit.as_ref(), &scope, bucket, as_of, days).await
+    }
+    .await
+    .map_err(respond_error)
+}
+
+/// A model source's page.
+#[server(prefix = "/api/fn", endpoint = "get_model_page")]
+pub async fn get_model_page(model: Ref, as_of: Option<String>) -> Result<ModelPage, AppError> {
+    use crate::server::{
+        pages, respond_error, rest::metrics::as_of as parse_as_of, state::AppState,
+    };
+
+    let state = expect_context::<AppState>();
+    async {
+        let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
+        pages::model_page(&state.pool, &model, as_of).await
+    }
+    .await
+    .map_err(respond_error)
+}
+
+/// A metric's page.
+#[server(prefix = "/api/fn", endpoint = "get_metric_page")]
+pub async fn get_metric_page(
+    metric: String,
+    as_of: Option<String>,
+) -> Result<MetricPage, AppError> {
+    use crate::server::{
+        pages, respond_error, rest::metrics::as_of as parse_as_of, state::AppState,
+    };
+
+    let state = expect_context::<AppState>();
+    async {
+        let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
+        pages::metric_page(&state.pool, &metric, as_of).await
+    }
+    .await
+    .map_err(respond_error)
+}
+
+/// Assets whose name or description contains `text` and that carry the tag `tag` (`key:value`,
+/// as in the REST API), of `kind`; 50 a page.
+#[server(prefix = "/api/fn", endpoint = "search_assets")]
+pub async fn search_assets(
+    text: String,
+    tag: Option<String>,
+    kind: Option<String>,
+    offset: Option<i64>,
+) -> Result<SearchPage, AppError> {
+    use crate::model::record::AssetKind;
+    use crate::server::{repo::reads, respond_error, state::AppState};
+
+    let state = expect_context::<AppState>();
+    async {
+        let kind = match kind.as_deref().filter(|k| !k.is_empty()) {
+            None => None,
+            Some(k) => Some(AssetKind::parse(k).ok_or_else(|| {
+                AppError::BadRequest(format!("kind {k:?} is not one of the asset kinds"))
+            })?),
+        };
+        let tags = match tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => serde_json::json!({}),
+            Some(tag) => {
+                let (k, v) = tag.split_once(':').ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "a tag is key:value, like team:ranking, not {tag:?}"
+                    ))
+                })?;
+                serde_json::json!({ k.trim(): v.trim() })
+            }
+        };
+        if text.chars().count() > 200 {
+            return Err(AppError::BadRequest(
+                "search text is longer than 200 characters".into(),
+            ));
+        }
+        let offset = offset.unwrap_or(0);
+        if !(0..=100_000).contains(&offset) {
+            return Err(AppError::BadRequest(format!(
+                "offset must be 0-100000, not {offset}"
+            )));
+        }
+        reads::search(&state.pool, text.trim(), kind, &tags, 50, offset).await
+    }
+    .await
+    .map_err(respond_error)
+}

@@ -1,0 +1,265 @@
+//! What the dashboard's pages show, assembled on the server in one read per page, and the
+//! addresses they link to. Charts arrive drawn (SVG from plotters on the server) with their
+//! numbers beside them for readers who cannot see them.
+
+use serde::{Deserialize, Serialize};
+
+use super::graph::{AssetSummary, Change};
+use super::metrics::{
+    Counts, Level, ModelLevelRow, ModelMetrics, SnapshotMeta, TrendPoint, UnitName,
+};
+use super::record::Ref;
+
+/// One step of the breadcrumbs: company > org > team > model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Crumb {
+    pub label: String,
+    pub href: String,
+}
+
+/// A bucket of the level distribution, as `level=` in addresses: `0`-`3` or `unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Bucket {
+    Level(Level),
+    Unknown,
+}
+
+impl Bucket {
+    pub const ALL: [Bucket; 5] = [
+        Bucket::Level(Level::AT_RISK),
+        Bucket::Level(Level::BASIC),
+        Bucket::Level(Level::MANAGED),
+        Bucket::Level(Level::OPTIMIZED),
+        Bucket::Unknown,
+    ];
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "unknown" => Some(Self::Unknown),
+            _ => value
+                .parse::<u8>()
+                .ok()
+                .and_then(Level::new)
+                .map(Self::Level),
+        }
+    }
+
+    pub fn key(self) -> String {
+        match self {
+            Self::Level(level) => level.get().to_string(),
+            Self::Unknown => "unknown".into(),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Level(level) => level.name(),
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// The CSS class that gives the bucket its colour, the same on every page and chart.
+    pub fn class(self) -> String {
+        format!("level-{}", self.key())
+    }
+
+    pub fn count(self, counts: &Counts) -> i64 {
+        match self {
+            Self::Level(level) => counts.levels[usize::from(level.get())],
+            Self::Unknown => counts.unknown,
+        }
+    }
+
+    pub fn of(level: Option<Level>) -> Self {
+        level.map_or(Self::Unknown, Self::Level)
+    }
+}
+
+/// A scope as pickers and headings name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeName {
+    /// `overall`, `domain:<id>` or `metric:<id>`.
+    pub scope: String,
+    pub label: String,
+}
+
+/// One child unit's row: its counts and score in the page's scope, and its score in every domain
+/// (for the heat map), in catalog order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildRow {
+    pub unit: UnitName,
+    pub href: String,
+    pub counts: Counts,
+    pub score: Option<f64>,
+    pub domain_scores: Vec<Option<f64>>,
+}
+
+/// A domain's rollup at the unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainRow {
+    pub scope: ScopeName,
+    pub counts: Counts,
+    pub score: Option<f64>,
+}
+
+/// Charts drawn on the server as SVG documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitCharts {
+    pub distribution: String,
+    pub domains: String,
+    /// `None` without child units.
+    pub heat_map: Option<String>,
+    pub trend: String,
+}
+
+/// The company, org or team page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitPage {
+    pub unit: UnitName,
+    /// `company`, `org` or `team` (a unit without child units).
+    pub kind: String,
+    pub crumbs: Vec<Crumb>,
+    pub snapshot: SnapshotMeta,
+    /// The scope the page is filtered to, and every scope to choose from.
+    pub scope: ScopeName,
+    pub scopes: Vec<ScopeName>,
+    pub bucket: Option<Bucket>,
+    /// The unit's counts and score in the page's scope.
+    pub counts: Counts,
+    pub score: Option<f64>,
+    pub overall: Counts,
+    pub overall_score: Option<f64>,
+    pub domains: Vec<DomainRow>,
+    pub children: Vec<ChildRow>,
+    /// The models below the unit in the page's scope (and bucket), lowest level first.
+    pub models: Vec<ModelLevelRow>,
+    pub models_shown_of: i64,
+    pub trend: Vec<TrendPoint>,
+    pub trend_days: i64,
+    pub charts: UnitCharts,
+}
+
+/// A binary with its status in production, for the model page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinaryRow {
+    pub binary: AssetSummary,
+    /// The run that produced it, with its status.
+    pub run: Option<AssetSummary>,
+    pub deployments: Vec<AssetSummary>,
+}
+
+/// The model page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelPage {
+    pub crumbs: Vec<Crumb>,
+    pub description: String,
+    pub owners: Vec<String>,
+    pub tags: serde_json::Value,
+    pub owner_unit: Option<UnitName>,
+    pub metrics: ModelMetrics,
+    /// Everything upstream of the model's runs, by kind: feature sources, logical features,
+    /// datasets.
+    pub upstream: Vec<AssetSummary>,
+    pub binaries: Vec<BinaryRow>,
+    pub history: Vec<Change>,
+}
+
+/// The metric page: the question, its thresholds, and its spread over the org tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricPage {
+    pub metric: super::metrics::Metric,
+    pub domain: ScopeName,
+    pub snapshot: SnapshotMeta,
+    pub spread: Vec<super::metrics::UnitRollupRow>,
+}
+
+/// Percent-encodes one path segment or query value (everything but RFC 3986's unreserved
+/// characters), so that metadata can never break out of an address.
+pub fn encode(value: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+    }
+    out
+}
+
+/// The page of an org unit; the company's is `/`.
+pub fn unit_href(unit: &UnitName, is_company: bool) -> String {
+    if is_company {
+        "/".into()
+    } else {
+        format!(
+            "/units/{}/{}",
+            encode(&unit.source),
+            encode(&unit.external_id)
+        )
+    }
+}
+
+pub fn model_href(model: &Ref) -> String {
+    format!("/models/{}/{}", encode(&model.source), encode(&model.id))
+}
+
+pub fn metric_href(id: &str) -> String {
+    format!("/metrics/{}", encode(id))
+}
+
+/// `base` with the query pairs whose value is present.
+pub fn with_query(base: &str, pairs: &[(&str, Option<&str>)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(v))))
+        .collect();
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", query.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_encode_metadata() {
+        assert_eq!(encode("a b/<c>&d"), "a%20b%2F%3Cc%3E%26d");
+        assert_eq!(encode("ünï"), "%C3%BCn%C3%AF");
+        assert_eq!(
+            with_query(
+                "/units/hr/x",
+                &[("scope", Some("domain:fairness")), ("level", None)]
+            ),
+            "/units/hr/x?scope=domain%3Afairness"
+        );
+        assert_eq!(
+            model_href(&Ref {
+                source: "git".into(),
+                id: "org/repo".into()
+            }),
+            "/models/git/org%2Frepo"
+        );
+    }
+
+    #[test]
+    fn buckets_parse_their_own_keys_only() {
+        for bucket in Bucket::ALL {
+            assert_eq!(Bucket::parse(&bucket.key()), Some(bucket));
+        }
+        assert_eq!(Bucket::parse("4"), None);
+        assert_eq!(Bucket::parse(""), None);
+        let counts = Counts {
+            levels: [1, 2, 3, 4],
+            unknown: 5,
+        };
+        let total: i64 = Bucket::ALL.iter().map(|b| b.count(&counts)).sum();
+        assert_eq!(total, counts.total());
+    }
+}

@@ -1,0 +1,395 @@
+//! The dashboard's charts, drawn with plotters as SVG on the server: titled, with labelled axes
+//! and a legend where colours carry meaning, each level in the colour it has everywhere (the
+//! `--level-*` colours of style/main.css). Bars and cells that drill down get a link drawn over
+//! them at the coordinates plotters placed them. Text is escaped by plotters' SVG backend; the
+//! links' addresses and titles are escaped here.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::dashboard::Bucket;
+use crate::model::metrics::Counts;
+
+pub const INK: RGBColor = RGBColor(0x1d, 0x24, 0x30);
+pub const MUTED: RGBColor = RGBColor(0x5b, 0x65, 0x77);
+pub const LINE: RGBColor = RGBColor(0xdf, 0xe3, 0xea);
+
+/// A bucket's colour, as in the stylesheet.
+pub fn colour(bucket: Bucket) -> RGBColor {
+    match bucket {
+        Bucket::Level(level) => match level.get() {
+            0 => RGBColor(0xc0, 0x39, 0x2b),
+            1 => RGBColor(0xe0, 0x8e, 0x0b),
+            2 => RGBColor(0x2e, 0x86, 0xc1),
+            _ => RGBColor(0x1e, 0x84, 0x49),
+        },
+        Bucket::Unknown => RGBColor(0x98, 0xa2, 0xb3),
+    }
+}
+
+/// The colour of a score (a mean level, 0-3): the colour of the level it has reached.
+fn score_colour(score: Option<f64>) -> RGBColor {
+    let reached = |s: f64| {
+        crate::model::metrics::Level::ALL
+            .into_iter()
+            .rev()
+            .find(|level| f64::from(level.get()) <= s)
+    };
+    colour(score.map_or(Bucket::Unknown, |s| {
+        Bucket::Level(reached(s).unwrap_or(crate::model::metrics::Level::AT_RISK))
+    }))
+}
+
+/// A link to draw over a chart: a rectangle in pixels, where it leads, what it says.
+struct Hotspot {
+    rect: ((i32, i32), (i32, i32)),
+    href: String,
+    title: String,
+}
+
+fn xml_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Draws with `draw` on a `width` × `height` SVG and lays `hotspots` over it as links. The SVG
+/// names itself with `title` for assistive technology.
+fn svg(
+    width: u32,
+    height: u32,
+    title: &str,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<Vec<Hotspot>, String>,
+) -> String {
+    let mut out = String::new();
+    let hotspots = {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        let drawn = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|()| draw(&root));
+        let hotspots = match drawn {
+            Ok(hotspots) => hotspots,
+            Err(error) => {
+                tracing::error!(%error, title, "a chart could not be drawn");
+                Vec::new()
+            }
+        };
+        if let Err(error) = root.present() {
+            tracing::error!(%error, title, "a chart could not be written");
+        }
+        hotspots
+    };
+    let mut links = String::new();
+    for h in &hotspots {
+        let ((x0, y0), (x1, y1)) = h.rect;
+        let _ = write!(
+            links,
+            r#"<a href="{}" class="chart-link"><title>{}</title><rect x="{}" y="{}" width="{}" height="{}" fill="transparent"/></a>"#,
+            xml_escape(&h.href),
+            xml_escape(&h.title),
+            x0.min(x1),
+            y0.min(y1),
+            (x1 - x0).abs().max(1),
+            (y1 - y0).abs().max(1),
+        );
+    }
+    let labelled = format!(r#"<svg role="img" aria-label="{}" "#, xml_escape(title));
+    out.replacen("<svg ", &labelled, 1)
+        .replacen("</svg>", &format!("{links}</svg>"), 1)
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// How many models sit in each bucket: one bar per bucket, each a link to the bucket's models.
+pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> String) -> String {
+    svg(420, 240, title, |root| {
+        let max = Bucket::ALL
+            .iter()
+            .map(|b| b.count(counts))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16).into_font().color(&INK))
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d((0..5i32).into_segmented(), 0..(max + max / 8 + 1))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(LINE)
+            .x_labels(5)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
+                    .ok()
+                    .and_then(|i| Bucket::ALL.get(i))
+                    .map(|b| b.name().to_string())
+                    .unwrap_or_default(),
+                SegmentValue::Last => String::new(),
+            })
+            .x_desc("level")
+            .y_desc("models")
+            .axis_desc_style(("sans-serif", 12).into_font().color(&MUTED))
+            .label_style(("sans-serif", 11).into_font().color(&INK))
+            .draw()
+            .map_err(err)?;
+        let mut hotspots = Vec::new();
+        for (i, bucket) in (0..).zip(Bucket::ALL) {
+            let n = bucket.count(counts);
+            let bar = [(SegmentValue::Exact(i), 0), (SegmentValue::Exact(i + 1), n)];
+            let mut rect = Rectangle::new(bar, colour(bucket).filled());
+            rect.set_margin(0, 0, 8, 8);
+            chart.draw_series(std::iter::once(rect)).map_err(err)?;
+            let top = chart.backend_coord(&(SegmentValue::Exact(i), max + max / 8 + 1));
+            let bottom = chart.backend_coord(&(SegmentValue::Exact(i + 1), 0));
+            hotspots.push(Hotspot {
+                rect: ((top.0 + 8, top.1), (bottom.0 - 8, bottom.1)),
+                href: href(bucket),
+                title: format!("{n} models {}: show them", bucket.name()),
+            });
+        }
+        Ok(hotspots)
+    })
+}
+
+/// One horizontal bar per domain: its score (mean level, 0-3) in the colour of the level reached;
+/// each bar a link to the unit filtered to that domain.
+pub fn domain_scores(title: &str, domains: &[(String, Option<f64>, String)]) -> String {
+    let height = 60 + 28 * u32::try_from(domains.len()).unwrap_or(8);
+    svg(460, height, title, |root| {
+        let n = i32::try_from(domains.len()).unwrap_or(0).max(1);
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16).into_font().color(&INK))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(130)
+            .build_cartesian_2d(0f64..3f64, (0..n).into_segmented())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(LINE)
+            .x_labels(4)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_labels(domains.len())
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
+                    .ok()
+                    .and_then(|i| domains.len().checked_sub(i + 1))
+                    .and_then(|i| domains.get(i))
+                    .map(|d| d.0.clone())
+                    .unwrap_or_default(),
+                SegmentValue::Last => String::new(),
+            })
+            .x_desc("score (mean level: 0 at risk … 3 optimized)")
+            .axis_desc_style(("sans-serif", 12).into_font().color(&MUTED))
+            .label_style(("sans-serif", 11).into_font().color(&INK))
+            .draw()
+            .map_err(err)?;
+        let mut hotspots = Vec::new();
+        // The first domain on top: segments count from the bottom.
+        for (i, (name, score, href)) in (0..n).rev().zip(domains) {
+            let value = score.unwrap_or(0.0);
+            let mut rect = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(i)),
+                    (value, SegmentValue::Exact(i + 1)),
+                ],
+                score_colour(*score).filled(),
+            );
+            rect.set_margin(5, 5, 0, 0);
+            chart.draw_series(std::iter::once(rect)).map_err(err)?;
+            let a = chart.backend_coord(&(0.0, SegmentValue::Exact(i)));
+            let b = chart.backend_coord(&(3.0, SegmentValue::Exact(i + 1)));
+            hotspots.push(Hotspot {
+                rect: (a, b),
+                href: href.clone(),
+                title: format!(
+                    "{name}: {}",
+                    score.map_or_else(|| "unknown".to_string(), |s| format!("{s:.2}"))
+                ),
+            });
+        }
+        Ok(hotspots)
+    })
+}
+
+/// Child units (rows) by domain (columns), each cell coloured by the level its score reaches and
+/// showing the score; each cell a link to that child filtered to that domain.
+/// A heat-map row: the unit's name, its score per domain, and where each cell leads.
+pub type HeatRow = (String, Vec<Option<f64>>, Vec<String>);
+
+pub fn heat_map(title: &str, domains: &[String], rows: &[HeatRow]) -> String {
+    let columns = u32::try_from(domains.len()).unwrap_or(1).max(1);
+    let lines = u32::try_from(rows.len()).unwrap_or(1).max(1);
+    let (label_w, head_h, cell_w, cell_h) = (170u32, 96u32, 64u32, 26u32);
+    let width = label_w + columns * cell_w + 20;
+    let height = head_h + lines * cell_h + 16;
+    svg(width, height, title, |root| {
+        let font = ("sans-serif", 11).into_font().color(&INK);
+        root.draw(&Text::new(
+            title.to_string(),
+            (10, 8),
+            ("sans-serif", 16).into_font().color(&INK),
+        ))
+        .map_err(err)?;
+        let px = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        for (c, domain) in (0u32..).zip(domains) {
+            let x = px(label_w + c * cell_w + cell_w / 2);
+            root.draw(&Text::new(
+                domain.clone(),
+                (x, px(head_h - 6)),
+                font.clone().transform(FontTransform::Rotate270),
+            ))
+            .map_err(err)?;
+        }
+        let mut hotspots = Vec::new();
+        for (r, (name, scores, hrefs)) in (0u32..).zip(rows) {
+            let y = px(head_h + r * cell_h);
+            let short: String = if name.chars().count() > 26 {
+                name.chars().take(25).chain(std::iter::once('…')).collect()
+            } else {
+                name.clone()
+            };
+            root.draw(&Text::new(short, (10, y + 8), font.clone()))
+                .map_err(err)?;
+            for (c, score) in (0u32..).zip(scores) {
+                let x = px(label_w + c * cell_w);
+                let cell = ((x + 1, y + 1), (x + px(cell_w) - 1, y + px(cell_h) - 1));
+                root.draw(&Rectangle::new(
+                    [cell.0, cell.1],
+                    score_colour(*score).filled(),
+                ))
+                .map_err(err)?;
+                let text = score.map_or_else(|| "–".to_string(), |s| format!("{s:.1}"));
+                root.draw(&Text::new(
+                    text.clone(),
+                    (x + px(cell_w / 2) - 8, y + 8),
+                    ("sans-serif", 11).into_font().color(&WHITE),
+                ))
+                .map_err(err)?;
+                if let (Some(href), Some(domain)) = (hrefs.get(c as usize), domains.get(c as usize))
+                {
+                    hotspots.push(Hotspot {
+                        rect: cell,
+                        href: href.clone(),
+                        title: format!("{name} in {domain}: {text}"),
+                    });
+                }
+            }
+        }
+        Ok(hotspots)
+    })
+}
+
+/// The score over time, one point per snapshot, on the 0-3 scale.
+pub fn trend(title: &str, points: &[(DateTime<Utc>, Option<f64>)]) -> String {
+    // Time runs as seconds since the epoch on the axis and is labelled as dates.
+    let seconds = |t: &DateTime<Utc>| t.timestamp() as f64;
+    #[allow(clippy::cast_possible_truncation)] // whole seconds of a date the axis shows
+    let date = |s: f64| {
+        DateTime::<Utc>::from_timestamp(s.round() as i64, 0)
+            .map(|t| t.format("%b %d").to_string())
+            .unwrap_or_default()
+    };
+    svg(460, 240, title, |root| {
+        let known: Vec<(f64, f64)> = points
+            .iter()
+            .filter_map(|(t, s)| Some((seconds(t), (*s)?)))
+            .collect();
+        let day = 86_400.0;
+        let now = seconds(&Utc::now());
+        let (from, to) = match (known.first(), known.last()) {
+            (Some(first), Some(last)) if first.0 < last.0 => (first.0, last.0),
+            (Some(only), _) => (only.0 - day, only.0 + day / 24.0),
+            _ => (now - 30.0 * day, now),
+        };
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16).into_font().color(&INK))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(40)
+            .build_cartesian_2d(from..to, 0f64..3f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(LINE)
+            .x_labels(5)
+            .y_labels(4)
+            .x_label_formatter(&|t| date(*t))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .y_desc("score (0-3)")
+            .axis_desc_style(("sans-serif", 12).into_font().color(&MUTED))
+            .label_style(("sans-serif", 11).into_font().color(&INK))
+            .draw()
+            .map_err(err)?;
+        if known.is_empty() {
+            root.draw(&Text::new(
+                "no snapshot in this range".to_string(),
+                (170, 120),
+                ("sans-serif", 13).into_font().color(&MUTED),
+            ))
+            .map_err(err)?;
+        } else {
+            let accent = RGBColor(0x24, 0x59, 0xc7);
+            chart
+                .draw_series(LineSeries::new(
+                    known.iter().copied(),
+                    accent.stroke_width(2),
+                ))
+                .map_err(err)?;
+            chart
+                .draw_series(known.iter().map(|p| Circle::new(*p, 3, accent.filled())))
+                .map_err(err)?;
+        }
+        Ok(Vec::new())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_labelled_escaped_and_link_their_bars() {
+        let counts = Counts {
+            levels: [3, 2, 1, 0],
+            unknown: 4,
+        };
+        let svg = distribution("Models <by> level", &counts, |b| {
+            format!("/?level={}&x=\"1\"", b.key())
+        });
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Models &lt;by&gt; level\""));
+        assert!(svg.contains("href=\"/?level=0&amp;x=&quot;1&quot;\""));
+        assert_eq!(svg.matches("class=\"chart-link\"").count(), 5);
+        assert!(!svg.contains("<by>"));
+        let map = heat_map(
+            "Units by domain",
+            &["Fairness".into(), "Safety".into()],
+            &[(
+                "<script>alert(1)</script>".into(),
+                vec![Some(1.5), None],
+                vec!["/a".into(), "/b".into()],
+            )],
+        );
+        assert!(!map.contains("<script>"));
+        assert_eq!(map.matches("class=\"chart-link\"").count(), 2);
+    }
+}

@@ -1,0 +1,445 @@
+//! The dashboard's pages, each assembled from precomputed results in a handful of indexed reads,
+//! with its charts drawn. The server functions of `crate::api::dashboard` call these.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tracing::instrument;
+
+use crate::error::AppError;
+use crate::model::dashboard::{
+    BinaryRow, Bucket, ChildRow, Crumb, DomainRow, MetricPage, ModelPage, ScopeName, UnitCharts,
+    UnitPage, model_href, unit_href, with_query,
+};
+use crate::model::graph::{AssetSummary, Direction};
+use crate::model::metrics::{Catalog, Counts, UnitName};
+use crate::model::record::{AssetKind, Ref};
+use crate::server::charts;
+use crate::server::metrics::reads::{self, Snapshot};
+use crate::server::repo::reads as graph_reads;
+
+/// How many models a unit page lists at most.
+const MODELS_LISTED: i64 = 50;
+
+/// Every scope of the catalog with the words a reader knows it by.
+pub fn scope_names(catalog: &Catalog) -> Vec<ScopeName> {
+    std::iter::once(ScopeName {
+        scope: "overall".into(),
+        label: "Overall".into(),
+    })
+    .chain(catalog.domains.iter().map(|d| ScopeName {
+        scope: format!("domain:{}", d.id),
+        label: d.name.clone(),
+    }))
+    .chain(catalog.metrics.iter().map(|m| ScopeName {
+        scope: format!("metric:{}", m.id),
+        label: format!("{} ({})", m.id.replace('_', " "), m.domain),
+    }))
+    .collect()
+}
+
+/// The units from the top down to `unit_id`, inclusive.
+async fn ancestry(pool: &PgPool, unit_id: i64) -> Result<Vec<(UnitName, bool)>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        WITH RECURSIVE up(id, n) AS (
+            SELECT $1::bigint, 0
+            UNION ALL
+            SELECT u.parent_id, up.n + 1 FROM org_units u JOIN up ON u.id = up.id
+            WHERE u.parent_id IS NOT NULL AND up.n < 64
+        )
+        SELECT u.id, u.source, u.external_id, u.name, u.parent_id IS NULL AS "top!"
+        FROM up JOIN org_units u ON u.id = up.id
+        ORDER BY up.n DESC
+        "#,
+        unit_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                UnitName {
+                    id: r.id,
+                    source: r.source,
+                    external_id: r.external_id,
+                    name: r.name,
+                },
+                r.top,
+            )
+        })
+        .collect())
+}
+
+fn crumbs(chain: &[(UnitName, bool)]) -> Vec<Crumb> {
+    chain
+        .iter()
+        .map(|(unit, top)| Crumb {
+            label: unit.name.clone(),
+            href: unit_href(unit, *top),
+        })
+        .collect()
+}
+
+/// A child unit with its counts in every scope of the snapshot.
+struct ChildArrays {
+    unit: UnitName,
+    counts: Vec<Counts>,
+    scores: Vec<Option<f64>>,
+}
+
+async fn child_rollups(
+    pool: &PgPool,
+    snapshot: &Snapshot,
+    unit_id: i64,
+) -> Result<Vec<ChildArrays>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT u.id, u.source, u.external_id, u.name,
+               r.level0 AS "level0?", r.level1 AS "level1?", r.level2 AS "level2?",
+               r.level3 AS "level3?", r.unknown AS "unknown?",
+               r.score AS "score?: Vec<Option<f64>>"
+        FROM org_units u
+        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id
+        WHERE u.parent_id = $2
+        ORDER BY u.name, u.id
+        "#,
+        snapshot.meta.id,
+        unit_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    let width = snapshot.catalog.scopes().len();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let at = |column: &Option<Vec<i32>>, i: usize| {
+                i64::from(column.as_ref().and_then(|c| c.get(i).copied()).unwrap_or(0))
+            };
+            ChildArrays {
+                counts: (0..width)
+                    .map(|i| Counts {
+                        levels: [
+                            at(&r.level0, i),
+                            at(&r.level1, i),
+                            at(&r.level2, i),
+                            at(&r.level3, i),
+                        ],
+                        unknown: at(&r.unknown, i),
+                    })
+                    .collect(),
+                scores: (0..width)
+                    .map(|i| r.score.as_ref().and_then(|s| s.get(i).copied().flatten()))
+                    .collect(),
+                unit: UnitName {
+                    id: r.id,
+                    source: r.source,
+                    external_id: r.external_id,
+                    name: r.name,
+                },
+            }
+        })
+        .collect())
+}
+
+/// The company (`unit` `None`), org or team page in `scope`, its model list narrowed to `bucket`.
+#[instrument(skip_all, fields(?unit, scope))]
+pub async fn unit_page(
+    pool: &PgPool,
+    unit: Option<&Ref>,
+    scope: &str,
+    bucket: Option<Bucket>,
+    as_of: Option<DateTime<Utc>>,
+    days: i64,
+) -> Result<UnitPage, AppError> {
+    let snapshot = reads::snapshot(pool, as_of).await?;
+    let catalog = &snapshot.catalog;
+    let position = usize::try_from(snapshot.position(scope)? - 1).unwrap_or(0);
+    let scopes = scope_names(catalog);
+    let this_scope = scopes
+        .iter()
+        .find(|s| s.scope == scope)
+        .cloned()
+        .ok_or_else(|| AppError::BadRequest(format!("unknown scope {scope:?}")))?;
+    let unit = reads::unit(pool, unit).await?;
+    let chain = ancestry(pool, unit.id).await?;
+    let is_company = chain.len() == 1;
+    let card = reads::scorecard(pool, &snapshot, unit.clone()).await?;
+    let rollup = |scope: &str| card.rollups.iter().find(|r| r.scope == scope);
+    let children = child_rollups(pool, &snapshot, unit.id).await?;
+    let models =
+        reads::worst_models(pool, &snapshot, unit.id, scope, bucket, MODELS_LISTED).await?;
+    let until = as_of.unwrap_or_else(Utc::now);
+    let trend = reads::trend(
+        pool,
+        unit.id,
+        scope,
+        until - chrono::Duration::days(days),
+        until,
+    )
+    .await?;
+
+    let here = unit_href(&unit, is_company);
+    let as_of_text = as_of.map(reads::rfc3339);
+    let link = |base: &str, scope: &str, bucket: Option<Bucket>| {
+        let key = bucket.map(Bucket::key);
+        with_query(
+            base,
+            &[
+                ("scope", (scope != "overall").then_some(scope)),
+                ("level", key.as_deref()),
+                ("as_of", as_of_text.as_deref()),
+            ],
+        )
+    };
+    let (counts, scope_score) =
+        rollup(scope).map_or((Counts::default(), None), |r| (r.counts, r.score));
+    let (overall, overall_score) =
+        rollup("overall").map_or((Counts::default(), None), |r| (r.counts, r.score));
+    let domains: Vec<DomainRow> = catalog
+        .domains
+        .iter()
+        .map(|d| {
+            let scope = format!("domain:{}", d.id);
+            let r = rollup(&scope);
+            DomainRow {
+                scope: ScopeName {
+                    scope,
+                    label: d.name.clone(),
+                },
+                counts: r.map(|r| r.counts).unwrap_or_default(),
+                score: r.and_then(|r| r.score),
+            }
+        })
+        .collect();
+    let domain_positions: Vec<usize> = (0..catalog.domains.len())
+        .map(|i| catalog.metrics.len() + i)
+        .collect();
+    let mut child_rows: Vec<ChildRow> = children
+        .into_iter()
+        .map(|c| ChildRow {
+            href: link(&unit_href(&c.unit, false), scope, None),
+            counts: c.counts.get(position).copied().unwrap_or_default(),
+            score: c.scores.get(position).copied().flatten(),
+            domain_scores: domain_positions
+                .iter()
+                .map(|i| c.scores.get(*i).copied().flatten())
+                .collect(),
+            unit: c.unit,
+        })
+        .collect();
+    // Ranked: the lowest score first, units without known levels last.
+    child_rows.sort_by(|a, b| match (a.score, b.score) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+
+    let charts = UnitCharts {
+        distribution: charts::distribution(
+            &format!("Models by level: {}", this_scope.label),
+            &counts,
+            |b| format!("{}#models", link(&here, scope, Some(b))),
+        ),
+        domains: charts::domain_scores(
+            "Score by domain",
+            &domains
+                .iter()
+                .map(|d| {
+                    (
+                        d.scope.label.clone(),
+                        d.score,
+                        format!("{}#models", link(&here, &d.scope.scope, None)),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+        heat_map: (!child_rows.is_empty()).then(|| {
+            let names: Vec<String> = domains.iter().map(|d| d.scope.label.clone()).collect();
+            let rows: Vec<charts::HeatRow> = child_rows
+                .iter()
+                .map(|c| {
+                    let base = unit_href(&c.unit, false);
+                    (
+                        c.unit.name.clone(),
+                        c.domain_scores.clone(),
+                        domains
+                            .iter()
+                            .map(|d| format!("{}#models", link(&base, &d.scope.scope, None)))
+                            .collect(),
+                    )
+                })
+                .collect();
+            charts::heat_map("Child units by domain (score 0-3)", &names, &rows)
+        }),
+        trend: charts::trend(
+            &format!("{}: score over {days} days", this_scope.label),
+            &trend
+                .iter()
+                .filter_map(|p| {
+                    DateTime::parse_from_rfc3339(&p.computed_at)
+                        .ok()
+                        .map(|t| (t.with_timezone(&Utc), p.score))
+                })
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let kind = if is_company {
+        "company"
+    } else if child_rows.is_empty() {
+        "team"
+    } else {
+        "org"
+    };
+    Ok(UnitPage {
+        unit,
+        kind: kind.into(),
+        crumbs: crumbs(&chain),
+        snapshot: snapshot.meta.clone(),
+        scope: this_scope,
+        scopes,
+        bucket,
+        counts,
+        score: scope_score,
+        overall,
+        overall_score,
+        domains,
+        children: child_rows,
+        models_shown_of: bucket.map_or_else(|| counts.total(), |b| b.count(&counts)),
+        models,
+        trend,
+        trend_days: days,
+        charts,
+    })
+}
+
+/// A model source's page: its levels with evidence, lineage, binaries and history.
+#[instrument(skip_all, fields(model = %key))]
+pub async fn model_page(
+    pool: &PgPool,
+    key: &Ref,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<ModelPage, AppError> {
+    let snapshot = reads::snapshot(pool, as_of).await?;
+    let metrics = reads::model_metrics(pool, &snapshot, key).await?;
+    let asset = sqlx::query!(
+        r#"
+        SELECT a.description, a.owners, a.tags, a.owner_unit_id
+        FROM assets a WHERE a.source = $1 AND a.external_id = $2 AND a.kind = 'model_source'
+        "#,
+        key.source,
+        key.id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no model source {key}")))?;
+    let chain = match asset.owner_unit_id {
+        Some(unit) => ancestry(pool, unit).await?,
+        None => Vec::new(),
+    };
+    let mut trail = crumbs(&chain);
+    trail.push(Crumb {
+        label: metrics.name.clone(),
+        href: model_href(key),
+    });
+
+    // Downstream: runs, the binaries they produced, the deployments serving them.
+    let down = graph_reads::lineage(pool, key, Direction::Down, 3).await?;
+    let node = |r: &Ref| {
+        down.nodes
+            .iter()
+            .find(|n| &n.asset.key == r)
+            .map(|n| n.asset.clone())
+    };
+    let mut binaries: Vec<BinaryRow> = down
+        .nodes
+        .iter()
+        .filter(|n| n.asset.kind == AssetKind::ModelBinary)
+        .map(|b| BinaryRow {
+            run: down
+                .edges
+                .iter()
+                .find(|e| e.to == b.asset.key)
+                .and_then(|e| node(&e.from)),
+            deployments: down
+                .edges
+                .iter()
+                .filter(|e| e.from == b.asset.key)
+                .filter_map(|e| node(&e.to))
+                .collect(),
+            binary: b.asset.clone(),
+        })
+        .collect();
+    // Newest first: deployed binaries, then by name (binary names carry their version).
+    binaries.sort_by(|a, b| {
+        b.deployments
+            .len()
+            .cmp(&a.deployments.len())
+            .then_with(|| b.binary.name.cmp(&a.binary.name))
+    });
+    // Upstream of what is judged: the datasets, logical features and feature sources behind it.
+    let mut upstream: Vec<AssetSummary> = Vec::new();
+    for binary in metrics.judged_binaries.iter().take(3) {
+        let up = graph_reads::lineage(pool, binary, Direction::Up, 4).await?;
+        for n in up.nodes {
+            if matches!(
+                n.asset.kind,
+                AssetKind::Dataset | AssetKind::LogicalFeature | AssetKind::FeatureSource
+            ) && !upstream.iter().any(|u| u.key == n.asset.key)
+            {
+                upstream.push(n.asset);
+            }
+        }
+    }
+    upstream.sort_by_key(|a| match a.kind {
+        AssetKind::FeatureSource => 0,
+        AssetKind::LogicalFeature => 1,
+        _ => 2,
+    });
+    let history = graph_reads::history(pool, key, 20, None).await?;
+    let owner_unit = chain.last().map(|(u, _)| u.clone());
+    Ok(ModelPage {
+        crumbs: trail,
+        description: asset.description,
+        owners: asset.owners,
+        tags: asset.tags,
+        owner_unit,
+        metrics,
+        upstream,
+        binaries,
+        history: history.changes,
+    })
+}
+
+/// A metric's page: what it asks, its thresholds, and how the org tree spreads over its levels.
+#[instrument(skip_all, fields(metric = id))]
+pub async fn metric_page(
+    pool: &PgPool,
+    id: &str,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<MetricPage, AppError> {
+    let snapshot = reads::snapshot(pool, as_of).await?;
+    let metric = snapshot
+        .catalog
+        .metric(id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("no metric {id:?} in the catalog")))?;
+    let domain = snapshot.catalog.domain(&metric.domain).map_or_else(
+        || ScopeName {
+            scope: format!("domain:{}", metric.domain),
+            label: metric.domain.clone(),
+        },
+        |d| ScopeName {
+            scope: format!("domain:{}", d.id),
+            label: d.name.clone(),
+        },
+    );
+    let spread = reads::spread(pool, &snapshot, &format!("metric:{id}")).await?;
+    Ok(MetricPage {
+        metric,
+        domain,
+        snapshot: snapshot.meta.clone(),
+        spread,
+    })
+}

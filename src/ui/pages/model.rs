@@ -1,0 +1,282 @@
+//! A model source's page: its overall and domain levels, every metric with the evidence that
+//! decided it and what would lift it, its lineage from feature sources to deployments, and its
+//! change history.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::dashboard::get_model_page;
+use crate::model::dashboard::{ModelPage, metric_href};
+use crate::model::graph::AssetSummary;
+use crate::model::metrics::number;
+use crate::model::record::Ref;
+use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel, LevelBadge};
+
+#[component]
+pub fn ModelRoute() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let page = Resource::new(
+        move || {
+            let p = params.read();
+            (
+                Ref {
+                    source: p.get("source").unwrap_or_default(),
+                    id: p.get("id").unwrap_or_default(),
+                },
+                query.read().get("as_of"),
+            )
+        },
+        |(model, as_of)| get_model_page(model, as_of),
+    );
+    view! {
+        <Suspense fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading the model…"
+                </p>
+            }
+        }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <ModelView page /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn status_text(asset: &AssetSummary) -> String {
+    asset.status.clone().unwrap_or_else(|| "–".into())
+}
+
+#[component]
+fn ModelView(page: ModelPage) -> impl IntoView {
+    let m = page.metrics.clone();
+    let judged = match m.judged_on.as_str() {
+        "production" => "the binaries in production",
+        "newest_binary" => "the newest binary (nothing is in production)",
+        _ => "no binary (none has been registered)",
+    };
+    let tags: Vec<String> = page
+        .tags
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}:{}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let csv_rows = {
+        let rows: Vec<Vec<String>> = m
+            .metrics
+            .iter()
+            .map(|r| {
+                vec![
+                    r.metric.clone(),
+                    r.domain.clone(),
+                    r.level
+                        .map_or_else(|| "unknown".into(), |l| l.get().to_string()),
+                    r.value.map(number).unwrap_or_default(),
+                    r.lift.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Signal::derive(move || rows.clone())
+    };
+    view! {
+        <Title text=format!("{} · model", m.name) />
+        <Breadcrumbs crumbs=page.crumbs.clone() />
+        <header class="page-head">
+            <h1>{m.name.clone()}</h1>
+            <span class="kind">"model source"</span>
+            <LevelBadge level=m.overall />
+        </header>
+        <p class="lede">{page.description.clone()}</p>
+        <dl class="facts">
+            <dt>"Key"</dt>
+            <dd>
+                <code>{format!("{}/{}", m.model.source, m.model.id)}</code>
+            </dd>
+            <dt>"Owning unit"</dt>
+            <dd>{page.owner_unit.as_ref().map_or_else(|| "none".to_string(), |u| u.name.clone())}</dd>
+            <dt>"Owners"</dt>
+            <dd>{if page.owners.is_empty() { "none named".to_string() } else { page.owners.join(", ") }}</dd>
+            <dt>"Tags"</dt>
+            <dd>{if tags.is_empty() { "none".to_string() } else { tags.join(", ") }}</dd>
+            <dt>"Judged on"</dt>
+            <dd>{judged}</dd>
+            <dt>"Results"</dt>
+            <dd>
+                {format!(
+                    "computed {} with catalog {}",
+                    m.snapshot.computed_at,
+                    m.snapshot.catalog_version,
+                )}
+            </dd>
+        </dl>
+        <section aria-label="Domain levels">
+            <h2>"Domains"</h2>
+            <ul class="domain-levels" data-testid="domain-levels">
+                {m
+                    .domains
+                    .iter()
+                    .map(|(domain, level)| {
+                        view! {
+                            <li>
+                                <span class="domain">{domain.clone()}</span>
+                                <LevelBadge level=*level />
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+        <section>
+            <h2>"Metrics"</h2>
+            <p class="hint">"Open a metric to see the evidence that decided its level."</p>
+            <CsvLink
+                file=format!("{}-metrics.csv", m.model.id.replace('/', "_"))
+                header=&["metric", "domain", "level", "value", "to_lift"]
+                rows=csv_rows
+            />
+            <div class="metric-list" data-testid="metric-list">
+                {m
+                    .metrics
+                    .iter()
+                    .map(|r| {
+                        let evidence = serde_json::to_string_pretty(&r.evidence)
+                            .unwrap_or_default();
+                        view! {
+                            <details class="metric" data-testid="metric-row">
+                                <summary>
+                                    <span class="metric-id">{r.metric.replace('_', " ")}</span>
+                                    <span class="muted">{r.domain.clone()}</span>
+                                    <LevelBadge level=r.level />
+                                    <span class="value">
+                                        {r.value.map_or_else(|| "no value".into(), number)}
+                                    </span>
+                                </summary>
+                                <div class="evidence" data-testid="evidence">
+                                    <p class="question">{r.question.clone()}</p>
+                                    <p>
+                                        <strong>"To lift it: "</strong>
+                                        {r
+                                            .lift
+                                            .clone()
+                                            .unwrap_or_else(|| "already at the top level".into())}
+                                    </p>
+                                    <p>
+                                        <a href=metric_href(&r.metric)>"About this metric"</a>
+                                    </p>
+                                    <pre>{evidence}</pre>
+                                </div>
+                            </details>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </section>
+        <section>
+            <h2>"Lineage"</h2>
+            <details class="lineage" data-testid="lineage">
+                <summary>
+                    {format!(
+                        "Upstream of what is judged: {} feature sources, logical features and datasets",
+                        page.upstream.len(),
+                    )}
+                </summary>
+                <ul>
+                    {page
+                        .upstream
+                        .iter()
+                        .map(|a| {
+                            view! {
+                                <li>
+                                    <span class="muted">{a.kind.label()}</span>
+                                    " "
+                                    {a.name.clone()}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </details>
+            <table data-testid="binaries">
+                <thead>
+                    <tr>
+                        <th scope="col">"Binary"</th>
+                        <th scope="col">"Produced by run"</th>
+                        <th scope="col">"Deployments"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .binaries
+                        .iter()
+                        .map(|b| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{b.binary.name.clone()}</th>
+                                    <td>
+                                        {b
+                                            .run
+                                            .as_ref().map_or_else(|| "–".into(), |r| format!("{} ({})", r.name, status_text(r)))}
+                                    </td>
+                                    <td>
+                                        {b
+                                            .deployments
+                                            .iter()
+                                            .map(|d| {
+                                                view! {
+                                                    <span class=format!(
+                                                        "status status-{}",
+                                                        status_text(d),
+                                                    )>{format!("{} ({})", d.name, status_text(d))}</span>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"History"</h2>
+            <table data-testid="history">
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Who"</th>
+                        <th scope="col">"What"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .history
+                        .iter()
+                        .map(|c| {
+                            view! {
+                                <tr>
+                                    <td>{c.at.clone()}</td>
+                                    <td>{c.actor.clone()}</td>
+                                    <td>{format!("{} {}", c.subject, c.op)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,111 @@
+//! Search over the graph's assets by text, tag and kind; model sources link to their pages.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::dashboard::search_assets;
+use crate::model::dashboard::model_href;
+use crate::model::record::AssetKind;
+use crate::ui::components::{CsvLink, ErrorPanel};
+
+#[component]
+pub fn SearchRoute() -> impl IntoView {
+    let query = use_query_map();
+    let field = move |name: &str| query.read().get(name).unwrap_or_default();
+    let results = Resource::new(
+        move || (field("q"), field("tag"), field("kind")),
+        |(q, tag, kind)| async move {
+            if q.trim().is_empty() && tag.trim().is_empty() {
+                return Ok(None);
+            }
+            search_assets(q, Some(tag), Some(kind), None)
+                .await
+                .map(Some)
+        },
+    );
+    let kind_now = field("kind");
+    view! {
+        <Title text="Search" />
+        <h1>"Search"</h1>
+        <form class="filter" method="get" action="/search" role="search">
+            <label>
+                "Text "
+                <input type="search" name="q" value=field("q") placeholder="name or description" data-testid="search-text" />
+            </label>
+            <label>
+                "Tag "
+                <input type="text" name="tag" value=field("tag") placeholder="key:value, like tier:1" data-testid="search-tag" />
+            </label>
+            <label>
+                "Kind "
+                <select name="kind">
+                    <option value="" selected=kind_now.is_empty()>"any"</option>
+                    {AssetKind::ALL
+                        .iter()
+                        .map(|k| {
+                            view! {
+                                <option value=k.as_str() selected=kind_now == k.as_str()>
+                                    {k.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <button type="submit">"Search"</button>
+        </form>
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Ok(None) => view! { <p class="hint">"Search by text, by tag, or both."</p> }.into_any(),
+                    Ok(Some(page)) => {
+                        let rows: Vec<Vec<String>> = page
+                            .hits
+                            .iter()
+                            .map(|h| vec![h.asset.kind.as_str().to_string(), h.asset.key.source.clone(), h.asset.key.id.clone(), h.asset.name.clone(), h.owner.clone().unwrap_or_default()])
+                            .collect();
+                        let csv = Signal::derive(move || rows.clone());
+                        view! {
+                            <p class="count" data-testid="search-count">
+                                {format!("{} results{}", page.hits.len(), if page.next_offset.is_some() { " (the first 50)" } else { "" })}
+                            </p>
+                            <CsvLink file="search.csv".to_string() header=&["kind", "source", "id", "name", "owner"] rows=csv />
+                            <table data-testid="search-results">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Kind"</th>
+                                        <th scope="col">"Owner"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {page
+                                        .hits
+                                        .into_iter()
+                                        .map(|h| {
+                                            let name = if h.asset.kind == AssetKind::ModelSource {
+                                                view! { <a href=model_href(&h.asset.key)>{h.asset.name.clone()}</a> }.into_any()
+                                            } else {
+                                                view! { <span>{h.asset.name.clone()}</span> }.into_any()
+                                            };
+                                            view! {
+                                                <tr data-testid="search-row">
+                                                    <th scope="row">{name}</th>
+                                                    <td>{h.asset.kind.label()}</td>
+                                                    <td>{h.owner.unwrap_or_default()}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,531 @@
+//! The company, org and team pages: one unit's scorecard in a scope, its children ranked and by
+//! domain, its trend, and the models holding it back.
+//!
+//! Every filter is in the address (`scope`, `level`, `as_of`, `days`) and set by a GET form, so
+//! the page works without JavaScript; once hydrated, the tables sort and filter in place.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::dashboard::{TREND_DAYS, get_unit_page};
+use crate::model::dashboard::{Bucket, UnitPage, model_href, with_query};
+use crate::model::metrics::number;
+use crate::model::record::Ref;
+use crate::ui::components::{Breadcrumbs, Chart, CsvLink, ErrorPanel, LevelBadge, LevelBar};
+
+fn score_text(score: Option<f64>) -> String {
+    score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
+}
+
+/// The company page (`/`) and every unit's (`/units/:source/:id`).
+#[component]
+pub fn UnitRoute() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let page = Resource::new(
+        move || {
+            let p = params.read();
+            let q = query.read();
+            let unit = match (p.get("source"), p.get("id")) {
+                (Some(source), Some(id)) => Some(Ref { source, id }),
+                _ => None,
+            };
+            (
+                unit,
+                q.get("scope"),
+                q.get("level"),
+                q.get("as_of"),
+                q.get("days").and_then(|d| d.parse::<i64>().ok()),
+            )
+        },
+        |(unit, scope, level, as_of, days)| get_unit_page(unit, scope, level, as_of, days),
+    );
+    view! {
+        <Suspense fallback=|| {
+            view! {
+                <p class="loading" aria-busy="true">
+                    "Loading the scorecard…"
+                </p>
+            }
+        }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <UnitView page /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UnitView(page: UnitPage) -> impl IntoView {
+    let title = format!("{} scorecard", page.unit.name);
+    let here = page
+        .crumbs
+        .last()
+        .map_or_else(|| "/".into(), |c| c.href.clone());
+    let scope = page.scope.scope.clone();
+    let as_of = page.snapshot.computed_at.clone();
+    let heat = page.charts.heat_map.clone().map(|svg| {
+        let page = page.clone();
+        view! {
+            <Chart svg label="heat-map">
+                <HeatTable page />
+            </Chart>
+        }
+    });
+    let bucket_links = {
+        let here = here.clone();
+        let scope = scope.clone();
+        Bucket::ALL
+            .iter()
+            .map(|b| {
+                let href = format!(
+                    "{}#models",
+                    with_query(
+                        &here,
+                        &[
+                            ("scope", (scope != "overall").then_some(scope.as_str())),
+                            ("level", Some(&b.key())),
+                        ],
+                    ),
+                );
+                view! {
+                    <tr>
+                        <td>
+                            <a href=href data-testid=format!("bucket-{}", b.key())>
+                                {b.name()}
+                            </a>
+                        </td>
+                        <td class="num">{b.count(&page.counts)}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    let domain_links = page
+        .domains
+        .iter()
+        .map(|d| {
+            let href = format!(
+                "{}#models",
+                with_query(&here, &[("scope", Some(d.scope.scope.as_str()))]),
+            );
+            view! {
+                <tr>
+                    <td>
+                        <a href=href>{d.scope.label.clone()}</a>
+                    </td>
+                    <td class="num">{score_text(d.score)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let trend_rows = page
+        .trend
+        .iter()
+        .map(|p| {
+            view! {
+                <tr>
+                    <td>{p.computed_at.clone()}</td>
+                    <td class="num">{score_text(p.score)}</td>
+                    <td class="num">{p.counts.total()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let bucket_text = page
+        .bucket
+        .map(|b| format!(" at level {}", b.name()))
+        .unwrap_or_default();
+    view! {
+        <Title text=title.clone() />
+        <Breadcrumbs crumbs=page.crumbs.clone() />
+        <header class="page-head">
+            <h1>{page.unit.name.clone()}</h1>
+            <span class="kind" data-testid="unit-kind">
+                {page.kind.clone()}
+            </span>
+            // Without JavaScript, the browser's own print gets the same print stylesheet.
+            <button
+                type="button"
+                class="print"
+                on:click=move |_| {
+                    let _ = window().print();
+                }
+            >
+                "Print scorecard"
+            </button>
+        </header>
+        <p class="lede">
+            "Results computed " <time datetime=as_of.clone()>{as_of.clone()}</time>
+            " with catalog " <code>{page.snapshot.catalog_version.clone()}</code> "."
+        </p>
+        <ScopeForm page=page.clone() here=here.clone() />
+        <section class="stats" aria-label="Scorecard">
+            <div class="stat">
+                <span class="value" data-testid="overall-score">
+                    {score_text(page.overall_score)}
+                </span>
+                <span class="label">"overall score (0-3)"</span>
+                <LevelBar counts=page.overall score=page.overall_score />
+            </div>
+            <div class="stat">
+                <span class="value" data-testid="scope-score">
+                    {score_text(page.score)}
+                </span>
+                <span class="label">{format!("{} score", page.scope.label)}</span>
+                <LevelBar counts=page.counts score=page.score />
+            </div>
+            <div class="stat">
+                <span class="value">{page.overall.total()}</span>
+                <span class="label">"model sources"</span>
+            </div>
+        </section>
+        <div class="charts">
+            <Chart svg=page.charts.distribution.clone() label="distribution">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Level"</th>
+                            <th scope="col" class="num">
+                                "Models"
+                            </th>
+                        </tr>
+                    </thead>
+                    <tbody>{bucket_links}
+                    </tbody>
+                </table>
+            </Chart>
+            <Chart svg=page.charts.domains.clone() label="domains">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Domain"</th>
+                            <th scope="col" class="num">
+                                "Score"
+                            </th>
+                        </tr>
+                    </thead>
+                    <tbody>{domain_links}
+                    </tbody>
+                </table>
+            </Chart>
+            <Chart svg=page.charts.trend.clone() label="trend">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Computed"</th>
+                            <th scope="col" class="num">
+                                "Score"
+                            </th>
+                            <th scope="col" class="num">
+                                "Models"
+                            </th>
+                        </tr>
+                    </thead>
+                    <tbody>{trend_rows}
+                    </tbody>
+                </table>
+            </Chart>
+        </div>
+        {heat}
+        <ChildTable page=page.clone() />
+        <section id="models" class="models">
+            <h2>
+                {format!(
+                    "Models below {} in {}{bucket_text}",
+                    page.unit.name,
+                    page.scope.label,
+                )}
+            </h2>
+            <ModelTable page=page.clone() />
+        </section>
+    }
+}
+
+/// Scope, level, as-of time and trend range, as a GET form.
+#[component]
+fn ScopeForm(page: UnitPage, here: String) -> impl IntoView {
+    let current = page.scope.scope.clone();
+    let bucket = page.bucket.map(Bucket::key).unwrap_or_default();
+    view! {
+        <form class="filter" method="get" action=here data-testid="scope-form">
+            <label>
+                "Scope"
+                <select name="scope" data-testid="scope-select">
+                    {page
+                        .scopes
+                        .iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.scope.clone() selected=s.scope == current>
+                                    {s.label.clone()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Level"
+                <select name="level">
+                    <option value="" selected=bucket.is_empty()>
+                        "any"
+                    </option>
+                    {Bucket::ALL
+                        .iter()
+                        .map(|b| {
+                            view! {
+                                <option value=b.key() selected=b.key() == bucket>
+                                    {b.name()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Trend"
+                <select name="days">
+                    {TREND_DAYS
+                        .iter()
+                        .map(|d| {
+                            view! {
+                                <option value=d.to_string() selected=*d == page.trend_days>
+                                    {format!("{d} days")}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "As of"
+                <input
+                    type="text"
+                    name="as_of"
+                    placeholder="now, or 2026-11-01T00:00:00Z"
+                    data-testid="as-of"
+                />
+            </label>
+            <button type="submit">"Show"</button>
+        </form>
+    }
+}
+
+#[component]
+fn HeatTable(page: UnitPage) -> impl IntoView {
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"Unit"</th>
+                    {page
+                        .domains
+                        .iter()
+                        .map(|d| view! { <th scope="col">{d.scope.label.clone()}</th> })
+                        .collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {page
+                    .children
+                    .iter()
+                    .map(|c| {
+                        view! {
+                            <tr>
+                                <th scope="row">{c.unit.name.clone()}</th>
+                                {c
+                                    .domain_scores
+                                    .iter()
+                                    .map(|s| view! { <td class="num">{score_text(*s)}</td> })
+                                    .collect_view()}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// How the child table is sorted; the server ranks by score, lowest first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ChildSort {
+    Score,
+    Name,
+    Models,
+}
+
+#[component]
+fn ChildTable(page: UnitPage) -> impl IntoView {
+    if page.children.is_empty() {
+        return ().into_any();
+    }
+    let sort = RwSignal::new(ChildSort::Score);
+    let children = StoredValue::new(page.children.clone());
+    let rows = Memo::new(move |_| {
+        let mut rows = children.get_value();
+        match sort.get() {
+            ChildSort::Score => {}
+            ChildSort::Name => rows.sort_by_key(|r| r.unit.name.to_lowercase()),
+            ChildSort::Models => rows.sort_by_key(|r| std::cmp::Reverse(r.counts.total())),
+        }
+        rows
+    });
+    let csv_rows = Signal::derive(move || {
+        rows.get()
+            .iter()
+            .map(|r| {
+                vec![
+                    r.unit.source.clone(),
+                    r.unit.external_id.clone(),
+                    r.unit.name.clone(),
+                    r.counts.total().to_string(),
+                    r.score.map(number).unwrap_or_default(),
+                ]
+            })
+            .collect()
+    });
+    let header_button = move |label: &'static str, by: ChildSort| {
+        view! {
+            <button
+                type="button"
+                class="sort"
+                class:active=move || sort.get() == by
+                on:click=move |_| sort.set(by)
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <section class="children">
+            <h2>{format!("Child units ranked by {} score", page.scope.label)}</h2>
+            <CsvLink
+                file=format!("{}-children.csv", page.unit.external_id)
+                header=&["unit_source", "unit_id", "unit", "models", "score"]
+                rows=csv_rows
+            />
+            <table data-testid="child-table">
+                <thead>
+                    <tr>
+                        <th scope="col">{header_button("Unit", ChildSort::Name)}</th>
+                        <th scope="col" class="num">
+                            {header_button("Models", ChildSort::Models)}
+                        </th>
+                        <th scope="col">{header_button("Maturity", ChildSort::Score)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For
+                        each=move || rows.get()
+                        key=|r| r.unit.id
+                        children=|r| {
+                            view! {
+                                <tr data-testid="child-row">
+                                    <th scope="row">
+                                        <a href=r.href.clone()>{r.unit.name.clone()}</a>
+                                    </th>
+                                    <td class="num">{r.counts.total()}</td>
+                                    <td>
+                                        <LevelBar counts=r.counts score=r.score />
+                                    </td>
+                                </tr>
+                            }
+                        }
+                    />
+                </tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn ModelTable(page: UnitPage) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let models = StoredValue::new(page.models.clone());
+    let rows = Memo::new(move |_| {
+        let needle = filter.read().trim().to_lowercase();
+        models
+            .get_value()
+            .into_iter()
+            .filter(|m| needle.is_empty() || m.name.to_lowercase().contains(&needle))
+            .collect::<Vec<_>>()
+    });
+    let csv_rows = Signal::derive(move || {
+        rows.get()
+            .iter()
+            .map(|m| {
+                vec![
+                    m.model.source.clone(),
+                    m.model.id.clone(),
+                    m.name.clone(),
+                    m.level
+                        .map_or_else(|| "unknown".into(), |l| l.get().to_string()),
+                    m.at_risk_metrics.to_string(),
+                ]
+            })
+            .collect()
+    });
+    let listed = page.models.len();
+    let of = page.models_shown_of;
+    view! {
+        <p class="count" data-testid="models-count">
+            {format!("The {listed} lowest of {of} models")}
+        </p>
+        <div class="table-tools">
+            <label>
+                "Filter by name "
+                <input
+                    type="search"
+                    data-testid="model-filter"
+                    prop:value=filter
+                    on:input=move |ev| filter.set(event_target_value(&ev))
+                />
+            </label>
+            <CsvLink
+                file=format!("{}-models.csv", page.unit.external_id)
+                header=&["model_source", "model_id", "model", "level", "metrics_at_risk"]
+                rows=csv_rows
+            />
+        </div>
+        <table data-testid="model-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Model source"</th>
+                    <th scope="col">"Level"</th>
+                    <th scope="col" class="num">
+                        "Metrics at risk"
+                    </th>
+                </tr>
+            </thead>
+            <tbody>
+                <For
+                    each=move || rows.get()
+                    key=|m| m.model.clone()
+                    children=|m| {
+                        view! {
+                            <tr data-testid="model-row">
+                                <th scope="row">
+                                    <a href=model_href(&m.model)>{m.name.clone()}</a>
+                                </th>
+                                <td>
+                                    <LevelBadge level=m.level />
+                                </td>
+                                <td class="num">{m.at_risk_metrics}</td>
+                            </tr>
+                        }
+                    }
+                />
+            </tbody>
+        </table>
+        <Show when=move || rows.read().is_empty()>
+            <p class="empty">"No model here."</p>
+        </Show>
+    }
+}
