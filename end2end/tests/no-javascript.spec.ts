@@ -3,7 +3,7 @@ import { test, expect } from '@playwright/test';
 test.use({ javaScriptEnabled: false });
 
 test('with JavaScript off the overview renders and the filter form works', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/units');
   await expect(page.getByTestId('unit-row')).toHaveCount(17);
   await expect(page.getByRole('search')).not.toHaveAttribute('data-hydrated', 'true');
 

@@ -7,10 +7,10 @@ async function hydrated(page: Page) {
 }
 
 test('the overview lists every org unit from the database', async ({ page }) => {
-  const response = await page.goto('/');
+  const response = await page.goto('/units');
   expect(response?.status()).toBe(200);
-  await expect(page).toHaveTitle('Company overview · modelgov');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Company overview');
+  await expect(page).toHaveTitle('All org units · modelgov');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('All org units');
   await expect(page.getByTestId('unit-row')).toHaveCount(ALL_UNITS);
   await expect(page.getByTestId('total-units')).toHaveText(String(ALL_UNITS));
   // Names arrive escaped and are shown as text.
@@ -18,7 +18,7 @@ test('the overview lists every org unit from the database', async ({ page }) => 
 });
 
 test('typing in the filter narrows the list in place once hydrated', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/units');
   await hydrated(page);
   // A full page load would drop this marker; filtering must not reload.
   await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
@@ -39,7 +39,7 @@ test('typing in the filter narrows the list in place once hydrated', async ({ pa
 });
 
 test('a shared address with a filter opens filtered', async ({ page }) => {
-  await page.goto('/?q=ads');
+  await page.goto('/units?q=ads');
   await hydrated(page);
   await expect(page.getByTestId('unit-filter')).toHaveValue('ads');
   await expect(page.getByTestId('unit-row')).toHaveCount(6);
@@ -49,7 +49,7 @@ test('each unit shows its overall maturity once metrics are computed', async ({ 
   // The server recomputes the metrics shortly after it starts.
   await expect
     .poll(async () => {
-      await page.goto('/');
+      await page.goto('/units');
       return page.getByTestId('level-bar').count();
     }, { timeout: 20_000 })
     .toBe(ALL_UNITS);

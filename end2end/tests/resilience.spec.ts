@@ -30,7 +30,7 @@ test('the server answers 503 while Postgres is down and recovers by itself', asy
   }
 
   await expect.poll(async () => (await request.get('/readyz')).status(), { timeout: 30_000 }).toBe(200);
-  const response = await page.goto('/');
+  const response = await page.goto('/units');
   expect(response?.status()).toBe(200);
   await expect(page.getByTestId('unit-row')).toHaveCount(17);
 });

@@ -474,11 +474,14 @@ fn ModelTable(page: UnitPage) -> impl IntoView {
     });
     let listed = page.models.len();
     let of = page.models_shown_of;
+    // Effects run only in the browser: the marker tells readers (and tests) the table is live.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <p class="count" data-testid="models-count">
             {format!("The {listed} lowest of {of} models")}
         </p>
-        <div class="table-tools">
+        <div class="table-tools" data-hydrated=move || hydrated.get().to_string()>
             <label>
                 "Filter by name "
                 <input

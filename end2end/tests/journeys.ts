@@ -1,0 +1,42 @@
+// Steps shared by the dashboard specs (with and without JavaScript).
+import { expect, type Page } from '@playwright/test';
+
+/** Waits until the server has computed the metrics (it does so shortly after it starts). */
+export async function scorecard(page: Page, path = '/') {
+  await expect
+    .poll(async () => (await page.goto(path))?.status(), { timeout: 20_000 })
+    .toBe(200);
+}
+
+/** Company -> org -> ... -> team by clicking the first child unit, then a model, then a metric. */
+export async function drillDown(page: Page) {
+  await scorecard(page);
+  await expect(page.getByTestId('unit-kind')).toHaveText('company');
+  const visited: string[] = [];
+  while ((await page.getByTestId('unit-kind').textContent()) !== 'team') {
+    const child = page.getByTestId('child-row').first().getByRole('link');
+    const name = (await child.textContent())!;
+    visited.push(name);
+    await child.click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  }
+  expect(visited.length).toBeGreaterThanOrEqual(2);
+  // The breadcrumbs name the way down.
+  const crumbs = page.getByTestId('breadcrumbs').getByRole('link');
+  await expect(crumbs).toHaveCount(visited.length + 1);
+
+  const model = page.getByTestId('model-row').first().getByRole('link');
+  const modelName = (await model.textContent())!;
+  await model.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(modelName);
+  await expect(page.getByTestId('breadcrumbs').getByRole('link')).toHaveCount(visited.length + 2);
+
+  const metric = page.getByTestId('metric-row').first();
+  await expect(metric.getByTestId('evidence')).toBeHidden();
+  await metric.locator('summary').click();
+  const evidence = metric.getByTestId('evidence');
+  await expect(evidence).toBeVisible();
+  await expect(evidence).toContainText('To lift it');
+  await expect(evidence.locator('pre')).toContainText('"catalog_version"');
+}
+
