@@ -8,7 +8,7 @@ use leptos_router::{
 };
 
 use crate::ui::pages::{
-    MetricRoute, ModelRoute, NotFoundPage, OverviewPage, SearchRoute, UnitRoute,
+    AboutPage, MetricRoute, ModelRoute, NotFoundPage, OverviewPage, SearchRoute, UnitRoute,
 };
 
 /// The document around every page; rendered on the server only.
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("search") view=SearchRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment("about") view=AboutPage />
                 </Routes>
             </main>
         </Router>

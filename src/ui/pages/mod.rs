@@ -1,5 +1,6 @@
 //! One component per route.
 
+mod about;
 mod metric;
 mod model;
 mod not_found;
@@ -7,6 +8,7 @@ mod overview;
 mod search;
 mod unit;
 
+pub use about::AboutPage;
 pub use metric::MetricRoute;
 pub use model::ModelRoute;
 pub use not_found::NotFoundPage;
