@@ -121,7 +121,12 @@ async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool
     modelgov::server::metrics::recompute(&pool, &catalog)
         .await
         .unwrap();
-    let app = app(pool);
+    // An hour old, so that the next snapshot's time differs from it on the page.
+    sqlx::query("UPDATE metric_snapshots SET computed_at = computed_at - interval '1 hour'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let app = app(pool.clone());
 
     // The company page: scorecard, charts with links, children ranked, models.
     let (status, _, body) = get(&app, "/").await;
@@ -160,6 +165,18 @@ async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool
     let (status, _, body) = get(&app, "/metrics/fairness_gap").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains(r#"data-testid="thresholds""#));
+
+    // Pages are kept per snapshot: a recompute shows at once.
+    let newer = modelgov::server::metrics::recompute(&pool, &catalog)
+        .await
+        .unwrap();
+    let (_, _, body) = get(&app, "/").await;
+    let stamp = modelgov::server::metrics::reads::rfc3339(newer.computed_at);
+    assert_eq!(body.matches("<time datetime=").count(), 1);
+    assert!(
+        body.contains(&format!("<time datetime=\"{stamp}\"")),
+        "{stamp}: {body}"
+    );
 
     // Bad filters are named; unknown things are 404.
     for (uri, expected, says) in [

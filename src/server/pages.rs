@@ -20,6 +20,92 @@ use crate::server::repo::reads as graph_reads;
 /// How many models a unit page lists at most.
 const MODELS_LISTED: i64 = 50;
 
+/// What a unit page is assembled from; pages with equal keys are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnitPageKey {
+    pub unit: Option<Ref>,
+    pub scope: String,
+    pub bucket: Option<String>,
+    pub as_of: Option<DateTime<Utc>>,
+    pub days: i64,
+}
+
+/// Unit pages assembled from one snapshot. A snapshot never changes, so a page assembled from
+/// it stays right until a newer snapshot arrives (then the cache empties) or the trend window
+/// moves on (keys carry the hour). Bounded: when full, it starts over.
+type CachedPages = std::collections::HashMap<(UnitPageKey, i64), std::sync::Arc<UnitPage>>;
+
+#[derive(Default)]
+pub struct PageCache {
+    /// The snapshot the pages come from, and the pages.
+    pages: std::sync::Mutex<(i64, CachedPages)>,
+    /// One assembly at a time: fifty readers of a page nobody has opened yet wait for the first
+    /// instead of all reading the same rows at once.
+    assembling: tokio::sync::Mutex<()>,
+}
+
+const CACHED_PAGES: usize = 2_000;
+
+impl PageCache {
+    /// The page for `key`, assembled once per snapshot.
+    pub async fn unit_page(
+        &self,
+        pool: &PgPool,
+        key: UnitPageKey,
+    ) -> Result<std::sync::Arc<UnitPage>, AppError> {
+        let Some(snapshot) = sqlx::query_scalar!(
+            r#"
+            SELECT id FROM metric_snapshots WHERE computed_at <= coalesce($1, now())
+            ORDER BY computed_at DESC, id DESC LIMIT 1
+            "#,
+            key.as_of,
+        )
+        .fetch_optional(pool)
+        .await?
+        else {
+            // No snapshot: let the full read say so.
+            return self.assemble(pool, &key).await.map(std::sync::Arc::new);
+        };
+        let hour = Utc::now().timestamp() / 3600;
+        let entry = (key, hour);
+        let cached = |pages: &Self| {
+            let cached = pages.pages.lock().ok()?;
+            (cached.0 == snapshot).then(|| cached.1.get(&entry).cloned())?
+        };
+        if let Some(page) = cached(self) {
+            return Ok(page);
+        }
+        let _turn = self.assembling.lock().await;
+        if let Some(page) = cached(self) {
+            return Ok(page);
+        }
+        let page = std::sync::Arc::new(self.assemble(pool, &entry.0).await?);
+        // Only a page of the snapshot looked up goes in: a recompute may have finished since.
+        if page.snapshot.id == snapshot
+            && let Ok(mut cached) = self.pages.lock()
+        {
+            if cached.0 != snapshot || cached.1.len() >= CACHED_PAGES {
+                *cached = (snapshot, std::collections::HashMap::new());
+            }
+            cached.1.insert(entry, page.clone());
+        }
+        Ok(page)
+    }
+
+    async fn assemble(&self, pool: &PgPool, key: &UnitPageKey) -> Result<UnitPage, AppError> {
+        let bucket = key.bucket.as_deref().and_then(Bucket::parse);
+        unit_page(
+            pool,
+            key.unit.as_ref(),
+            &key.scope,
+            bucket,
+            key.as_of,
+            key.days,
+        )
+        .await
+    }
+}
+
 /// Every scope of the catalog with the words a reader knows it by.
 pub fn scope_names(catalog: &Catalog) -> Vec<ScopeName> {
     std::iter::once(ScopeName {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Recomputes the metrics after writes.
     pub recomputer: Recomputer,
+    /// Unit pages already assembled from the current snapshot.
+    pub pages: Arc<crate::server::pages::PageCache>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             leptos_options,
             catalog,
             recomputer,
+            pages: Arc::default(),
         })
     }
 }
