@@ -166,10 +166,11 @@ async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains(r#"data-testid="thresholds""#));
 
-    // Pages are kept per snapshot: a recompute shows at once.
+    // Pages are kept per snapshot and graph change: a recompute shows within a second.
     let newer = modelgov::server::metrics::recompute(&pool, &catalog)
         .await
         .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (_, _, body) = get(&app, "/").await;
     let stamp = modelgov::server::metrics::reads::rfc3339(newer.computed_at);
     assert_eq!(body.matches("<time datetime=").count(), 1);

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod health;
 pub mod ingest;
 pub mod metrics;
+pub mod page_cache;
 pub mod pages;
 pub mod repo;
 pub mod rest;
@@ -72,6 +73,10 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve_cached,
+        ))
         .layer(TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,

@@ -26,6 +26,8 @@ pub struct AppState {
     pub recomputer: Recomputer,
     /// Unit pages already assembled from the current snapshot.
     pub pages: Arc<crate::server::pages::PageCache>,
+    /// Pages already rendered from the current data.
+    pub rendered: Arc<crate::server::page_cache::RenderedPages>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             catalog,
             recomputer,
             pages: Arc::default(),
+            rendered: Arc::default(),
         })
     }
 }

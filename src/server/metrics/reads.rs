@@ -241,13 +241,18 @@ pub async fn worst_models(
             FROM model_results r
             WHERE r.snapshot_id = $1
               AND (r.owner_unit_id IN (SELECT id FROM below) OR ($2 = 0 AND r.owner_unit_id IS NULL))
+        ),
+        -- The page's worth first, then their names: a company has 100,000 models.
+        worst AS (
+            SELECT * FROM judged
+            WHERE ($5::smallint IS NULL OR level = $5) AND (NOT $6 OR level IS NULL)
+            ORDER BY level ASC NULLS LAST, at_risk DESC, model_id
+            LIMIT $4
         )
         SELECT a.source, a.external_id, a.name, j.level, j.at_risk AS "at_risk!"
-        FROM judged j
+        FROM worst j
         JOIN assets a ON a.id = j.model_id
-        WHERE ($5::smallint IS NULL OR j.level = $5) AND (NOT $6 OR j.level IS NULL)
         ORDER BY j.level ASC NULLS LAST, j.at_risk DESC, a.name
-        LIMIT $4
         "#,
         snapshot.meta.id,
         unit_id,

@@ -1,0 +1,179 @@
+//! Rendered dashboard pages, kept per generation of the data they show.
+//!
+//! Every page is a function of its address, the newest metric snapshot and the graph (whose
+//! writes all land in `changes`). So a page rendered once is served again until either moves on:
+//! the generation (newest snapshot id, newest change id) is read at most once a second per
+//! process, which bounds how stale a page can be to a second after a recompute or write.
+//! Several servers behind a load balancer each keep their own pages and stay consistent, as the
+//! generation comes from Postgres. Only successful GETs of page routes are kept; the API, server
+//! functions and static files pass through.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, Method, StatusCode, header};
+use sqlx::PgPool;
+
+use super::state::AppState;
+
+/// How long a generation read is trusted.
+const GENERATION_TTL: Duration = Duration::from_secs(1);
+/// The most page bytes kept; past it the cache starts over.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Pages larger than this are not kept.
+const MAX_PAGE: usize = 2 * 1024 * 1024;
+
+type Generation = (i64, i64);
+
+#[derive(Clone)]
+struct Page {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Default)]
+struct Kept {
+    generation: Option<Generation>,
+    bytes: usize,
+    by_address: HashMap<(String, i64), Page>,
+}
+
+#[derive(Default)]
+pub struct RenderedPages {
+    generation: Mutex<Option<(Instant, Generation)>>,
+    pages: Mutex<Kept>,
+}
+
+/// The routes whose pages depend only on their address and the data's generation.
+fn cacheable(path: &str) -> bool {
+    matches!(path, "/" | "/units" | "/search" | "/about")
+        || ["/units/", "/models/", "/metrics/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
+
+impl RenderedPages {
+    async fn generation(&self, pool: &PgPool) -> Option<Generation> {
+        if let Ok(guard) = self.generation.lock()
+            && let Some((read_at, generation)) = *guard
+            && read_at.elapsed() < GENERATION_TTL
+        {
+            return Some(generation);
+        }
+        let row = sqlx::query!(
+            r#"
+            SELECT (SELECT id FROM metric_snapshots ORDER BY computed_at DESC, id DESC LIMIT 1) AS snapshot,
+                   (SELECT max(id) FROM changes) AS change
+            "#
+        )
+        .fetch_one(pool)
+        .await
+        .ok()?;
+        let generation = (row.snapshot.unwrap_or(0), row.change.unwrap_or(0));
+        if let Ok(mut guard) = self.generation.lock() {
+            *guard = Some((Instant::now(), generation));
+        }
+        Some(generation)
+    }
+
+    fn get(&self, generation: Generation, key: &(String, i64)) -> Option<Page> {
+        let pages = self.pages.lock().ok()?;
+        if pages.generation == Some(generation) {
+            pages.by_address.get(key).cloned()
+        } else {
+            None
+        }
+    }
+
+    fn put(&self, generation: Generation, key: (String, i64), page: Page) {
+        let Ok(mut pages) = self.pages.lock() else {
+            return;
+        };
+        if pages.generation != Some(generation) || pages.bytes + page.body.len() > MAX_BYTES {
+            *pages = Kept {
+                generation: Some(generation),
+                ..Kept::default()
+            };
+        }
+        pages.bytes += page.body.len();
+        pages.by_address.insert(key, page);
+    }
+}
+
+/// Middleware: answers a GET of a page route from the cache, or renders it and keeps it.
+pub async fn serve_cached(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET || !cacheable(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let cache = state.rendered.clone();
+    let Some(generation) = cache.generation(&state.pool).await else {
+        // The database is away: render, which answers 503.
+        return next.run(request).await;
+    };
+    // Trends show the last days up to now: pages also move on with the hour.
+    let hour = chrono::Utc::now().timestamp() / 3600;
+    let key = (request.uri().to_string(), hour);
+    if let Some(page) = cache.get(generation, &key) {
+        let mut response = Response::new(Body::from(page.body));
+        *response.headers_mut() = page.headers;
+        return response;
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Pages come from our own renderer and are bounded by it; reading one whole is safe.
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, page = %key.0, "a page failed while rendering");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if body.len() <= MAX_PAGE {
+        let mut headers = parts.headers.clone();
+        headers.remove(header::CONTENT_LENGTH);
+        cache.put(
+            generation,
+            key,
+            Page {
+                headers,
+                body: body.clone(),
+            },
+        );
+    }
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cacheable;
+
+    #[test]
+    fn only_page_routes_are_kept() {
+        for path in [
+            "/",
+            "/units",
+            "/units/hr/a",
+            "/models/git/m",
+            "/metrics/x",
+            "/search",
+        ] {
+            assert!(cacheable(path), "{path}");
+        }
+        for path in [
+            "/api/v1/scorecard",
+            "/api/fn/get_unit_page",
+            "/pkg/modelgov.js",
+            "/readyz",
+        ] {
+            assert!(!cacheable(path), "{path}");
+        }
+    }
+}
