@@ -166,6 +166,23 @@ async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains(r#"data-testid="thresholds""#));
 
+    // Every table has its CSV download (the model page's metric list is one more).
+    for uri in [
+        "/",
+        "/units/hr/beta",
+        "/models/git/m1",
+        "/metrics/fairness_gap",
+        "/units",
+    ] {
+        let (_, _, body) = get(&app, uri).await;
+        let tables = body.matches("<table").count();
+        assert!(tables > 0, "{uri}");
+        assert!(
+            body.matches(r#"data-testid="csv-link""#).count() >= tables,
+            "{uri}"
+        );
+    }
+
     // Pages are kept per snapshot and graph change: a recompute shows within a second.
     let newer = modelgov::server::metrics::recompute(&pool, &catalog)
         .await

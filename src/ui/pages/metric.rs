@@ -108,6 +108,22 @@ fn MetricView(page: MetricPage) -> impl IntoView {
             <dd>{number(m.weight)}</dd>
         </dl>
         <h2>"Levels"</h2>
+        <CsvLink
+            file=format!("{}-levels.csv", m.id)
+            header=&["level", "threshold", "reached_when"]
+            rows=Signal::stored(
+                Level::ALL
+                    .iter()
+                    .map(|level| match level.get() {
+                        0 => vec!["0".to_string(), String::new(), "below level 1".to_string()],
+                        i => {
+                            let t = m.thresholds[usize::from(i) - 1];
+                            vec![i.to_string(), number(t), format!("{compare} {}", number(t))]
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        />
         <table class="thresholds" data-testid="thresholds">
             <thead>
                 <tr>

@@ -209,6 +209,31 @@ fn ModelView(page: ModelPage) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </details>
+            <CsvLink
+                file=format!("{}-binaries.csv", m.model.id.replace('/', "_"))
+                header=&["binary_source", "binary_id", "binary", "run", "run_status", "deployments"]
+                rows=Signal::stored(
+                    page
+                        .binaries
+                        .iter()
+                        .map(|b| {
+                            vec![
+                                b.binary.key.source.clone(),
+                                b.binary.key.id.clone(),
+                                b.binary.name.clone(),
+                                b.run.as_ref().map(|r| r.name.clone()).unwrap_or_default(),
+                                b.run.as_ref().map(status_text).unwrap_or_default(),
+                                b
+                                    .deployments
+                                    .iter()
+                                    .map(|d| format!("{} ({})", d.name, status_text(d)))
+                                    .collect::<Vec<_>>()
+                                    .join("; "),
+                            ]
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            />
             <table data-testid="binaries">
                 <thead>
                     <tr>
@@ -253,6 +278,17 @@ fn ModelView(page: ModelPage) -> impl IntoView {
         </section>
         <section>
             <h2>"History"</h2>
+            <CsvLink
+                file=format!("{}-history.csv", m.model.id.replace('/', "_"))
+                header=&["at", "actor", "subject", "op"]
+                rows=Signal::stored(
+                    page
+                        .history
+                        .iter()
+                        .map(|c| vec![c.at.clone(), c.actor.clone(), c.subject.clone(), c.op.clone()])
+                        .collect::<Vec<_>>(),
+                )
+            />
             <table data-testid="history">
                 <thead>
                     <tr>

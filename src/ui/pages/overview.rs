@@ -15,7 +15,7 @@ use crate::api::org_units::list_org_units;
 use crate::error::AppError;
 use crate::model::metrics::Counts;
 use crate::model::{OrgUnitSummary, filter_units};
-use crate::ui::components::{ErrorPanel, LevelBar};
+use crate::ui::components::{CsvLink, ErrorPanel, LevelBar};
 
 /// Each unit's overall counts and score, by unit id.
 type Scores = HashMap<i64, (Counts, Option<f64>)>;
@@ -121,6 +121,29 @@ fn UnitTable(
         <p class="count" data-testid="shown-count" aria-live="polite">
             {move || format!("Showing {} of {total} org units", shown.read().len())}
         </p>
+        <CsvLink
+            file="org-units.csv".to_string()
+            header=&["unit_source", "unit_id", "unit", "depth", "units_below", "model_sources", "score"]
+            rows=Signal::derive(move || {
+                shown
+                    .get()
+                    .iter()
+                    .map(|u| {
+                        let score = scores
+                            .with_value(|s| s.get(&u.id.0).and_then(|(_, score)| *score));
+                        vec![
+                            u.source.clone(),
+                            u.external_id.clone(),
+                            u.name.clone(),
+                            u.depth.to_string(),
+                            u.children.to_string(),
+                            u.model_sources.to_string(),
+                            score.map(crate::model::metrics::number).unwrap_or_default(),
+                        ]
+                    })
+                    .collect()
+            })
+        />
         <table
             class="units"
             class:filtered=move || !query.read().trim().is_empty()

@@ -71,7 +71,7 @@ fn UnitView(page: UnitPage) -> impl IntoView {
     let heat = page.charts.heat_map.clone().map(|svg| {
         let page = page.clone();
         view! {
-            <Chart svg label="heat-map">
+            <Chart svg label="heat-map" csv_header=&["unit_source", "unit_id", "unit", "domain", "score"] csv_rows=heat_csv(&page)>
                 <HeatTable page />
             </Chart>
         }
@@ -185,7 +185,12 @@ fn UnitView(page: UnitPage) -> impl IntoView {
             </div>
         </section>
         <div class="charts">
-            <Chart svg=page.charts.distribution.clone() label="distribution">
+            <Chart
+                svg=page.charts.distribution.clone()
+                label="distribution"
+                csv_header=&["level", "models"]
+                csv_rows=Bucket::ALL.iter().map(|b| vec![b.key(), b.count(&page.counts).to_string()]).collect()
+            >
                 <table>
                     <thead>
                         <tr>
@@ -199,7 +204,12 @@ fn UnitView(page: UnitPage) -> impl IntoView {
                     </tbody>
                 </table>
             </Chart>
-            <Chart svg=page.charts.domains.clone() label="domains">
+            <Chart
+                svg=page.charts.domains.clone()
+                label="domains"
+                csv_header=&["domain", "score"]
+                csv_rows=page.domains.iter().map(|d| vec![d.scope.label.clone(), d.score.map(number).unwrap_or_default()]).collect()
+            >
                 <table>
                     <thead>
                         <tr>
@@ -213,7 +223,12 @@ fn UnitView(page: UnitPage) -> impl IntoView {
                     </tbody>
                 </table>
             </Chart>
-            <Chart svg=page.charts.trend.clone() label="trend">
+            <Chart
+                svg=page.charts.trend.clone()
+                label="trend"
+                csv_header=&["computed_at", "score", "models"]
+                csv_rows=page.trend.iter().map(|p| vec![p.computed_at.clone(), p.score.map(number).unwrap_or_default(), p.counts.total().to_string()]).collect()
+            >
                 <table>
                     <thead>
                         <tr>
@@ -314,6 +329,24 @@ fn ScopeForm(page: UnitPage, here: String) -> impl IntoView {
             <button type="submit">"Show"</button>
         </form>
     }
+}
+
+/// The heat map's cells as CSV rows: one per child unit and domain.
+fn heat_csv(page: &UnitPage) -> Vec<Vec<String>> {
+    page.children
+        .iter()
+        .flat_map(|c| {
+            page.domains.iter().zip(&c.domain_scores).map(|(d, s)| {
+                vec![
+                    c.unit.source.clone(),
+                    c.unit.external_id.clone(),
+                    c.unit.name.clone(),
+                    d.scope.label.clone(),
+                    s.map(number).unwrap_or_default(),
+                ]
+            })
+        })
+        .collect()
 }
 
 #[component]
