@@ -133,6 +133,23 @@ ensure_chromium() {
     [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
+# A Python virtual environment with the real interop clients (tests/interop/requirements.txt),
+# made again when the requirements change. Sets INTEROP_PYTHON.
+ensure_interop_venv() {
+    local venv=$TARGET_DIR/interop-venv want
+    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+    want=$(sha256sum "$ROOT/tests/interop/requirements.txt" | cut -d' ' -f1)
+    if [ "$(cat "$venv/.modelgov-requirements-hash" 2>/dev/null)" != "$want" ]; then
+        say "installing the interop clients from PyPI"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tests/interop/requirements.txt"
+        echo "$want" >"$venv/.modelgov-requirements-hash"
+    fi
+    INTEROP_PYTHON=$venv/bin/python
+    export INTEROP_PYTHON
+}
+
 # Installs end2end/'s npm packages when they are missing or the lock file changed.
 ensure_npm_packages() {
     command -v npm >/dev/null || apt_install nodejs npm

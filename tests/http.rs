@@ -645,3 +645,104 @@ async fn metrics_endpoints_answer_exports_and_name_bad_parameters(pool: PgPool) 
         assert!(body.contains(message), "{uri}: {body}");
     }
 }
+
+fn post_lineage(token: Option<&str>, content_type: &str, body: impl Into<Body>) -> Request<Body> {
+    let mut request = Request::post("/api/v1/lineage").header(header::CONTENT_TYPE, content_type);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(body.into()).unwrap()
+}
+
+#[sqlx::test]
+async fn lineage_events_are_checked_before_anything_is_written(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ol", modelgov::model::role::Role::Editor).await;
+    let viewer = token(&pool, "ro", modelgov::model::role::Role::Viewer).await;
+    let event = serde_json::json!({
+        "eventType": "COMPLETE",
+        "eventTime": "2026-11-01T12:30:00Z",
+        "producer": "https://example.com/ci",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "r-1", "facets": {"custom": {"kept": true}}},
+        "job": {"namespace": "ns", "name": "train"},
+        "inputs": [{"namespace": "s3://b", "name": "t", "facets": {"datasetType": {"datasetType": "TABLE"}}}],
+        "outputs": [{"namespace": "mlflow://r", "name": "m/1"}]
+    });
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            post_lineage(None, "application/json", event.to_string()),
+            StatusCode::UNAUTHORIZED,
+            "token",
+        ),
+        (
+            post_lineage(Some(&viewer), "application/json", event.to_string()),
+            StatusCode::FORBIDDEN,
+            "editor",
+        ),
+        (
+            post_lineage(Some(&editor), "text/plain", event.to_string()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "application/json",
+        ),
+        (
+            post_lineage(Some(&editor), "application/json", "{not json"),
+            StatusCode::BAD_REQUEST,
+            "not JSON",
+        ),
+        (
+            post_lineage(Some(&editor), "application/json", r#"{"eventTime": 5}"#),
+            StatusCode::BAD_REQUEST,
+            "RunEvent",
+        ),
+        (
+            post_lineage(
+                Some(&editor),
+                "application/json",
+                "x".repeat(2 * 1024 * 1024),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "1 MB",
+        ),
+    ];
+    for (request, expected, says) in cases {
+        let (status, _, body) = call(&app, request).await;
+        assert_eq!(status, expected, "{body}");
+        assert!(body.contains(says), "{expected}: {body}");
+    }
+    assert_eq!(asset_count(&pool).await, 0, "refused events change nothing");
+
+    let (status, _, body) = call(
+        &app,
+        post_lineage(Some(&editor), "application/json", event.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(asset_count(&pool).await, 4, "job, run, table, model");
+    let kept: serde_json::Value =
+        sqlx::query_scalar("SELECT event -> 'run' -> 'facets' FROM lineage_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        kept,
+        serde_json::json!({"custom": {"kept": true}}),
+        "facets modelgov does not read are kept"
+    );
+
+    // The same output from another run breaks "one run per binary": 422, and nothing is written.
+    let mut other = event.clone();
+    other["run"]["runId"] = "r-2".into();
+    let (status, _, body) = call(
+        &app,
+        post_lineage(Some(&editor), "application/json", other.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(asset_count(&pool).await, 4);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM lineage_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 1, "the refused event is not kept either");
+}

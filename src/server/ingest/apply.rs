@@ -60,7 +60,7 @@ pub async fn apply(
 }
 
 /// True for the errors a concurrent writer causes between our checks and our writes.
-fn is_race(error: &sqlx::Error) -> bool {
+pub fn is_race(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(db) => matches!(
             db.code().as_deref(),
@@ -115,7 +115,9 @@ impl AssetPlan {
     }
 }
 
-async fn apply_in(
+/// Checks and writes `items` as `actor` inside the caller's transaction (which commits or rolls
+/// back); a race with a concurrent writer comes back as an error for which [`is_race`] is true.
+pub async fn apply_in(
     tx: &mut PgConnection,
     actor: &str,
     items: &[Item],

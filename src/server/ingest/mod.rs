@@ -1,6 +1,8 @@
-//! Ingestion: reading writes in the native wire format and applying them to the graph. Compiled
+//! Ingestion: reading writes in the native wire format (and OpenLineage's) and applying them to
+//! the graph. Compiled
 //! only with `ssr`.
 
 pub mod apply;
+pub mod openlineage;
 pub mod parse;
 pub mod queue;

@@ -2,6 +2,7 @@
 //! of their `AppError`. Compiled only with `ssr`.
 
 pub mod graph;
+pub mod lineage;
 pub mod metrics;
 
 use axum::Json;
@@ -34,5 +35,7 @@ impl IntoResponse for AppError {
 }
 
 pub fn routes() -> Router<AppState> {
-    graph::routes().merge(metrics::routes())
+    graph::routes()
+        .merge(lineage::routes())
+        .merge(metrics::routes())
 }

@@ -1,0 +1,445 @@
+//! OpenLineage RunEvents (spec 2-0-x) into the graph: the job is the training pipeline (a model
+//! source, by the mapping table), the run a workflow run, inputs datasets and outputs model
+//! binaries, their kinds resolved through the mapping table (`openlineage`, label) from the
+//! dataset type and job type facets. Compiled only with `ssr`.
+//!
+//! A run's status and times come from all of its events (see [`RunState`]), never from the last
+//! one to arrive, so replays and shuffles leave the same graph.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::record::{
+    AssetKind, AssetRecord, EdgeRecord, Record, Ref, check_key_part, check_name,
+};
+
+/// The source system OpenLineage's assets and labels are filed under.
+pub const SOURCE: &str = "openlineage";
+
+/// What modelgov reads of a RunEvent; everything else (facets included) is kept as sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunEvent {
+    #[serde(rename = "eventType", default)]
+    pub event_type: Option<String>,
+    #[serde(rename = "eventTime")]
+    pub event_time: String,
+    pub producer: String,
+    #[serde(rename = "schemaURL")]
+    pub schema_url: String,
+    pub run: Option<Run>,
+    pub job: Option<Job>,
+    #[serde(default)]
+    pub inputs: Vec<Dataset>,
+    #[serde(default)]
+    pub outputs: Vec<Dataset>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Run {
+    #[serde(rename = "runId")]
+    pub run_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Job {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub facets: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Dataset {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub facets: Value,
+}
+
+/// The event types of the spec.
+pub const EVENT_TYPES: [&str; 6] = ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"];
+
+/// A RunEvent that passed the checks.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub event_type: &'static str,
+    pub time: DateTime<Utc>,
+    pub run_id: String,
+    pub job: Job,
+    pub inputs: Vec<Dataset>,
+    pub outputs: Vec<Dataset>,
+}
+
+/// Reads a timestamp as the spec's clients send it: RFC 3339, or without an offset (then UTC).
+fn parse_time(value: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+/// Checks what the spec requires of a RunEvent and what the graph needs; the error names the
+/// field.
+pub fn check(event: RunEvent) -> Result<Checked, String> {
+    let event_type = match event.event_type.as_deref() {
+        None => "OTHER",
+        Some(value) => EVENT_TYPES
+            .into_iter()
+            .find(|t| t.eq_ignore_ascii_case(value))
+            .ok_or_else(|| {
+                format!(
+                    "eventType {value:?} is not one of {}",
+                    EVENT_TYPES.join(", ")
+                )
+            })?,
+    };
+    let time = parse_time(&event.event_time).ok_or_else(|| {
+        format!(
+            "eventTime {:?} is not an ISO 8601 time like 2026-11-23T18:19:37.511Z",
+            event.event_time
+        )
+    })?;
+    if event.producer.trim().is_empty() {
+        return Err("producer must not be empty".into());
+    }
+    let run = event.run.ok_or_else(|| {
+        "this endpoint takes RunEvents: the event has no run (JobEvents and DatasetEvents are not read)"
+            .to_string()
+    })?;
+    let job = event
+        .job
+        .ok_or_else(|| "a RunEvent needs a job".to_string())?;
+    check_key_part("run.runId", &run.run_id)?;
+    check_key_part("job.namespace", &job.namespace)?;
+    check_name(&job.name).map_err(|e| format!("job.{e}"))?;
+    for (side, datasets) in [("inputs", &event.inputs), ("outputs", &event.outputs)] {
+        for (i, d) in datasets.iter().enumerate() {
+            check_key_part(&format!("{side}[{i}].namespace"), &d.namespace)?;
+            check_name(&d.name).map_err(|e| format!("{side}[{i}].{e}"))?;
+        }
+    }
+    Ok(Checked {
+        event_type,
+        time,
+        run_id: run.run_id,
+        job,
+        inputs: event.inputs,
+        outputs: event.outputs,
+    })
+}
+
+/// A run's state from all of its events: started at its first START (or RUNNING), ended at its
+/// last COMPLETE, FAIL or ABORT, whose type gives the status; running in between.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunState {
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub status: Option<&'static str>,
+}
+
+impl RunState {
+    /// Folds events (type, time) in any order into the same state.
+    pub fn of<'a>(events: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>) -> Self {
+        let mut state = Self::default();
+        let mut last_end: Option<(DateTime<Utc>, &'static str)> = None;
+        let mut began = false;
+        for (kind, at) in events {
+            match kind {
+                "START" | "RUNNING" => {
+                    began = true;
+                    state.started_at = Some(state.started_at.map_or(at, |s| s.min(at)));
+                }
+                "COMPLETE" | "FAIL" | "ABORT" => {
+                    let status = match kind {
+                        "COMPLETE" => "succeeded",
+                        "FAIL" => "failed",
+                        _ => "aborted",
+                    };
+                    // The latest end wins; at the same instant, the order of the spec's list
+                    // (a deterministic tie-break).
+                    if last_end.is_none_or(|(t, s)| (at, status) > (t, s)) {
+                        last_end = Some((at, status));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((at, status)) = last_end {
+            state.ended_at = Some(at);
+            state.status = Some(status);
+        } else if began {
+            state.status = Some("running");
+        }
+        // A clock that put the end before the start: the run took no time.
+        if let (Some(start), Some(end)) = (state.started_at, state.ended_at)
+            && end < start
+        {
+            state.started_at = Some(end);
+        }
+        state
+    }
+}
+
+/// The label a job is mapped by: its job type facet's `jobType`, or `JOB`.
+pub fn job_label(job: &Job) -> String {
+    job.facets
+        .pointer("/jobType/jobType")
+        .and_then(Value::as_str)
+        .map_or_else(|| "JOB".to_string(), str::to_ascii_uppercase)
+}
+
+/// The label a dataset is mapped by: its dataset type facet's `datasetType`, or `INPUT` /
+/// `OUTPUT` by its side of the run.
+pub fn dataset_label(dataset: &Dataset, output: bool) -> String {
+    dataset
+        .facets
+        .pointer("/datasetType/datasetType")
+        .and_then(Value::as_str)
+        .map_or_else(
+            || if output { "OUTPUT" } else { "INPUT" }.to_string(),
+            str::to_ascii_uppercase,
+        )
+}
+
+pub fn job_key(job: &Job) -> Ref {
+    Ref {
+        source: SOURCE.into(),
+        id: format!("job:{}/{}", job.namespace, job.name),
+    }
+}
+
+pub fn run_key(run_id: &str) -> Ref {
+    Ref {
+        source: SOURCE.into(),
+        id: format!("run:{run_id}"),
+    }
+}
+
+pub fn dataset_key(dataset: &Dataset) -> Ref {
+    Ref {
+        source: SOURCE.into(),
+        id: format!("{}/{}", dataset.namespace, dataset.name),
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn labelled(key: &Ref, label: String, name: &str, tags: BTreeMap<String, String>) -> Record {
+    Record::Asset(AssetRecord {
+        source: key.source.clone(),
+        id: key.id.clone(),
+        kind: None,
+        label: Some(label),
+        name: name.to_string(),
+        owner: None,
+        owners: None,
+        description: None,
+        tags: Some(tags),
+        status: None,
+        started_at: None,
+        ended_at: None,
+    })
+}
+
+/// The records one event writes: the job, the run with its state from all its events, the
+/// datasets, and the edges the kinds allow (`kinds` maps labels to kinds; a label without a
+/// mapping sends its asset to quarantine and gets no edge until it is mapped).
+pub fn records(
+    event: &Checked,
+    state: &RunState,
+    kinds: &HashMap<String, AssetKind>,
+) -> Vec<Record> {
+    let mut out = Vec::new();
+    let job = job_key(&event.job);
+    let job_label = job_label(&event.job);
+    out.push(labelled(
+        &job,
+        job_label.clone(),
+        &event.job.name,
+        BTreeMap::from([("namespace".to_string(), event.job.namespace.clone())]),
+    ));
+    let run = run_key(&event.run_id);
+    let short: String = event.run_id.chars().take(8).collect();
+    out.push(Record::Asset(AssetRecord {
+        source: run.source.clone(),
+        id: run.id.clone(),
+        kind: Some(AssetKind::WorkflowRun),
+        label: None,
+        name: format!("{} run {short}", event.job.name),
+        owner: None,
+        owners: None,
+        description: None,
+        tags: Some(BTreeMap::from([(
+            "job".to_string(),
+            format!("{}/{}", event.job.namespace, event.job.name),
+        )])),
+        status: state.status.map(str::to_string),
+        started_at: state.started_at.map(rfc3339),
+        ended_at: state.ended_at.map(rfc3339),
+    }));
+    if kinds.get(&job_label) == Some(&AssetKind::ModelSource) {
+        out.push(Record::Edge(EdgeRecord {
+            from: job,
+            to: run.clone(),
+        }));
+    }
+    for (output, datasets) in [(false, &event.inputs), (true, &event.outputs)] {
+        for dataset in datasets {
+            let key = dataset_key(dataset);
+            let label = dataset_label(dataset, output);
+            let allowed = matches!(
+                (output, kinds.get(&label)),
+                (false, Some(AssetKind::Dataset)) | (true, Some(AssetKind::ModelBinary))
+            );
+            out.push(labelled(
+                &key,
+                label,
+                &dataset.name,
+                BTreeMap::from([("namespace".to_string(), dataset.namespace.clone())]),
+            ));
+            if allowed {
+                let (from, to) = if output {
+                    (run.clone(), key)
+                } else {
+                    (key, run.clone())
+                };
+                out.push(Record::Edge(EdgeRecord { from, to }));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: serde_json::Value) -> Result<Checked, String> {
+        check(serde_json::from_value(json).map_err(|e| e.to_string())?)
+    }
+
+    fn base() -> serde_json::Value {
+        serde_json::json!({
+            "eventType": "START",
+            "eventTime": "2026-11-23T18:19:37.511046+00:00",
+            "producer": "https://example.com/producer",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "run": {"runId": "01a209a2-8ca0-7f3c-b7b9-6440bfe3a1e1", "facets": {"x": {"y": 1}}},
+            "job": {"namespace": "ns", "name": "train", "facets": {}},
+            "inputs": [{"namespace": "s3://b", "name": "raw", "facets": {"datasetType": {"datasetType": "FILE"}}}],
+            "outputs": [{"namespace": "mlflow://r", "name": "m/1", "facets": {}}]
+        })
+    }
+
+    #[test]
+    fn bad_events_name_the_field() {
+        let with = |path: &str, value: serde_json::Value| {
+            let mut e = base();
+            *e.pointer_mut(path).unwrap() = value;
+            event(e).unwrap_err()
+        };
+        assert!(with("/eventType", "FINISHED".into()).contains("eventType"));
+        assert!(with("/eventTime", "yesterday".into()).contains("eventTime"));
+        assert!(with("/run/runId", "".into()).contains("run.runId"));
+        assert!(with("/job/name", " ".into()).contains("job.name"));
+        assert!(with("/outputs/0/namespace", "".into()).contains("outputs[0].namespace"));
+        let mut e = base();
+        e.as_object_mut().unwrap().remove("run");
+        assert!(event(e).unwrap_err().contains("RunEvents"));
+        // Times without an offset are UTC; lower-case types are read.
+        let mut e = base();
+        e["eventTime"] = "2026-11-23T18:19:06.708738".into();
+        e["eventType"] = "complete".into();
+        let ok = event(e).unwrap();
+        assert_eq!(ok.event_type, "COMPLETE");
+        assert_eq!(rfc3339(ok.time), "2026-11-23T18:19:06.708738Z");
+    }
+
+    #[test]
+    fn run_state_is_the_same_in_any_order() {
+        let t = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+        let events = [
+            ("START", t(0)),
+            ("RUNNING", t(5)),
+            ("COMPLETE", t(10)),
+            ("OTHER", t(11)),
+        ];
+        let expected = RunState {
+            started_at: Some(t(0)),
+            ended_at: Some(t(10)),
+            status: Some("succeeded"),
+        };
+        let mut order = events.to_vec();
+        for _ in 0..events.len() {
+            order.rotate_left(1);
+            assert_eq!(RunState::of(order.iter().copied()), expected);
+            let mut reversed = order.clone();
+            reversed.reverse();
+            assert_eq!(RunState::of(reversed), expected);
+        }
+        // Twice is once.
+        assert_eq!(
+            RunState::of(events.iter().chain(&events).copied()),
+            expected
+        );
+        assert_eq!(RunState::of([("START", t(0))]).status, Some("running"));
+        assert_eq!(RunState::of([("OTHER", t(0))]), RunState::default());
+        // A later failure wins over an earlier completion.
+        assert_eq!(
+            RunState::of([("COMPLETE", t(10)), ("FAIL", t(20)), ("START", t(0))]).status,
+            Some("failed")
+        );
+    }
+
+    #[test]
+    fn kinds_decide_the_edges() {
+        let checked = event(base()).unwrap();
+        let kinds = HashMap::from([
+            ("JOB".to_string(), AssetKind::ModelSource),
+            ("FILE".to_string(), AssetKind::Dataset),
+            ("OUTPUT".to_string(), AssetKind::ModelBinary),
+        ]);
+        let records = records(&checked, &RunState::default(), &kinds);
+        let edges: Vec<(String, String)> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Edge(e) => Some((e.from.id.clone(), e.to.id.clone())),
+                _ => None,
+            })
+            .collect();
+        let run = "run:01a209a2-8ca0-7f3c-b7b9-6440bfe3a1e1".to_string();
+        assert_eq!(
+            edges,
+            [
+                ("job:ns/train".to_string(), run.clone()),
+                ("s3://b/raw".to_string(), run.clone()),
+                (run, "mlflow://r/m/1".to_string()),
+            ]
+        );
+        // Without a mapping for the output's label: its asset waits in quarantine, no edge.
+        let fewer = records_without(&checked, "OUTPUT");
+        assert_eq!(fewer, 2);
+    }
+
+    fn records_without(checked: &Checked, label: &str) -> usize {
+        let mut kinds = HashMap::from([
+            ("JOB".to_string(), AssetKind::ModelSource),
+            ("FILE".to_string(), AssetKind::Dataset),
+            ("OUTPUT".to_string(), AssetKind::ModelBinary),
+        ]);
+        kinds.remove(label);
+        records(checked, &RunState::default(), &kinds)
+            .iter()
+            .filter(|r| matches!(r, Record::Edge(_)))
+            .count()
+    }
+}
