@@ -8,7 +8,8 @@ use leptos_router::{
 };
 
 use crate::ui::pages::{
-    AboutPage, MetricRoute, ModelRoute, NotFoundPage, OverviewPage, SearchRoute, UnitRoute,
+    AboutPage, IngestionRoute, MetricRoute, ModelRoute, NotFoundPage, OverviewPage, SearchRoute,
+    UnitRoute,
 };
 
 /// The document around every page; rendered on the server only.
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <a href="/">"Company"</a>
                     <a href="/units">"All org units"</a>
                     <a href="/search">"Search"</a>
+                    <a href="/ingestion">"Ingestion"</a>
                 </nav>
             </header>
             <main class="content">
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=StaticSegment("search") view=SearchRoute ssr=SsrMode::Async />
                     <Route path=StaticSegment("about") view=AboutPage />
+                    <Route path=StaticSegment("ingestion") view=IngestionRoute ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

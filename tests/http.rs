@@ -173,6 +173,7 @@ async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool
         "/models/git/m1",
         "/metrics/fairness_gap",
         "/units",
+        "/ingestion",
     ] {
         let (_, _, body) = get(&app, uri).await;
         let tables = body.matches("<table").count();
@@ -745,4 +746,117 @@ async fn lineage_events_are_checked_before_anything_is_written(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(events, 1, "the refused event is not kept either");
+}
+
+#[sqlx::test]
+async fn a_new_mapping_applies_what_waited_in_quarantine(pool: PgPool) {
+    use modelgov::model::role::Role;
+    let app = app(pool.clone());
+    let admin = token(&pool, "admin", Role::Admin).await;
+    let editor = token(&pool, "editor", Role::Editor).await;
+    let put = |who: &str, path: &str, body: &str| {
+        Request::put(path)
+            .header(header::AUTHORIZATION, format!("Bearer {who}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+
+    // A native record and an OpenLineage input whose labels nothing maps yet.
+    let record =
+        r#"{"type":"asset","source":"kubeflow","id":"p1","label":"Pipeline Run","name":"p1"}"#;
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/json", record),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("quarantined"), "{body}");
+    let event = serde_json::json!({
+        "eventType": "COMPLETE", "eventTime": "2026-11-01T12:30:00Z",
+        "producer": "https://example.com/ci",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "r-1"}, "job": {"namespace": "ns", "name": "train"},
+        "inputs": [{"namespace": "hdfs://x", "name": "g", "facets": {"datasetType": {"datasetType": "GRAPH"}}}]
+    });
+    let (status, _, body) = call(
+        &app,
+        post_lineage(Some(&editor), "application/json", event.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, _, body) = get(&app, "/api/v1/mappings").await;
+    assert!(
+        body.contains(r#"{"source":"openlineage","label":"GRAPH","kind":"","quarantined":1}"#),
+        "{body}"
+    );
+    let (_, _, body) = get(&app, "/api/v1/quarantine").await;
+    assert!(
+        body.contains("hdfs://x/g") && body.contains(r#""external_id":"p1""#),
+        "{body}"
+    );
+
+    // Only admins map, to a real kind.
+    for (who, body, expected) in [
+        (&editor, r#"{"kind":"dataset"}"#, StatusCode::FORBIDDEN),
+        (&admin, r#"{"kind":"table"}"#, StatusCode::BAD_REQUEST),
+        (&admin, r#"{"type":"dataset"}"#, StatusCode::BAD_REQUEST),
+    ] {
+        let (status, _, answer) =
+            call(&app, put(who, "/api/v1/mappings/openlineage/GRAPH", body)).await;
+        assert_eq!(status, expected, "{answer}");
+    }
+    assert_eq!(asset_count(&pool).await, 2, "job and run only");
+
+    // Mapping GRAPH applies the waiting dataset and replays the event for its edge.
+    let (status, _, body) = call(
+        &app,
+        put(
+            &admin,
+            "/api/v1/mappings/openlineage/GRAPH",
+            r#"{"kind":"dataset"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains(r#""still_quarantined":0"#) && body.contains(r#""replayed_events":1"#),
+        "{body}"
+    );
+    let (_, _, lineage) = get(
+        &app,
+        "/api/v1/assets/openlineage/run%3Ar-1/lineage?direction=up&depth=1",
+    )
+    .await;
+    assert!(
+        lineage.contains(r#""id":"hdfs://x/g""#),
+        "the dataset now feeds the run: {lineage}"
+    );
+    let (status, _, body) = call(
+        &app,
+        put(
+            &admin,
+            "/api/v1/mappings/kubeflow/Pipeline%20Run",
+            r#"{"kind":"workflow_run"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#""status":"created""#), "{body}");
+    let (_, _, body) = get(&app, "/api/v1/quarantine").await;
+    assert_eq!(body, "[]");
+
+    let delete = Request::delete("/api/v1/mappings/kubeflow/Pipeline%20Run")
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(call(&app, delete).await.0, StatusCode::OK);
+    let (_, _, body) = get(&app, "/api/v1/lineage/events?limit=5").await;
+    assert!(body.contains(r#""run_id":"r-1""#), "{body}");
+    let (status, _, page) = get(&app, "/ingestion").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("GRAPH") && page.contains("r-1"),
+        "the ingestion page lists mappings and events"
+    );
 }

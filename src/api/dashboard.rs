@@ -133,3 +133,21 @@ pub async fn search_assets(
     .await
     .map_err(respond_error)
 }
+
+/// The ingestion page: mappings (with what waits for one), the quarantine, the last OpenLineage
+/// events.
+#[server(prefix = "/api/fn", endpoint = "get_ingestion_page")]
+pub async fn get_ingestion_page() -> Result<crate::model::ingestion::IngestionPage, AppError> {
+    use crate::server::{repo::ingestion, respond_error, state::AppState};
+
+    let state = expect_context::<AppState>();
+    async {
+        Ok(crate::model::ingestion::IngestionPage {
+            mappings: ingestion::mappings(&state.pool).await?,
+            quarantine: ingestion::quarantine(&state.pool, None, 100).await?,
+            events: ingestion::events(&state.pool, 50).await?,
+        })
+    }
+    .await
+    .map_err(respond_error)
+}

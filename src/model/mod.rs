@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod graph;
+pub mod ingestion;
 pub mod metrics;
 pub mod org_unit;
 pub mod record;

@@ -6,3 +6,4 @@ pub mod apply;
 pub mod openlineage;
 pub mod parse;
 pub mod queue;
+pub mod remap;

@@ -33,11 +33,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Serialize)]
-struct EventAnswer {
-    run: crate::model::record::Ref,
+pub struct EventAnswer {
+    pub run: crate::model::record::Ref,
     /// False when this exact event (run, type, time) had been received before.
-    new_event: bool,
-    results: Vec<RecordResult>,
+    pub new_event: bool,
+    pub results: Vec<RecordResult>,
 }
 
 async fn post_event(
@@ -100,7 +100,7 @@ async fn post_event(
 }
 
 /// Keeps the event, folds all of its run's events into the run's state, and writes the records.
-async fn apply_event(
+pub async fn apply_event(
     tx: &mut sqlx::PgConnection,
     actor: &str,
     event: &openlineage::Checked,

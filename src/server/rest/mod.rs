@@ -3,6 +3,7 @@
 
 pub mod graph;
 pub mod lineage;
+pub mod mappings;
 pub mod metrics;
 
 use axum::Json;
@@ -37,5 +38,6 @@ impl IntoResponse for AppError {
 pub fn routes() -> Router<AppState> {
     graph::routes()
         .merge(lineage::routes())
+        .merge(mappings::routes())
         .merge(metrics::routes())
 }

@@ -1,6 +1,7 @@
 //! One component per route.
 
 mod about;
+mod ingestion;
 mod metric;
 mod model;
 mod not_found;
@@ -9,6 +10,7 @@ mod search;
 mod unit;
 
 pub use about::AboutPage;
+pub use ingestion::IngestionRoute;
 pub use metric::MetricRoute;
 pub use model::ModelRoute;
 pub use not_found::NotFoundPage;

@@ -1,0 +1,139 @@
+//! The label mapping table, edited: adding a mapping applies the quarantined records it covers,
+//! and, for OpenLineage, replays the kept events that carry the label, so that the edges those
+//! records could not get while they waited appear too (replays change nothing else). Compiled
+//! only with `ssr`.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use crate::model::record::{AssetKind, Outcome, Record, RecordResult};
+use crate::server::ingest::apply;
+use crate::server::ingest::openlineage;
+use crate::server::ingest::parse::{Item, Place};
+
+/// Most OpenLineage events one new mapping replays (the newest first); past it, the next events
+/// of those runs bring the edges.
+const REPLAYED_EVENTS: i64 = 10_000;
+
+/// What adding a mapping did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Remapped {
+    pub source: String,
+    pub label: String,
+    pub kind: AssetKind,
+    /// The quarantined records it applied, per record.
+    pub applied: Vec<RecordResult>,
+    /// Records still in quarantine under this label (rejected when applied, with the reason).
+    pub still_quarantined: i64,
+    /// OpenLineage events replayed for their edges.
+    pub replayed_events: i64,
+}
+
+/// Sets `(source, label) -> kind` and applies what it covers, as `actor`, in `tx`.
+pub async fn set_mapping(
+    tx: &mut PgConnection,
+    actor: &str,
+    source: &str,
+    label: &str,
+    kind: AssetKind,
+) -> Result<Remapped, sqlx::Error> {
+    sqlx::query!(
+        r#"
+        INSERT INTO label_mappings (source, label, kind) VALUES ($1, $2, $3::text::asset_kind)
+        ON CONFLICT (source, label) DO UPDATE SET kind = EXCLUDED.kind, created_at = now()
+        "#,
+        source,
+        label,
+        kind.as_str(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    let waiting = sqlx::query!(
+        "SELECT external_id, record FROM quarantine WHERE source = $1 AND label = $2 ORDER BY received_at",
+        source,
+        label,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let items: Vec<Item> = waiting
+        .iter()
+        .zip(0..)
+        .map(|(row, i)| Item {
+            place: Place::Index(i),
+            record: serde_json::from_value::<Record>(row.record.clone())
+                .map_err(|e| format!("the quarantined record could not be read: {e}")),
+        })
+        .collect();
+    let applied = if items.is_empty() {
+        Vec::new()
+    } else {
+        apply::apply_in(&mut *tx, actor, &items).await?
+    };
+    let done: Vec<String> = waiting
+        .iter()
+        .zip(&applied)
+        .filter(|(_, r)| {
+            matches!(
+                r.status,
+                Outcome::Created | Outcome::Updated | Outcome::Unchanged
+            )
+        })
+        .map(|(row, _)| row.external_id.clone())
+        .collect();
+    sqlx::query!(
+        "DELETE FROM quarantine WHERE source = $1 AND external_id = ANY($2)",
+        source,
+        &done,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let still_quarantined = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM quarantine WHERE source = $1 AND label = $2"#,
+        source,
+        label,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut replayed_events = 0;
+    if source == openlineage::SOURCE {
+        let events = sqlx::query_scalar!(
+            r#"
+            SELECT event FROM (
+                SELECT id, event FROM lineage_events
+                WHERE upper(event::text) LIKE '%' || upper($1) || '%'
+                ORDER BY id DESC LIMIT $2
+            ) newest ORDER BY id
+            "#,
+            label,
+            REPLAYED_EVENTS,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for raw in events {
+            let Ok(event) = serde_json::from_value::<openlineage::RunEvent>(raw.clone()) else {
+                continue;
+            };
+            let Ok(event) = openlineage::check(event) else {
+                continue;
+            };
+            // Each event in a savepoint: one the graph refuses leaves nothing behind.
+            let mut one = sqlx::Connection::begin(&mut *tx).await?;
+            let answer =
+                crate::server::rest::lineage::apply_event(&mut one, actor, &event, &raw).await?;
+            if answer.results.iter().any(|r| r.status == Outcome::Rejected) {
+                one.rollback().await?;
+            } else {
+                one.commit().await?;
+                replayed_events += 1;
+            }
+        }
+    }
+    Ok(Remapped {
+        source: source.to_string(),
+        label: label.to_string(),
+        kind,
+        applied,
+        still_quarantined,
+        replayed_events,
+    })
+}

@@ -1,0 +1,78 @@
+//! Reads of the ingestion view: mappings, quarantine, last OpenLineage events. Compiled only
+//! with `ssr`.
+
+use sqlx::PgExecutor;
+
+use crate::error::AppError;
+use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow};
+use crate::server::metrics::reads::rfc3339;
+
+/// Every mapping, and every label waiting in quarantine without one.
+pub async fn mappings(db: impl PgExecutor<'_>) -> Result<Vec<MappingRow>, AppError> {
+    Ok(sqlx::query_as!(
+        MappingRow,
+        r#"
+        SELECT coalesce(m.source, q.source) AS "source!", coalesce(m.label, q.label) AS "label!",
+               coalesce(m.kind::text, '') AS "kind!", coalesce(q.n, 0) AS "quarantined!"
+        FROM label_mappings m
+        FULL JOIN (SELECT source, label, count(*) AS n FROM quarantine GROUP BY source, label) q
+            ON q.source = m.source AND q.label = m.label
+        ORDER BY 1, 2
+        "#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The records waiting for a mapping (of `source`, or all), newest first.
+pub async fn quarantine(
+    db: impl PgExecutor<'_>,
+    source: Option<&str>,
+    limit: i64,
+) -> Result<Vec<QuarantineRow>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT source, external_id, label, actor, received_at FROM quarantine
+        WHERE $1::text IS NULL OR source = $1
+        ORDER BY received_at DESC, source, external_id LIMIT $2
+        "#,
+        source,
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| QuarantineRow {
+            source: r.source,
+            external_id: r.external_id,
+            label: r.label,
+            actor: r.actor,
+            received_at: rfc3339(r.received_at),
+        })
+        .collect())
+}
+
+/// The OpenLineage events received last, newest first.
+pub async fn events(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<EventRow>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT received_at, run_id, event_type, event_time, job_namespace, job_name, actor
+        FROM lineage_events ORDER BY id DESC LIMIT $1
+        "#,
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EventRow {
+            received_at: rfc3339(r.received_at),
+            run_id: r.run_id,
+            event_type: r.event_type,
+            event_time: rfc3339(r.event_time),
+            job: format!("{}/{}", r.job_namespace, r.job_name),
+            actor: r.actor,
+        })
+        .collect())
+}

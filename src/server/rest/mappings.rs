@@ -1,0 +1,138 @@
+//! The label mapping table over HTTP (admins edit it), the quarantine it leaves, and the last
+//! OpenLineage events received. Compiled only with `ssr`.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow};
+use crate::model::record::{AssetKind, check_key_part};
+use crate::model::role::Role;
+use crate::server::auth::Caller;
+use crate::server::ingest::remap::{self, Remapped};
+use crate::server::repo::ingestion;
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/mappings", get(list_mappings))
+        .route(
+            "/api/v1/mappings/{source}/{label}",
+            axum::routing::put(put_mapping).delete(delete_mapping),
+        )
+        .route("/api/v1/quarantine", get(list_quarantine))
+        .route("/api/v1/lineage/events", get(list_events))
+}
+
+/// Every mapping, and every label waiting in quarantine without one (kind empty).
+async fn list_mappings(State(state): State<AppState>) -> Result<Json<Vec<MappingRow>>, AppError> {
+    Ok(Json(ingestion::mappings(&state.pool).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingBody {
+    kind: String,
+}
+
+/// Sets a mapping (admin) and applies the quarantined records it covers.
+async fn put_mapping(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((source, label)): Path<(String, String)>,
+    body: Result<Json<MappingBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Remapped>, AppError> {
+    caller.require(Role::Admin)?;
+    let Json(body) = body.map_err(|e| {
+        AppError::BadRequest(format!(
+            "send {{\"kind\": \"<asset kind>\"}}: {}",
+            e.body_text()
+        ))
+    })?;
+    check_key_part("source", &source).map_err(AppError::BadRequest)?;
+    check_key_part("label", &label).map_err(AppError::BadRequest)?;
+    let kind = AssetKind::parse(&body.kind).ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "kind {:?} is not one of {}",
+            body.kind,
+            AssetKind::ALL.map(AssetKind::as_str).join(", ")
+        ))
+    })?;
+    let mut tx = state.pool.begin().await?;
+    let remapped = remap::set_mapping(&mut tx, &caller.actor(), &source, &label, kind).await?;
+    tx.commit().await?;
+    state.recomputer.request();
+    Ok(Json(remapped))
+}
+
+/// Removes a mapping (admin); assets already written keep their kind.
+async fn delete_mapping(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((source, label)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    caller.require(Role::Admin)?;
+    let removed = sqlx::query!(
+        "DELETE FROM label_mappings WHERE source = $1 AND label = $2",
+        source,
+        label
+    )
+    .execute(&state.pool)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Err(AppError::NotFound(format!(
+            "no mapping for {source} label {label:?}"
+        )));
+    }
+    Ok(Json(
+        serde_json::json!({ "source": source, "label": label, "removed": true }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    source: Option<String>,
+    limit: Option<i64>,
+}
+
+fn limit(value: Option<i64>) -> Result<i64, AppError> {
+    let limit = value.unwrap_or(100);
+    if (1..=1000).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::BadRequest(format!(
+            "limit must be 1-1000, not {limit}"
+        )))
+    }
+}
+
+/// The records waiting for a mapping, newest first.
+async fn list_quarantine(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<QuarantineRow>>, AppError> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let rows =
+        ingestion::quarantine(&state.pool, query.source.as_deref(), limit(query.limit)?).await?;
+    Ok(Json(rows))
+}
+
+/// The OpenLineage events received last, newest first.
+async fn list_events(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<EventRow>>, AppError> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    if query.source.is_some() {
+        return Err(AppError::BadRequest(
+            "lineage events take only limit".into(),
+        ));
+    }
+    Ok(Json(
+        ingestion::events(&state.pool, limit(query.limit)?).await?,
+    ))
+}

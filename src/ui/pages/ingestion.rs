@@ -1,0 +1,166 @@
+//! The ingestion page: how each tool's labels map to modelgov's kinds, the records waiting in
+//! quarantine for a mapping, and the OpenLineage events received last. Admins change mappings
+//! through `PUT /api/v1/mappings/{source}/{label}` (editing here comes with sign-in).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::dashboard::get_ingestion_page;
+use crate::model::ingestion::IngestionPage;
+use crate::ui::components::{CsvLink, ErrorPanel};
+
+#[component]
+pub fn IngestionRoute() -> impl IntoView {
+    let page = Resource::new(|| (), |()| get_ingestion_page());
+    view! {
+        <Title text="Ingestion" />
+        <h1>"Ingestion"</h1>
+        <p class="lede">
+            "Every tool's labels, the canonical kind each maps to, and what waits for a mapping."
+        </p>
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <IngestionView page /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn IngestionView(page: IngestionPage) -> impl IntoView {
+    let mapping_rows: Vec<Vec<String>> = page
+        .mappings
+        .iter()
+        .map(|m| {
+            vec![
+                m.source.clone(),
+                m.label.clone(),
+                m.kind.clone(),
+                m.quarantined.to_string(),
+            ]
+        })
+        .collect();
+    let quarantine_rows: Vec<Vec<String>> = page
+        .quarantine
+        .iter()
+        .map(|q| {
+            vec![
+                q.source.clone(),
+                q.external_id.clone(),
+                q.label.clone(),
+                q.actor.clone(),
+                q.received_at.clone(),
+            ]
+        })
+        .collect();
+    let event_rows: Vec<Vec<String>> = page
+        .events
+        .iter()
+        .map(|e| {
+            vec![
+                e.received_at.clone(),
+                e.event_type.clone(),
+                e.event_time.clone(),
+                e.run_id.clone(),
+                e.job.clone(),
+                e.actor.clone(),
+            ]
+        })
+        .collect();
+    view! {
+        <section>
+            <h2>"Label mappings"</h2>
+            <CsvLink file="mappings.csv".to_string() header=&["source", "label", "kind", "quarantined"] rows=Signal::stored(mapping_rows) />
+            <table data-testid="mappings">
+                <thead>
+                    <tr>
+                        <th scope="col">"Source"</th>
+                        <th scope="col">"Tool label"</th>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col" class="num">"Waiting"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .mappings
+                        .into_iter()
+                        .map(|m| {
+                            let unmapped = m.kind.is_empty();
+                            view! {
+                                <tr class:unmapped=unmapped>
+                                    <td>{m.source}</td>
+                                    <td>{m.label}</td>
+                                    <td>{if unmapped { "no mapping yet".to_string() } else { m.kind }}</td>
+                                    <td class="num">{m.quarantined}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Quarantine"</h2>
+            <CsvLink file="quarantine.csv".to_string() header=&["source", "id", "label", "sent_by", "received_at"] rows=Signal::stored(quarantine_rows) />
+            <table data-testid="quarantine">
+                <thead>
+                    <tr>
+                        <th scope="col">"Record"</th>
+                        <th scope="col">"Label"</th>
+                        <th scope="col">"Sent by"</th>
+                        <th scope="col">"Received"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .quarantine
+                        .into_iter()
+                        .map(|q| {
+                            view! {
+                                <tr>
+                                    <td><code>{format!("{}/{}", q.source, q.external_id)}</code></td>
+                                    <td>{q.label}</td>
+                                    <td>{q.actor}</td>
+                                    <td>{q.received_at}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Last OpenLineage events"</h2>
+            <CsvLink file="lineage-events.csv".to_string() header=&["received_at", "type", "event_time", "run", "job", "sent_by"] rows=Signal::stored(event_rows) />
+            <table data-testid="events">
+                <thead>
+                    <tr>
+                        <th scope="col">"Received"</th>
+                        <th scope="col">"Event"</th>
+                        <th scope="col">"Run"</th>
+                        <th scope="col">"Job"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .events
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <tr>
+                                    <td>{e.received_at}</td>
+                                    <td>{format!("{} at {}", e.event_type, e.event_time)}</td>
+                                    <td><code>{e.run_id}</code></td>
+                                    <td>{e.job}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
