@@ -1,5 +1,6 @@
 //! Wire types shared by the server and the browser, and the pure logic over them.
 
+pub mod csv;
 pub mod dashboard;
 pub mod graph;
 pub mod ingestion;

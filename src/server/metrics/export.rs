@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 
 use super::reads::{Snapshot, level};
+use crate::model::csv::field as csv_field;
 use crate::model::metrics::{Catalog, metric_evidence, number};
 use crate::model::record::Ref;
 
@@ -76,20 +77,6 @@ async fn pump<R>(
         }
     }
     flush(sender, buffer, true).await;
-}
-
-/// A CSV field: quoted when it must be, and never read as a formula by a spreadsheet.
-pub fn csv_field(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
 }
 
 fn json_line(buffer: &mut String, value: &serde_json::Value) {
@@ -267,18 +254,4 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
         })
         .await;
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
-    }
 }

@@ -52,16 +52,7 @@ async fn post_records(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = super::media_type(&headers);
     let (ndjson, limit) = match media.as_str() {
         "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
             (true, MAX_NDJSON_BYTES)

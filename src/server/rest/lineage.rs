@@ -46,15 +46,7 @@ async fn post_event(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = super::media_type(&headers);
     if media != "application/json" {
         return Err(AppError::UnsupportedMediaType(format!(
             "send an OpenLineage event as application/json, not {media:?}"

@@ -9,7 +9,7 @@ mod level_bar;
 
 pub use breadcrumbs::Breadcrumbs;
 pub use chart::Chart;
-pub use csv::{CsvLink, csv_text};
+pub use csv::CsvLink;
 pub use error_panel::ErrorPanel;
 pub use level_badge::LevelBadge;
 pub use level_bar::LevelBar;
