@@ -115,6 +115,29 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The level colours and their names, in a row from (`x`, `y`) of `area`.
+fn legend(area: &DrawingArea<SVGBackend, Shift>, x: i32, y: i32) -> Result<(), String> {
+    for (i, bucket) in (0..).zip(Bucket::ALL) {
+        let left = x + i * 84;
+        area.draw(&Rectangle::new(
+            [(left, y), (left + 12, y + 12)],
+            colour(bucket).filled(),
+        ))
+        .map_err(err)?;
+        let name = match bucket {
+            Bucket::Level(level) => format!("{} {}", level.get(), level.name()),
+            Bucket::Unknown => "unknown".to_string(),
+        };
+        area.draw(&Text::new(
+            name,
+            (left + 16, y),
+            ("sans-serif", 11).into_font().color(&INK),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
 /// How many models sit in each bucket: one bar per bucket, each a link to the bucket's models.
 pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> String) -> String {
     svg(420, 240, title, |root| {
@@ -173,9 +196,11 @@ pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> Strin
 /// each bar a link to the unit filtered to that domain.
 pub fn domain_scores(title: &str, domains: &[(String, Option<f64>, String)]) -> String {
     let height = 60 + 28 * u32::try_from(domains.len()).unwrap_or(8);
-    svg(460, height, title, |root| {
+    svg(460, height + 26, title, |root| {
         let n = i32::try_from(domains.len()).unwrap_or(0).max(1);
-        let mut chart = ChartBuilder::on(root)
+        let (plot, key) = root.split_vertically(height);
+        legend(&key, 14, 6)?;
+        let mut chart = ChartBuilder::on(&plot)
             .caption(title, ("sans-serif", 16).into_font().color(&INK))
             .margin(10)
             .x_label_area_size(30)
@@ -240,8 +265,8 @@ pub fn heat_map(title: &str, domains: &[String], rows: &[HeatRow]) -> String {
     let columns = u32::try_from(domains.len()).unwrap_or(1).max(1);
     let lines = u32::try_from(rows.len()).unwrap_or(1).max(1);
     let (label_w, head_h, cell_w, cell_h) = (170u32, 96u32, 64u32, 26u32);
-    let width = label_w + columns * cell_w + 20;
-    let height = head_h + lines * cell_h + 16;
+    let width = (label_w + columns * cell_w + 20).max(440);
+    let height = head_h + lines * cell_h + 44;
     svg(width, height, title, |root| {
         let font = ("sans-serif", 11).into_font().color(&INK);
         root.draw(&Text::new(
@@ -260,6 +285,7 @@ pub fn heat_map(title: &str, domains: &[String], rows: &[HeatRow]) -> String {
             ))
             .map_err(err)?;
         }
+        legend(root, 10, px(head_h + lines * cell_h + 16))?;
         let mut hotspots = Vec::new();
         for (r, (name, scores, hrefs)) in (0u32..).zip(rows) {
             let y = px(head_h + r * cell_h);

@@ -5,15 +5,21 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::model::dashboard::Crumb;
+
 use crate::api::dashboard::get_ingestion_page;
 use crate::model::ingestion::IngestionPage;
-use crate::ui::components::{CsvLink, ErrorPanel};
+use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel};
 
 #[component]
 pub fn IngestionRoute() -> impl IntoView {
     let page = Resource::new(|| (), |()| get_ingestion_page());
     view! {
         <Title text="Ingestion" />
+        <Breadcrumbs crumbs=vec![
+            Crumb { label: "Company".into(), href: "/".into() },
+            Crumb { label: "Ingestion".into(), href: "/ingestion".into() },
+        ] />
         <h1>"Ingestion"</h1>
         <p class="lede">
             "Every tool's labels, the canonical kind each maps to, and what waits for a mapping."

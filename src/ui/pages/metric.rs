@@ -49,9 +49,9 @@ fn MetricView(page: MetricPage) -> impl IntoView {
         Source::Computed(name) => ("computed from the graph", name.clone()),
         Source::Measurement(name) => ("a reported measurement", name.clone()),
     };
-    let (better, compare) = match m.direction {
-        Better::Higher => ("higher is better", "at least"),
-        Better::Lower => ("lower is better", "at most"),
+    let (better, compare, below) = match m.direction {
+        Better::Higher => ("higher is better", "at least", "below"),
+        Better::Lower => ("lower is better", "at most", "above"),
     };
     let csv_rows = {
         let rows: Vec<Vec<String>> = page
@@ -115,7 +115,11 @@ fn MetricView(page: MetricPage) -> impl IntoView {
                 Level::ALL
                     .iter()
                     .map(|level| match level.get() {
-                        0 => vec!["0".to_string(), String::new(), "below level 1".to_string()],
+                        0 => vec![
+                            "0".to_string(),
+                            number(m.thresholds[0]),
+                            format!("{below} {}", number(m.thresholds[0])),
+                        ],
                         i => {
                             let t = m.thresholds[usize::from(i) - 1];
                             vec![i.to_string(), number(t), format!("{compare} {}", number(t))]
@@ -136,7 +140,7 @@ fn MetricView(page: MetricPage) -> impl IntoView {
                     .iter()
                     .map(|level| {
                         let rule = match level.get() {
-                            0 => "below the level 1 threshold".to_string(),
+                            0 => format!("{} {}", below, number(m.thresholds[0])),
                             i => format!("{compare} {}", number(m.thresholds[usize::from(i) - 1])),
                         };
                         view! {

@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+use crate::model::dashboard::Crumb;
 use leptos_router::hooks::use_query_map;
 
 use std::collections::HashMap;
@@ -15,7 +17,7 @@ use crate::api::org_units::list_org_units;
 use crate::error::AppError;
 use crate::model::metrics::Counts;
 use crate::model::{OrgUnitSummary, filter_units};
-use crate::ui::components::{CsvLink, ErrorPanel, LevelBar};
+use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel, LevelBar};
 
 /// Each unit's overall counts and score, by unit id.
 type Scores = HashMap<i64, (Counts, Option<f64>)>;
@@ -32,6 +34,10 @@ pub fn OverviewPage() -> impl IntoView {
 
     view! {
         <Title text="All org units" />
+        <Breadcrumbs crumbs=vec![
+            Crumb { label: "Company".into(), href: "/".into() },
+            Crumb { label: "All org units".into(), href: "/units".into() },
+        ] />
         <h1>"All org units"</h1>
         <p class="lede">
             "Every org unit and the model sources it owns, counted with the units below it."

@@ -2,12 +2,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+use crate::model::dashboard::Crumb;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::dashboard::search_assets;
 use crate::model::dashboard::model_href;
 use crate::model::record::AssetKind;
-use crate::ui::components::{CsvLink, ErrorPanel};
+use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel};
 
 #[component]
 pub fn SearchRoute() -> impl IntoView {
@@ -27,6 +29,10 @@ pub fn SearchRoute() -> impl IntoView {
     let kind_now = field("kind");
     view! {
         <Title text="Search" />
+        <Breadcrumbs crumbs=vec![
+            Crumb { label: "Company".into(), href: "/".into() },
+            Crumb { label: "Search".into(), href: "/search".into() },
+        ] />
         <h1>"Search"</h1>
         <form class="filter" method="get" action="/search" role="search">
             <label>
