@@ -860,3 +860,82 @@ async fn a_new_mapping_applies_what_waited_in_quarantine(pool: PgPool) {
         "the ingestion page lists mappings and events"
     );
 }
+
+#[sqlx::test]
+async fn the_mlflow_api_answers_in_mlflows_error_shape(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ml", modelgov::model::role::Role::Editor).await;
+    let create = |token: Option<&str>, body: &str| {
+        let mut request = Request::post("/api/2.0/mlflow/registered-models/create")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        request.body(Body::from(body.to_string())).unwrap()
+    };
+    let cases = [
+        (
+            create(None, r#"{"name":"m"}"#),
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+        ),
+        (
+            create(Some(&editor), r#"{"name":""}"#),
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        (
+            create(Some(&editor), "{not json"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        (
+            create(Some(&editor), r#"{"name":"m"}"#),
+            StatusCode::OK,
+            "registered_model",
+        ),
+        (
+            create(Some(&editor), r#"{"name":"m"}"#),
+            StatusCode::BAD_REQUEST,
+            "RESOURCE_ALREADY_EXISTS",
+        ),
+    ];
+    for (request, expected, says) in cases {
+        let (status, _, body) = call(&app, request).await;
+        assert_eq!(status, expected, "{body}");
+        assert!(body.contains(says), "{body}");
+    }
+    for (uri, expected, says) in [
+        (
+            "/api/2.0/mlflow/registered-models/get?name=nope",
+            StatusCode::NOT_FOUND,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "/api/2.0/mlflow/model-versions/get?name=m&version=x",
+            StatusCode::BAD_REQUEST,
+            "version must be",
+        ),
+        (
+            "/api/2.0/mlflow/registered-models/search?filter=version%20%3E%202",
+            StatusCode::BAD_REQUEST,
+            "bad filter",
+        ),
+        (
+            "/api/2.0/mlflow/experiments/list",
+            StatusCode::NOT_FOUND,
+            "ENDPOINT_NOT_FOUND",
+        ),
+    ] {
+        let (status, _, body) = get(&app, uri).await;
+        assert_eq!(status, expected, "{uri}: {body}");
+        assert!(body.contains(says), "{uri}: {body}");
+    }
+    let (status, _, body) = get(&app, "/api/2.0/mlflow/registered-models/get?name=m").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let model: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        model["registered_model"]["creation_timestamp"].is_i64(),
+        "{body}"
+    );
+}

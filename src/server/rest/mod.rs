@@ -5,6 +5,7 @@ pub mod graph;
 pub mod lineage;
 pub mod mappings;
 pub mod metrics;
+pub mod mlflow;
 
 use axum::Json;
 use axum::Router;
@@ -54,4 +55,5 @@ pub fn routes() -> Router<AppState> {
         .merge(lineage::routes())
         .merge(mappings::routes())
         .merge(metrics::routes())
+        .merge(mlflow::routes())
 }

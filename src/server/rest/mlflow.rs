@@ -1,0 +1,1177 @@
+//! The MLflow model registry REST API under `/api/2.0/mlflow/`: the calls MLflow's own Python
+//! client makes for registered models, versions, stages, tags and aliases, with MLflow's error
+//! shape (`error_code`, `message`) and statuses (docs/interop-wire-notes.md has what the client
+//! sends and expects). Every write is mirrored into the graph in its transaction: registered
+//! models are model sources, versions model binaries (with the run that produced them), and the
+//! Staging and Production stages deployments. Compiled only with `ssr`.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use crate::error::AppError;
+use crate::model::record::{AssetKind, AssetRecord, EdgeRecord, Outcome, Record, Ref};
+use crate::model::role::Role;
+use crate::server::auth::Bearer;
+use crate::server::ingest::apply;
+use crate::server::ingest::parse::{Item, Place};
+use crate::server::state::AppState;
+
+/// The source system MLflow's assets are filed under.
+const SOURCE: &str = "mlflow";
+const MAX_BODY: usize = 1024 * 1024;
+const STAGES: [&str; 4] = ["None", "Staging", "Production", "Archived"];
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/2.0/mlflow/{*call}", any(dispatch))
+}
+
+/// An error as MLflow's client reads it: the `error_code` decides the exception.
+#[derive(Debug)]
+struct MlflowError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl MlflowError {
+    fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "INVALID_PARAMETER_VALUE",
+            message: message.into(),
+        }
+    }
+
+    fn missing(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "RESOURCE_DOES_NOT_EXIST",
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for MlflowError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            axum::Json(json!({ "error_code": self.code, "message": self.message })),
+        )
+            .into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(1));
+        }
+        response
+    }
+}
+
+impl From<AppError> for MlflowError {
+    fn from(error: AppError) -> Self {
+        let (status, code) = match &error {
+            AppError::BadRequest(_)
+            | AppError::Conflict(_)
+            | AppError::PayloadTooLarge(_)
+            | AppError::UnsupportedMediaType(_) => {
+                (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE")
+            }
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST"),
+            AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE"),
+            AppError::Internal | AppError::Transport(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR")
+            }
+        };
+        Self {
+            status,
+            code,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for MlflowError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::from(error).into()
+    }
+}
+
+type Answer = Result<Value, MlflowError>;
+
+/// Reads the call's arguments (the query for GET, the JSON body otherwise), checks the token for
+/// writes, and runs the call in one transaction.
+async fn dispatch(
+    State(state): State<AppState>,
+    method: Method,
+    Path(call): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match run(&state, &method, &call, query, &headers, body).await {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn run(
+    state: &AppState,
+    method: &Method,
+    call: &str,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Answer {
+    let args = if *method == Method::GET {
+        query_args(query.as_deref().unwrap_or(""))
+    } else {
+        let bytes = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| MlflowError::invalid("the body is over 1 MB"))?;
+        if bytes.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| MlflowError::invalid(format!("the body is not JSON: {e}")))?
+        }
+    };
+    let write = *method != Method::GET;
+    let actor = if write {
+        let bearer = bearer(headers)?;
+        Some(bearer.check(&state.pool, Role::Editor).await?.actor())
+    } else {
+        None
+    };
+    let mut tx = state.pool.begin().await?;
+    let conn: &mut PgConnection = &mut tx;
+    let answer = match (method.as_str(), call) {
+        ("POST", "registered-models/create") => {
+            create_model(conn, actor_of(actor.as_ref()), &args).await
+        }
+        ("GET", "registered-models/get") => get_model(conn, &args).await,
+        ("PATCH", "registered-models/update") => {
+            update_model(conn, actor_of(actor.as_ref()), &args).await
+        }
+        ("DELETE", "registered-models/delete") => delete_model(conn, &args).await,
+        ("GET", "registered-models/search") => search_models(conn, &args).await,
+        ("POST" | "GET", "registered-models/get-latest-versions") => latest(conn, &args).await,
+        ("POST", "registered-models/set-tag") => {
+            set_model_tag(conn, actor_of(actor.as_ref()), &args, true).await
+        }
+        ("DELETE", "registered-models/delete-tag") => {
+            set_model_tag(conn, actor_of(actor.as_ref()), &args, false).await
+        }
+        ("POST", "registered-models/alias") => set_alias(conn, &args).await,
+        ("GET", "registered-models/alias") => get_by_alias(conn, &args).await,
+        ("DELETE", "registered-models/alias") => delete_alias(conn, &args).await,
+        ("POST", "model-versions/create") => {
+            create_version(conn, actor_of(actor.as_ref()), &args).await
+        }
+        ("GET", "model-versions/get") => get_version(conn, &args).await,
+        ("PATCH", "model-versions/update") => update_version(conn, &args).await,
+        ("DELETE", "model-versions/delete") => {
+            delete_version(conn, actor_of(actor.as_ref()), &args).await
+        }
+        ("GET", "model-versions/search") => search_versions(conn, &args).await,
+        ("POST", "model-versions/transition-stage") => {
+            transition(conn, actor_of(actor.as_ref()), &args).await
+        }
+        ("POST", "model-versions/set-tag") => set_version_tag(conn, &args, true).await,
+        ("DELETE", "model-versions/delete-tag") => set_version_tag(conn, &args, false).await,
+        _ => Err(MlflowError {
+            status: StatusCode::NOT_FOUND,
+            code: "ENDPOINT_NOT_FOUND",
+            message: format!("modelgov does not serve {method} /api/2.0/mlflow/{call}"),
+        }),
+    };
+    match answer {
+        Ok(answer) => {
+            tx.commit().await?;
+            if write {
+                state.recomputer.request();
+            }
+            Ok(answer)
+        }
+        Err(error) => {
+            tx.rollback().await?;
+            Err(error)
+        }
+    }
+}
+
+fn actor_of(actor: Option<&String>) -> &str {
+    actor.map_or("mlflow", String::as_str)
+}
+
+fn bearer(headers: &HeaderMap) -> Result<Bearer, MlflowError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            MlflowError::from(AppError::Unauthorized(
+                "send a token: set MLFLOW_TRACKING_TOKEN".into(),
+            ))
+        })?;
+    Ok(Bearer(value.trim().to_string()))
+}
+
+/// A query string as MLflow's client sends it: repeated keys become arrays.
+fn query_args(query: &str) -> Value {
+    let mut args = serde_json::Map::new();
+    for (key, value) in url_pairs(query) {
+        match args.get_mut(&key) {
+            Some(Value::Array(values)) => values.push(Value::String(value)),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::String(value)]);
+            }
+            None => {
+                args.insert(key, Value::String(value));
+            }
+        }
+    }
+    Value::Object(args)
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let bytes = s.replace('+', " ").into_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%'
+                && i + 2 < bytes.len()
+                && let Ok(b) =
+                    u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+            {
+                out.push(b);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn text(args: &Value, key: &str) -> Result<String, MlflowError> {
+    match args.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(MlflowError::invalid(format!(
+            "missing value for required parameter '{key}'"
+        ))),
+    }
+}
+
+fn optional(args: &Value, key: &str) -> Option<String> {
+    match args.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn version_of(args: &Value) -> Result<i32, MlflowError> {
+    let raw = text(args, "version")?;
+    raw.trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| {
+            MlflowError::invalid(format!(
+                "version must be a positive whole number, not {raw:?}"
+            ))
+        })
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn tags_json(tags: &Value) -> Value {
+    Value::Array(
+        tags.as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| json!({"key": k, "value": v.as_str().unwrap_or_default()}))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Tags as sent (`[{key, value}]`) into an object.
+fn tags_in(args: &Value) -> Result<Value, MlflowError> {
+    let mut tags = serde_json::Map::new();
+    if let Some(list) = args.get("tags").and_then(Value::as_array) {
+        for tag in list {
+            let key = text(tag, "key")?;
+            let value = optional(tag, "value").unwrap_or_default();
+            tags.insert(key, Value::String(value));
+        }
+    }
+    Ok(Value::Object(tags))
+}
+
+fn canonical_stage(stage: &str) -> Result<&'static str, MlflowError> {
+    STAGES
+        .into_iter()
+        .find(|s| s.eq_ignore_ascii_case(stage.trim()))
+        .ok_or_else(|| {
+            MlflowError::invalid(format!(
+                "stage {stage:?} is not one of None, Staging, Production, Archived"
+            ))
+        })
+}
+
+// ---- reads --------------------------------------------------------------------------------------
+
+async fn model_row(conn: &mut PgConnection, name: &str) -> Result<Value, MlflowError> {
+    let row = sqlx::query!(
+        "SELECT name, description, tags, created_ms, updated_ms FROM mlflow_models WHERE name = $1",
+        name
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| MlflowError::missing(format!("Registered Model with name={name} not found")))?;
+    let latest = latest_per_stage(conn, name, None).await?;
+    let aliases = sqlx::query!(
+        "SELECT alias, version FROM mlflow_aliases WHERE name = $1 ORDER BY alias",
+        name
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(json!({
+        "name": row.name,
+        "creation_timestamp": row.created_ms,
+        "last_updated_timestamp": row.updated_ms,
+        "description": row.description,
+        "tags": tags_json(&row.tags),
+        "latest_versions": latest,
+        "aliases": aliases.iter().map(|a| json!({"alias": a.alias, "version": a.version.to_string()})).collect::<Vec<_>>(),
+    }))
+}
+
+/// Versions as the API shows them, for `name` (and `version`), newest first.
+async fn versions(
+    conn: &mut PgConnection,
+    filter_name: Option<&str>,
+    like: Option<&str>,
+    version: Option<i32>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Value>, MlflowError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, v.tags,
+               v.created_ms, v.updated_ms,
+               coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM mlflow_aliases a
+                         WHERE a.name = v.name AND a.version = v.version), '{}') AS "aliases!"
+        FROM mlflow_versions v
+        WHERE ($1::text IS NULL OR v.name = $1) AND ($2::text IS NULL OR v.name LIKE $2)
+          AND ($3::int IS NULL OR v.version = $3)
+        ORDER BY v.name, v.version DESC
+        LIMIT $4 OFFSET $5
+        "#,
+        filter_name,
+        like,
+        version,
+        limit,
+        offset,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|v| {
+            json!({
+                "name": v.name, "version": v.version.to_string(),
+                "creation_timestamp": v.created_ms, "last_updated_timestamp": v.updated_ms,
+                "user_id": "", "current_stage": v.stage, "description": v.description,
+                "source": v.source, "run_id": v.run_id, "run_link": v.run_link,
+                "status": "READY", "tags": tags_json(&v.tags), "aliases": v.aliases,
+            })
+        })
+        .collect())
+}
+
+async fn version_row(
+    conn: &mut PgConnection,
+    name: &str,
+    version: i32,
+) -> Result<Value, MlflowError> {
+    versions(conn, Some(name), None, Some(version), 1, 0)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            MlflowError::missing(format!(
+                "Model Version (name={name}, version={version}) not found"
+            ))
+        })
+}
+
+/// The newest version in each stage (of `stages`, or all that have one).
+async fn latest_per_stage(
+    conn: &mut PgConnection,
+    name: &str,
+    stages: Option<Vec<&'static str>>,
+) -> Result<Vec<Value>, MlflowError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT DISTINCT ON (stage) version FROM mlflow_versions
+        WHERE name = $1 AND ($2::text[] IS NULL OR stage = ANY($2))
+        ORDER BY stage, version DESC
+        "#,
+        name,
+        stages
+            .as_ref()
+            .map(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>())
+            as Option<Vec<String>>,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(version_row(conn, name, row.version).await?);
+    }
+    Ok(out)
+}
+
+async fn get_model(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    Ok(json!({ "registered_model": model_row(conn, &name).await? }))
+}
+
+async fn get_version(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    Ok(json!({ "model_version": version_row(conn, &name, version_of(args)?).await? }))
+}
+
+async fn latest(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    model_exists(conn, &name).await?;
+    let stages = match args.get("stages") {
+        None => None,
+        Some(Value::String(s)) => Some(vec![canonical_stage(s)?]),
+        Some(Value::Array(list)) => Some(
+            list.iter()
+                .map(|s| canonical_stage(s.as_str().unwrap_or_default()))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err(MlflowError::invalid("stages must be a list of stage names")),
+    };
+    let stages = stages.filter(|s| !s.is_empty());
+    Ok(json!({ "model_versions": latest_per_stage(conn, &name, stages).await? }))
+}
+
+async fn get_by_alias(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let alias = text(args, "alias")?;
+    model_exists(conn, &name).await?;
+    let version = sqlx::query_scalar!(
+        "SELECT version FROM mlflow_aliases WHERE name = $1 AND alias = $2",
+        name,
+        alias
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| MlflowError::invalid(format!("Registered model alias {alias} not found.")))?;
+    Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+/// One clause of a search filter: `attribute op 'value'`.
+#[derive(Debug, Clone, PartialEq)]
+struct Clause {
+    attribute: String,
+    op: String,
+    value: String,
+}
+
+/// Parses MLflow's search filters: clauses joined by AND, each `name`, `run_id` or
+/// `tag.<key>` (key in backticks when dotted), compared with =, !=, LIKE or ILIKE to a quoted
+/// string.
+fn parse_filter(filter: &str) -> Result<Vec<Clause>, MlflowError> {
+    let bad = |why: &str| MlflowError::invalid(format!("bad filter {filter:?}: {why}"));
+    let mut clauses = Vec::new();
+    let mut rest = filter.trim();
+    while !rest.is_empty() {
+        // attribute
+        let (attribute, after) = if let Some(tag) = rest
+            .strip_prefix("tag.`")
+            .or_else(|| rest.strip_prefix("tags.`"))
+        {
+            let end = tag.find('`').ok_or_else(|| bad("an unclosed backtick"))?;
+            (format!("tag.{}", &tag[..end]), &tag[end + 1..])
+        } else {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || "=!<>".contains(c))
+                .unwrap_or(rest.len());
+            let word = &rest[..end];
+            let attribute = match word {
+                "name" | "run_id" => word.to_string(),
+                w if w.starts_with("tag.") || w.starts_with("tags.") => {
+                    format!(
+                        "tag.{}",
+                        w.split_once('.').map(|(_, k)| k).unwrap_or_default()
+                    )
+                }
+                _ => return Err(bad(&format!("{word:?} is not name, run_id or tag.<key>"))),
+            };
+            (attribute, &rest[end..])
+        };
+        let after = after.trim_start();
+        let (op, after) = ["!=", "=", "ILIKE ", "LIKE ", "ilike ", "like "]
+            .iter()
+            .find_map(|op| {
+                after
+                    .strip_prefix(op)
+                    .map(|a| (op.trim().to_ascii_uppercase(), a))
+            })
+            .ok_or_else(|| bad("expected =, !=, LIKE or ILIKE"))?;
+        let after = after.trim_start();
+        let quote = after
+            .chars()
+            .next()
+            .filter(|c| *c == '\'' || *c == '"')
+            .ok_or_else(|| bad("values are quoted strings"))?;
+        let body = &after[1..];
+        let end = body.find(quote).ok_or_else(|| bad("an unclosed quote"))?;
+        clauses.push(Clause {
+            attribute,
+            op,
+            value: body[..end].to_string(),
+        });
+        rest = body[end + 1..].trim_start();
+        if !rest.is_empty() {
+            rest = rest
+                .strip_prefix("AND ")
+                .or_else(|| rest.strip_prefix("and "))
+                .ok_or_else(|| bad("clauses are joined by AND"))?
+                .trim_start();
+        }
+    }
+    Ok(clauses)
+}
+
+/// SQL LIKE (case-sensitive) as a match.
+fn like(pattern: &str, value: &str, fold: bool) -> bool {
+    fn go(p: &[char], v: &[char]) -> bool {
+        match p.first() {
+            None => v.is_empty(),
+            Some('%') => (0..=v.len()).any(|i| go(&p[1..], &v[i..])),
+            Some('_') => !v.is_empty() && go(&p[1..], &v[1..]),
+            Some(c) => v.first() == Some(c) && go(&p[1..], &v[1..]),
+        }
+    }
+    let (p, v) = if fold {
+        (pattern.to_lowercase(), value.to_lowercase())
+    } else {
+        (pattern.to_string(), value.to_string())
+    };
+    go(
+        &p.chars().collect::<Vec<_>>(),
+        &v.chars().collect::<Vec<_>>(),
+    )
+}
+
+fn matches(clause: &Clause, value: Option<&str>) -> bool {
+    match (clause.op.as_str(), value) {
+        ("=", Some(v)) => v == clause.value,
+        // A missing tag is not equal to anything (MLflow's client relies on it for its
+        // `mlflow.prompt.is_prompt` clause).
+        ("!=", v) => v != Some(clause.value.as_str()),
+        ("LIKE", Some(v)) => like(&clause.value, v, false),
+        ("ILIKE", Some(v)) => like(&clause.value, v, true),
+        _ => false,
+    }
+}
+
+fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError> {
+    let limit = match optional(args, "max_results") {
+        None => default,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=most).contains(n))
+            .ok_or_else(|| {
+                MlflowError::invalid(format!("max_results must be 1-{most}, not {raw}"))
+            })?,
+    };
+    let offset = match optional(args, "page_token").filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(token) => token
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                MlflowError::invalid(format!("page_token {token:?} is not one modelgov gave"))
+            })?,
+    };
+    Ok((limit, offset))
+}
+
+async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
+    let clauses = parse_filter(&optional(args, "filter").unwrap_or_default())?;
+    let (limit, offset) = page(args, 100, 1000)?;
+    // A name prefix narrows in the database (index on name); the rest is checked per model.
+    let prefix = clauses
+        .iter()
+        .find(|c| {
+            c.attribute == "name"
+                && c.op == "LIKE"
+                && c.value.ends_with('%')
+                && !c.value[..c.value.len() - 1].contains(['%', '_'])
+        })
+        .map(|c| c.value.clone());
+    let exact = clauses
+        .iter()
+        .find(|c| c.attribute == "name" && c.op == "=")
+        .map(|c| c.value.clone());
+    let rows = sqlx::query!(
+        r#"
+        SELECT name, tags FROM mlflow_models
+        WHERE ($1::text IS NULL OR name LIKE $1) AND ($2::text IS NULL OR name = $2)
+        ORDER BY name
+        "#,
+        prefix,
+        exact,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let wanted: Vec<String> = rows
+        .into_iter()
+        .filter(|r| {
+            clauses
+                .iter()
+                .all(|c| match c.attribute.strip_prefix("tag.") {
+                    Some(key) => matches(c, r.tags.get(key).and_then(Value::as_str)),
+                    None if c.attribute == "name" => matches(c, Some(&r.name)),
+                    None => false,
+                })
+        })
+        .map(|r| r.name)
+        .collect();
+    let total = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
+    let mut models = Vec::new();
+    for name in wanted
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(0))
+        .take(usize::try_from(limit).unwrap_or(0))
+    {
+        models.push(model_row(conn, name).await?);
+    }
+    let mut answer = json!({ "registered_models": models });
+    if offset + limit < total {
+        answer["next_page_token"] = Value::String((offset + limit).to_string());
+    }
+    Ok(answer)
+}
+
+async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
+    let clauses = parse_filter(&optional(args, "filter").unwrap_or_default())?;
+    let (limit, offset) = page(args, 10_000, 200_000)?;
+    let mut name = None;
+    let mut name_like = None;
+    for c in &clauses {
+        match (c.attribute.as_str(), c.op.as_str()) {
+            ("name", "=") => name = Some(c.value.clone()),
+            ("name", "LIKE") => name_like = Some(c.value.clone()),
+            _ => {
+                return Err(MlflowError::invalid(format!(
+                    "model version search takes name = or name LIKE, not {} {}",
+                    c.attribute, c.op
+                )));
+            }
+        }
+    }
+    let found = versions(
+        conn,
+        name.as_deref(),
+        name_like.as_deref(),
+        None,
+        limit + 1,
+        offset,
+    )
+    .await?;
+    let more = i64::try_from(found.len()).unwrap_or(0) > limit;
+    let found: Vec<Value> = found
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    let mut answer = json!({ "model_versions": found });
+    if more {
+        answer["next_page_token"] = Value::String((offset + limit).to_string());
+    }
+    Ok(answer)
+}
+
+// ---- writes -------------------------------------------------------------------------------------
+
+async fn model_exists(conn: &mut PgConnection, name: &str) -> Result<(), MlflowError> {
+    let found = sqlx::query_scalar!("SELECT 1 FROM mlflow_models WHERE name = $1", name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| MlflowError::missing(format!("Registered Model with name={name} not found")))
+}
+
+/// Writes `records` into the graph as `actor`; a record the graph refuses fails the call.
+async fn mirror(
+    conn: &mut PgConnection,
+    actor: &str,
+    records: Vec<Record>,
+) -> Result<(), MlflowError> {
+    let items: Vec<Item> = records
+        .into_iter()
+        .zip(0..)
+        .map(|(record, i)| Item {
+            place: Place::Index(i),
+            record: Ok(record),
+        })
+        .collect();
+    let results = apply::apply_in(&mut *conn, actor, &items).await?;
+    if let Some(refused) = results.iter().find(|r| r.status == Outcome::Rejected) {
+        return Err(MlflowError::invalid(format!(
+            "the graph refused it: {}",
+            refused.error.clone().unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
+fn asset(id: String, kind: AssetKind, name: String) -> AssetRecord {
+    AssetRecord {
+        source: SOURCE.into(),
+        id,
+        kind: Some(kind),
+        label: None,
+        name,
+        owner: None,
+        owners: None,
+        description: None,
+        tags: None,
+        status: None,
+        started_at: None,
+        ended_at: None,
+    }
+}
+
+fn tag_map(tags: &Value) -> BTreeMap<String, String> {
+    tags.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The registered model as a model source.
+async fn mirror_model(conn: &mut PgConnection, actor: &str, name: &str) -> Result<(), MlflowError> {
+    let row = sqlx::query!(
+        "SELECT description, tags FROM mlflow_models WHERE name = $1",
+        name
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut record = asset(name.to_string(), AssetKind::ModelSource, name.to_string());
+    record.description = Some(row.description);
+    record.tags = Some(tag_map(&row.tags));
+    mirror(conn, actor, vec![Record::Asset(record)]).await
+}
+
+/// The Staging and Production deployments of `name`: each serves the newest version in its
+/// stage, and is retired (keeping its last binary) when none is left there.
+async fn mirror_stages(
+    conn: &mut PgConnection,
+    actor: &str,
+    name: &str,
+) -> Result<(), MlflowError> {
+    let mut records = Vec::new();
+    for (stage, status) in [("Staging", "staging"), ("Production", "production")] {
+        let newest = sqlx::query_scalar!(
+            "SELECT max(version) FROM mlflow_versions WHERE name = $1 AND stage = $2",
+            name,
+            stage
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let id = format!("{name}@{stage}");
+        let exists = sqlx::query_scalar!(
+            "SELECT 1 FROM assets WHERE source = $1 AND external_id = $2",
+            SOURCE,
+            id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+        let mut deployment = asset(
+            id.clone(),
+            AssetKind::Deployment,
+            format!("{name} ({stage})"),
+        );
+        match newest {
+            Some(version) => {
+                deployment.status = Some(status.into());
+                records.push(Record::Asset(deployment));
+                records.push(Record::Edge(EdgeRecord {
+                    from: Ref {
+                        source: SOURCE.into(),
+                        id: format!("{name}/{version}"),
+                    },
+                    to: Ref {
+                        source: SOURCE.into(),
+                        id,
+                    },
+                }));
+            }
+            None if exists => {
+                deployment.status = Some("retired".into());
+                records.push(Record::Asset(deployment));
+            }
+            None => {}
+        }
+    }
+    mirror(conn, actor, records).await
+}
+
+async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let tags = tags_in(args)?;
+    let now = now_ms();
+    let inserted = sqlx::query!(
+        r#"
+        INSERT INTO mlflow_models (name, description, tags, created_ms, updated_ms)
+        VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING
+        "#,
+        name,
+        optional(args, "description").unwrap_or_default(),
+        tags,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(MlflowError {
+            status: StatusCode::BAD_REQUEST,
+            code: "RESOURCE_ALREADY_EXISTS",
+            message: format!("Registered Model (name={name}) already exists."),
+        });
+    }
+    mirror_model(conn, actor, &name).await?;
+    Ok(json!({ "registered_model": model_row(conn, &name).await? }))
+}
+
+async fn update_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    model_exists(conn, &name).await?;
+    if let Some(description) = optional(args, "description") {
+        sqlx::query!(
+            "UPDATE mlflow_models SET description = $2, updated_ms = $3 WHERE name = $1",
+            name,
+            description,
+            now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+        mirror_model(conn, actor, &name).await?;
+    }
+    Ok(json!({ "registered_model": model_row(conn, &name).await? }))
+}
+
+/// Removes the model from the registry; the graph keeps its model source and binaries (their
+/// history is the audit trail).
+async fn delete_model(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    model_exists(conn, &name).await?;
+    sqlx::query!("DELETE FROM mlflow_models WHERE name = $1", name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(json!({}))
+}
+
+async fn set_model_tag(conn: &mut PgConnection, actor: &str, args: &Value, set: bool) -> Answer {
+    let name = text(args, "name")?;
+    let key = text(args, "key")?;
+    model_exists(conn, &name).await?;
+    if set {
+        let value = optional(args, "value").unwrap_or_default();
+        sqlx::query!(
+            "UPDATE mlflow_models SET tags = tags || jsonb_build_object($2::text, $3::text), updated_ms = $4 WHERE name = $1",
+            name, key, value, now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query!(
+            "UPDATE mlflow_models SET tags = tags - $2::text, updated_ms = $3 WHERE name = $1",
+            name,
+            key,
+            now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    mirror_model(conn, actor, &name).await?;
+    Ok(json!({}))
+}
+
+async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let source = optional(args, "source").unwrap_or_default();
+    let run_id = optional(args, "run_id").unwrap_or_default();
+    model_exists(conn, &name).await?;
+    // One version number at a time per model.
+    sqlx::query!(
+        "SELECT 1 AS one FROM mlflow_models WHERE name = $1 FOR UPDATE",
+        name
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let now = now_ms();
+    let version = sqlx::query_scalar!(
+        r#"
+        INSERT INTO mlflow_versions (name, version, source, run_id, run_link, description, tags, created_ms, updated_ms)
+        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $7 FROM mlflow_versions WHERE name = $1
+        RETURNING version
+        "#,
+        name,
+        source,
+        run_id,
+        optional(args, "run_link").unwrap_or_default(),
+        optional(args, "description").unwrap_or_default(),
+        tags_in(args)?,
+        now,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE mlflow_models SET updated_ms = $2 WHERE name = $1",
+        name,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    let binary = format!("{name}/{version}");
+    let mut records = vec![Record::Asset({
+        let mut b = asset(
+            binary.clone(),
+            AssetKind::ModelBinary,
+            format!("{name} v{version}"),
+        );
+        b.description = optional(args, "description");
+        b.tags = Some(BTreeMap::from([(
+            "mlflow.source".to_string(),
+            source.clone(),
+        )]));
+        b
+    })];
+    if !run_id.is_empty() {
+        // The run that produced it, executed by the model source.
+        records.push(Record::Asset(asset(
+            format!("run:{run_id}"),
+            AssetKind::WorkflowRun,
+            format!("{name} run {}", run_id.chars().take(8).collect::<String>()),
+        )));
+        let run = Ref {
+            source: SOURCE.into(),
+            id: format!("run:{run_id}"),
+        };
+        records.push(Record::Edge(EdgeRecord {
+            from: Ref {
+                source: SOURCE.into(),
+                id: name.clone(),
+            },
+            to: run.clone(),
+        }));
+        records.push(Record::Edge(EdgeRecord {
+            from: run,
+            to: Ref {
+                source: SOURCE.into(),
+                id: binary,
+            },
+        }));
+    }
+    mirror(conn, actor, records).await?;
+    Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+async fn update_version(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    version_row(conn, &name, version).await?;
+    if let Some(description) = optional(args, "description") {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET description = $3, updated_ms = $4 WHERE name = $1 AND version = $2",
+            name, version, description, now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+async fn delete_version(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    version_row(conn, &name, version).await?;
+    sqlx::query!(
+        "DELETE FROM mlflow_versions WHERE name = $1 AND version = $2",
+        name,
+        version
+    )
+    .execute(&mut *conn)
+    .await?;
+    mirror_stages(conn, actor, &name).await?;
+    Ok(json!({}))
+}
+
+async fn transition(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    let stage = canonical_stage(&text(args, "stage")?)?;
+    let archive = args
+        .get("archive_existing_versions")
+        .is_some_and(|v| v.as_bool().unwrap_or(v.as_str() == Some("true")));
+    if archive && !matches!(stage, "Staging" | "Production") {
+        return Err(MlflowError::invalid(format!(
+            "archive_existing_versions can be true only with Staging or Production, not {stage}"
+        )));
+    }
+    version_row(conn, &name, version).await?;
+    let now = now_ms();
+    if archive {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET stage = 'Archived', updated_ms = $4 WHERE name = $1 AND stage = $2 AND version <> $3",
+            name, stage, version, now
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query!(
+        "UPDATE mlflow_versions SET stage = $3, updated_ms = $4 WHERE name = $1 AND version = $2",
+        name,
+        version,
+        stage,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    mirror_stages(conn, actor, &name).await?;
+    Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+async fn set_version_tag(conn: &mut PgConnection, args: &Value, set: bool) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    let key = text(args, "key")?;
+    version_row(conn, &name, version).await?;
+    if set {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET tags = tags || jsonb_build_object($3::text, $4::text), updated_ms = $5 WHERE name = $1 AND version = $2",
+            name, version, key, optional(args, "value").unwrap_or_default(), now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET tags = tags - $3::text, updated_ms = $4 WHERE name = $1 AND version = $2",
+            name, version, key, now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(json!({}))
+}
+
+async fn set_alias(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let alias = text(args, "alias")?;
+    let version = version_of(args)?;
+    if alias.eq_ignore_ascii_case("latest")
+        || (alias.starts_with('v') && alias[1..].parse::<u64>().is_ok())
+    {
+        return Err(MlflowError::invalid(format!("alias {alias:?} is reserved")));
+    }
+    version_row(conn, &name, version).await?;
+    sqlx::query!(
+        r#"
+        INSERT INTO mlflow_aliases (name, alias, version) VALUES ($1, $2, $3)
+        ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version
+        "#,
+        name,
+        alias,
+        version
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(json!({}))
+}
+
+async fn delete_alias(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let alias = text(args, "alias")?;
+    model_exists(conn, &name).await?;
+    sqlx::query!(
+        "DELETE FROM mlflow_aliases WHERE name = $1 AND alias = $2",
+        name,
+        alias
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_as_the_client_writes_them() {
+        let clauses =
+            parse_filter("name LIKE 'm%' AND tag.`mlflow.prompt.is_prompt` != 'true'").unwrap();
+        assert_eq!(clauses.len(), 2);
+        assert_eq!(clauses[1].attribute, "tag.mlflow.prompt.is_prompt");
+        assert!(matches(&clauses[1], None), "a missing tag is != 'true'");
+        assert!(matches(&clauses[0], Some("model-1")));
+        assert!(!matches(&clauses[0], Some("xm")));
+        assert_eq!(parse_filter("name='m2'").unwrap()[0].value, "m2");
+        assert!(parse_filter("version > 2").is_err());
+        assert!(parse_filter("name = 'unclosed").is_err());
+        assert!(
+            like("a_c%", "abcdef", false) && !like("A%", "abc", false) && like("A%", "abc", true)
+        );
+    }
+
+    #[test]
+    fn query_strings_keep_repeated_keys() {
+        let args = query_args("name=a%20b&order_by=name+ASC&order_by=x&page_token=eyJ%3D");
+        assert_eq!(args["name"], "a b");
+        assert_eq!(args["order_by"], json!(["name ASC", "x"]));
+        assert_eq!(args["page_token"], "eyJ=");
+    }
+}
