@@ -348,29 +348,112 @@ fn canonical_stage(stage: &str) -> Result<&'static str, MlflowError> {
 // ---- reads --------------------------------------------------------------------------------------
 
 async fn model_row(conn: &mut PgConnection, name: &str) -> Result<Value, MlflowError> {
-    let row = sqlx::query!(
-        "SELECT name, description, tags, created_ms, updated_ms FROM mlflow_models WHERE name = $1",
-        name
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| MlflowError::missing(format!("Registered Model with name={name} not found")))?;
-    let latest = latest_per_stage(conn, name, None).await?;
-    let aliases = sqlx::query!(
-        "SELECT alias, version FROM mlflow_aliases WHERE name = $1 ORDER BY alias",
-        name
+    models_json(conn, &[name.to_string()])
+        .await?
+        .pop()
+        .ok_or_else(|| MlflowError::missing(format!("Registered Model with name={name} not found")))
+}
+
+/// Registered models as the API shows them, in the order of `names` (those that exist), in three
+/// statements whatever their number: the models, their newest version per stage, their aliases.
+async fn models_json(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Value>, MlflowError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT m.name, m.description, m.tags, m.created_ms, m.updated_ms
+        FROM unnest($1::text[]) WITH ORDINALITY AS w(name, i)
+        JOIN mlflow_models m ON m.name = w.name
+        ORDER BY w.i
+        "#,
+        names,
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(json!({
-        "name": row.name,
-        "creation_timestamp": row.created_ms,
-        "last_updated_timestamp": row.updated_ms,
-        "description": row.description,
-        "tags": tags_json(&row.tags),
-        "latest_versions": latest,
-        "aliases": aliases.iter().map(|a| json!({"alias": a.alias, "version": a.version.to_string()})).collect::<Vec<_>>(),
-    }))
+    let latest = sqlx::query!(
+        r#"
+        SELECT DISTINCT ON (v.name, v.stage)
+               v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, v.tags,
+               v.created_ms, v.updated_ms,
+               coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM mlflow_aliases a
+                         WHERE a.name = v.name AND a.version = v.version), '{}') AS "aliases!"
+        FROM mlflow_versions v
+        WHERE v.name = ANY($1)
+        ORDER BY v.name, v.stage, v.version DESC
+        "#,
+        names,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let aliases = sqlx::query!(
+        "SELECT name, alias, version FROM mlflow_aliases WHERE name = ANY($1) ORDER BY name, alias",
+        names,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let latest: Vec<Value> = latest
+                .iter()
+                .filter(|v| v.name == row.name)
+                .map(|v| {
+                    version_json(VersionFields {
+                        name: &v.name,
+                        version: v.version,
+                        source: &v.source,
+                        run_id: &v.run_id,
+                        run_link: &v.run_link,
+                        description: &v.description,
+                        stage: &v.stage,
+                        tags: &v.tags,
+                        created_ms: v.created_ms,
+                        updated_ms: v.updated_ms,
+                        aliases: &v.aliases,
+                    })
+                })
+                .collect();
+            let aliases: Vec<Value> = aliases
+                .iter()
+                .filter(|a| a.name == row.name)
+                .map(|a| json!({"alias": a.alias, "version": a.version.to_string()}))
+                .collect();
+            json!({
+                "name": row.name,
+                "creation_timestamp": row.created_ms,
+                "last_updated_timestamp": row.updated_ms,
+                "description": row.description,
+                "tags": tags_json(&row.tags),
+                "latest_versions": latest,
+                "aliases": aliases,
+            })
+        })
+        .collect())
+}
+
+/// A version's columns, for [`version_json`].
+struct VersionFields<'a> {
+    name: &'a str,
+    version: i32,
+    source: &'a str,
+    run_id: &'a str,
+    run_link: &'a str,
+    description: &'a str,
+    stage: &'a str,
+    tags: &'a Value,
+    created_ms: i64,
+    updated_ms: i64,
+    aliases: &'a [String],
+}
+
+/// A model version as MLflow's client reads it: `version` a string, times in milliseconds, and
+/// always `READY` (modelgov registers at once; anything else makes the client wait).
+fn version_json(v: VersionFields<'_>) -> Value {
+    json!({
+        "name": v.name, "version": v.version.to_string(),
+        "creation_timestamp": v.created_ms, "last_updated_timestamp": v.updated_ms,
+        "user_id": "", "current_stage": v.stage, "description": v.description,
+        "source": v.source, "run_id": v.run_id, "run_link": v.run_link,
+        "status": "READY", "tags": tags_json(v.tags), "aliases": v.aliases,
+    })
 }
 
 /// Versions as the API shows them, for `name` (and `version`), newest first.
@@ -403,14 +486,20 @@ async fn versions(
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
-        .into_iter()
+        .iter()
         .map(|v| {
-            json!({
-                "name": v.name, "version": v.version.to_string(),
-                "creation_timestamp": v.created_ms, "last_updated_timestamp": v.updated_ms,
-                "user_id": "", "current_stage": v.stage, "description": v.description,
-                "source": v.source, "run_id": v.run_id, "run_link": v.run_link,
-                "status": "READY", "tags": tags_json(&v.tags), "aliases": v.aliases,
+            version_json(VersionFields {
+                name: &v.name,
+                version: v.version,
+                source: &v.source,
+                run_id: &v.run_id,
+                run_link: &v.run_link,
+                description: &v.description,
+                stage: &v.stage,
+                tags: &v.tags,
+                created_ms: v.created_ms,
+                updated_ms: v.updated_ms,
+                aliases: &v.aliases,
             })
         })
         .collect())
@@ -674,14 +763,13 @@ async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
         .map(|r| r.name)
         .collect();
     let total = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
-    let mut models = Vec::new();
-    for name in wanted
+    let shown: Vec<String> = wanted
         .iter()
         .skip(usize::try_from(offset).unwrap_or(0))
         .take(usize::try_from(limit).unwrap_or(0))
-    {
-        models.push(model_row(conn, name).await?);
-    }
+        .cloned()
+        .collect();
+    let models = models_json(conn, &shown).await?;
     let mut answer = json!({ "registered_models": models });
     if offset + limit < total {
         answer["next_page_token"] = Value::String((offset + limit).to_string());
