@@ -368,16 +368,20 @@ async fn models_json(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Va
     )
     .fetch_all(&mut *conn)
     .await?;
+    // Per model and stage, the newest version: one index probe each (mlflow_versions_stage).
     let latest = sqlx::query!(
         r#"
-        SELECT DISTINCT ON (v.name, v.stage)
-               v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, v.tags,
-               v.created_ms, v.updated_ms,
+        SELECT l.name, l.version, l.source, l.run_id, l.run_link, l.description, l.stage, l.tags,
+               l.created_ms, l.updated_ms,
                coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM mlflow_aliases a
-                         WHERE a.name = v.name AND a.version = v.version), '{}') AS "aliases!"
-        FROM mlflow_versions v
-        WHERE v.name = ANY($1)
-        ORDER BY v.name, v.stage, v.version DESC
+                         WHERE a.name = l.name AND a.version = l.version), '{}') AS "aliases!"
+        FROM unnest($1::text[]) AS n(name)
+        CROSS JOIN (VALUES ('Archived'), ('None'), ('Production'), ('Staging')) AS s(stage)
+        CROSS JOIN LATERAL (
+            SELECT v.* FROM mlflow_versions v
+            WHERE v.name = n.name AND v.stage = s.stage
+            ORDER BY v.version DESC LIMIT 1
+        ) l
         "#,
         names,
     )
@@ -389,12 +393,18 @@ async fn models_json(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Va
     )
     .fetch_all(&mut *conn)
     .await?;
+    let mut latest_by_model: std::collections::HashMap<&str, Vec<_>> =
+        std::collections::HashMap::new();
+    for v in &latest {
+        latest_by_model.entry(v.name.as_str()).or_default().push(v);
+    }
     Ok(rows
         .into_iter()
         .map(|row| {
-            let latest: Vec<Value> = latest
-                .iter()
-                .filter(|v| v.name == row.name)
+            let latest: Vec<Value> = latest_by_model
+                .get(row.name.as_str())
+                .into_iter()
+                .flatten()
                 .map(|v| {
                     version_json(VersionFields {
                         name: &v.name,
