@@ -24,6 +24,20 @@ pub struct Item {
     pub record: Result<Record, String>,
 }
 
+impl Item {
+    /// Records built on the server (from another wire format), numbered in order.
+    pub fn numbered(records: Vec<Record>) -> Vec<Item> {
+        records
+            .into_iter()
+            .zip(0..)
+            .map(|(record, i)| Item {
+                place: Place::Index(i),
+                record: Ok(record),
+            })
+            .collect()
+    }
+}
+
 /// Reads an NDJSON body: one record per line; blank lines are skipped.
 pub fn ndjson(body: &[u8]) -> Result<Vec<Item>, AppError> {
     let mut items = Vec::new();

@@ -17,7 +17,7 @@ use crate::model::role::Role;
 use crate::server::auth::Bearer;
 use crate::server::ingest::apply;
 use crate::server::ingest::openlineage::{self, RunState, SOURCE};
-use crate::server::ingest::parse::{Item, Place};
+use crate::server::ingest::parse::Item;
 use crate::server::state::AppState;
 
 /// Largest event taken (OpenLineage events carry schemas and facets, but not data).
@@ -154,14 +154,7 @@ pub async fn apply_event(
     .into_iter()
     .filter_map(|r| Some((r.label, AssetKind::parse(&r.kind)?)))
     .collect();
-    let items: Vec<Item> = openlineage::records(event, &run_state, &kinds)
-        .into_iter()
-        .zip(0..)
-        .map(|(record, i)| Item {
-            place: Place::Index(i),
-            record: Ok(record),
-        })
-        .collect();
+    let items = Item::numbered(openlineage::records(event, &run_state, &kinds));
     let results = apply::apply_in(tx, actor, &items).await?;
     Ok(EventAnswer {
         run: openlineage::run_key(&event.run_id),

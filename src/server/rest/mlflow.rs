@@ -21,7 +21,7 @@ use crate::model::record::{AssetKind, AssetRecord, EdgeRecord, Outcome, Record, 
 use crate::model::role::Role;
 use crate::server::auth::Bearer;
 use crate::server::ingest::apply;
-use crate::server::ingest::parse::{Item, Place};
+use crate::server::ingest::parse::Item;
 use crate::server::state::AppState;
 
 /// The source system MLflow's assets are filed under.
@@ -369,7 +369,8 @@ async fn models_json(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Va
     .fetch_all(&mut *conn)
     .await?;
     // Per model and stage, the newest version: one index probe each (mlflow_versions_stage).
-    let latest = sqlx::query!(
+    let latest = sqlx::query_as!(
+        VersionRow,
         r#"
         SELECT l.name, l.version, l.source, l.run_id, l.run_link, l.description, l.stage, l.tags,
                l.created_ms, l.updated_ms,
@@ -405,21 +406,7 @@ async fn models_json(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Va
                 .get(row.name.as_str())
                 .into_iter()
                 .flatten()
-                .map(|v| {
-                    version_json(VersionFields {
-                        name: &v.name,
-                        version: v.version,
-                        source: &v.source,
-                        run_id: &v.run_id,
-                        run_link: &v.run_link,
-                        description: &v.description,
-                        stage: &v.stage,
-                        tags: &v.tags,
-                        created_ms: v.created_ms,
-                        updated_ms: v.updated_ms,
-                        aliases: &v.aliases,
-                    })
-                })
+                .map(|v| version_json(v))
                 .collect();
             let aliases: Vec<Value> = aliases
                 .iter()
@@ -439,30 +426,30 @@ async fn models_json(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Va
         .collect())
 }
 
-/// A version's columns, for [`version_json`].
-struct VersionFields<'a> {
-    name: &'a str,
+/// A version's row with its aliases.
+struct VersionRow {
+    name: String,
     version: i32,
-    source: &'a str,
-    run_id: &'a str,
-    run_link: &'a str,
-    description: &'a str,
-    stage: &'a str,
-    tags: &'a Value,
+    source: String,
+    run_id: String,
+    run_link: String,
+    description: String,
+    stage: String,
+    tags: Value,
     created_ms: i64,
     updated_ms: i64,
-    aliases: &'a [String],
+    aliases: Vec<String>,
 }
 
 /// A model version as MLflow's client reads it: `version` a string, times in milliseconds, and
 /// always `READY` (modelgov registers at once; anything else makes the client wait).
-fn version_json(v: VersionFields<'_>) -> Value {
+fn version_json(v: &VersionRow) -> Value {
     json!({
         "name": v.name, "version": v.version.to_string(),
         "creation_timestamp": v.created_ms, "last_updated_timestamp": v.updated_ms,
         "user_id": "", "current_stage": v.stage, "description": v.description,
         "source": v.source, "run_id": v.run_id, "run_link": v.run_link,
-        "status": "READY", "tags": tags_json(v.tags), "aliases": v.aliases,
+        "status": "READY", "tags": tags_json(&v.tags), "aliases": v.aliases,
     })
 }
 
@@ -475,7 +462,8 @@ async fn versions(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Value>, MlflowError> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        VersionRow,
         r#"
         SELECT v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, v.tags,
                v.created_ms, v.updated_ms,
@@ -495,24 +483,7 @@ async fn versions(
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|v| {
-            version_json(VersionFields {
-                name: &v.name,
-                version: v.version,
-                source: &v.source,
-                run_id: &v.run_id,
-                run_link: &v.run_link,
-                description: &v.description,
-                stage: &v.stage,
-                tags: &v.tags,
-                created_ms: v.created_ms,
-                updated_ms: v.updated_ms,
-                aliases: &v.aliases,
-            })
-        })
-        .collect())
+    Ok(rows.iter().map(version_json).collect())
 }
 
 async fn version_row(
@@ -842,14 +813,7 @@ async fn mirror(
     actor: &str,
     records: Vec<Record>,
 ) -> Result<(), MlflowError> {
-    let items: Vec<Item> = records
-        .into_iter()
-        .zip(0..)
-        .map(|(record, i)| Item {
-            place: Place::Index(i),
-            record: Ok(record),
-        })
-        .collect();
+    let items = Item::numbered(records);
     let results = apply::apply_in(&mut *conn, actor, &items).await?;
     if let Some(refused) = results.iter().find(|r| r.status == Outcome::Rejected) {
         return Err(MlflowError::invalid(format!(
