@@ -746,6 +746,26 @@ async fn lineage_events_are_checked_before_anything_is_written(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(events, 1, "the refused event is not kept either");
+    let (_, _, body) = get(&app, "/api/v1/rejections").await;
+    assert!(
+        body.contains(r#""source":"openlineage","external_id":"run:r-2""#)
+            && body.contains("token:ol"),
+        "but its refusal is, with the reason: {body}"
+    );
+    // A native record the graph refuses is listed too.
+    let bad_edge =
+        r#"{"type":"edge","from":{"source":"x","id":"nope"},"to":{"source":"x","id":"nada"}}"#;
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/json", bad_edge),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, _, body) = get(&app, "/api/v1/rejections?limit=1").await;
+    assert!(
+        body.contains("x/nope -> x/nada") || body.contains("nope"),
+        "{body}"
+    );
 }
 
 #[sqlx::test]

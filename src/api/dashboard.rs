@@ -145,6 +145,7 @@ pub async fn get_ingestion_page() -> Result<crate::model::ingestion::IngestionPa
         Ok(crate::model::ingestion::IngestionPage {
             mappings: ingestion::mappings(&state.pool).await?,
             quarantine: ingestion::quarantine(&state.pool, None, 100).await?,
+            rejections: ingestion::rejections(&state.pool, 100).await?,
             events: ingestion::events(&state.pool, 50).await?,
         })
     }

@@ -33,10 +33,21 @@ pub struct EventRow {
     pub actor: String,
 }
 
+/// A record the graph refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectionRow {
+    pub source: String,
+    pub external_id: String,
+    pub reason: String,
+    pub actor: String,
+    pub at: String,
+}
+
 /// The ingestion page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestionPage {
     pub mappings: Vec<MappingRow>,
     pub quarantine: Vec<QuarantineRow>,
+    pub rejections: Vec<RejectionRow>,
     pub events: Vec<EventRow>,
 }

@@ -510,6 +510,27 @@ pub async fn apply_in(
             }
         })
         .collect();
+    let refused: Vec<(String, String, Option<serde_json::Value>, String)> = items
+        .iter()
+        .zip(&results)
+        .filter(|(_, r): &(&Item, &RecordResult)| r.status == Outcome::Rejected)
+        .map(|(item, r)| {
+            let (source, id) = match &item.record {
+                Ok(Record::Asset(a)) => (a.source.clone(), a.id.clone()),
+                Ok(Record::OrgUnit(u)) => (u.source.clone(), u.id.clone()),
+                Ok(Record::Edge(e)) => (e.to.source.clone(), format!("{} -> {}", e.from, e.to)),
+                Ok(Record::Measurement(m)) => (m.asset.source.clone(), m.asset.id.clone()),
+                Err(_) => ("records".to_string(), String::new()),
+            };
+            let record = item
+                .record
+                .as_ref()
+                .ok()
+                .and_then(|r| serde_json::to_value(r).ok());
+            (source, id, record, r.error.clone().unwrap_or_default())
+        })
+        .collect();
+    graph::write_rejections(&mut *tx, &refused).await?;
     Ok(results)
 }
 

@@ -559,6 +559,37 @@ pub async fn write_measurements(
     Ok((created, updated))
 }
 
+/// Keeps what the graph refused, with why, as the ingestion page lists it (the newest 10,000).
+pub async fn write_rejections(
+    tx: &mut PgConnection,
+    refused: &[(String, String, Option<serde_json::Value>, String)],
+) -> Result<(), sqlx::Error> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let sources: Vec<&str> = refused.iter().map(|r| r.0.as_str()).collect();
+    let ids: Vec<&str> = refused.iter().map(|r| r.1.as_str()).collect();
+    let records: Vec<Option<serde_json::Value>> = refused.iter().map(|r| r.2.clone()).collect();
+    let reasons: Vec<&str> = refused.iter().map(|r| r.3.as_str()).collect();
+    sqlx::query!(
+        r#"
+        INSERT INTO rejections (source, external_id, record, reason, actor)
+        SELECT x.source, x.external_id, x.record, x.reason, modelgov_actor()
+        FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) AS x(source, external_id, record, reason)
+        "#,
+        &sources as &[&str],
+        &ids as &[&str],
+        &records as &[Option<serde_json::Value>],
+        &reasons as &[&str],
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("DELETE FROM rejections WHERE id <= (SELECT max(id) - 10000 FROM rejections)")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Keeps records whose label has no mapping yet, whole, until one is added.
 #[instrument(skip_all, fields(count = records.len()))]
 pub async fn write_quarantine(

@@ -4,7 +4,7 @@
 use sqlx::PgExecutor;
 
 use crate::error::AppError;
-use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow};
+use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow, RejectionRow};
 use crate::server::metrics::reads::rfc3339;
 
 /// Every mapping, and every label waiting in quarantine without one.
@@ -73,6 +73,29 @@ pub async fn events(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<EventRow>
             event_time: rfc3339(r.event_time),
             job: format!("{}/{}", r.job_namespace, r.job_name),
             actor: r.actor,
+        })
+        .collect())
+}
+
+/// The records refused last, newest first.
+pub async fn rejections(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<RejectionRow>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT source, external_id, reason, actor, at FROM rejections ORDER BY id DESC LIMIT $1",
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RejectionRow {
+            source: r.source,
+            external_id: r.external_id,
+            reason: r.reason,
+            actor: r.actor,
+            at: rfc3339(r.at),
         })
         .collect())
 }

@@ -72,6 +72,25 @@ async fn post_event(
         match apply_event(&mut tx, &caller.actor(), &event, &raw).await {
             Ok(answer) if answer.results.iter().any(|r| r.status == Outcome::Rejected) => {
                 tx.rollback().await?;
+                // Nothing of the event is kept, but the refusal is, for the ingestion page.
+                let reasons: Vec<String> = answer
+                    .results
+                    .iter()
+                    .filter_map(|r| r.error.clone())
+                    .collect();
+                let mut log = state.pool.begin().await?;
+                crate::server::repo::graph::set_actor(&mut log, &caller.actor()).await?;
+                crate::server::repo::graph::write_rejections(
+                    &mut log,
+                    &[(
+                        SOURCE.to_string(),
+                        answer.run.id.clone(),
+                        Some(raw.clone()),
+                        reasons.join("; "),
+                    )],
+                )
+                .await?;
+                log.commit().await?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(answer)).into_response());
             }
             Ok(answer) => {

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow};
+use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow, RejectionRow};
 use crate::model::record::{AssetKind, check_key_part};
 use crate::model::role::Role;
 use crate::server::auth::Caller;
@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(put_mapping).delete(delete_mapping),
         )
         .route("/api/v1/quarantine", get(list_quarantine))
+        .route("/api/v1/rejections", get(list_rejections))
         .route("/api/v1/lineage/events", get(list_events))
 }
 
@@ -119,6 +120,20 @@ async fn list_quarantine(
     let rows =
         ingestion::quarantine(&state.pool, query.source.as_deref(), limit(query.limit)?).await?;
     Ok(Json(rows))
+}
+
+/// The records the graph refused last, with the reason, newest first.
+async fn list_rejections(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<RejectionRow>>, AppError> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    if query.source.is_some() {
+        return Err(AppError::BadRequest("rejections take only limit".into()));
+    }
+    Ok(Json(
+        ingestion::rejections(&state.pool, limit(query.limit)?).await?,
+    ))
 }
 
 /// The OpenLineage events received last, newest first.

@@ -1,5 +1,6 @@
 //! The ingestion page: how each tool's labels map to modelgov's kinds, the records waiting in
-//! quarantine for a mapping, and the OpenLineage events received last. Admins change mappings
+//! quarantine for a mapping, the records refused with the reason, and the OpenLineage events
+//! received last. Admins change mappings
 //! through `PUT /api/v1/mappings/{source}/{label}` (editing here comes with sign-in).
 
 use leptos::prelude::*;
@@ -59,6 +60,19 @@ fn IngestionView(page: IngestionPage) -> impl IntoView {
                 q.label.clone(),
                 q.actor.clone(),
                 q.received_at.clone(),
+            ]
+        })
+        .collect();
+    let rejection_rows: Vec<Vec<String>> = page
+        .rejections
+        .iter()
+        .map(|r| {
+            vec![
+                r.at.clone(),
+                r.source.clone(),
+                r.external_id.clone(),
+                r.reason.clone(),
+                r.actor.clone(),
             ]
         })
         .collect();
@@ -131,6 +145,42 @@ fn IngestionView(page: IngestionPage) -> impl IntoView {
                                     <td>{q.label}</td>
                                     <td>{q.actor}</td>
                                     <td>{q.received_at}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Rejected records"</h2>
+            <CsvLink
+                file="rejections.csv".to_string()
+                header=&["at", "source", "id", "reason", "sent_by"]
+                rows=Signal::stored(rejection_rows)
+            />
+            <table data-testid="rejections">
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Record"</th>
+                        <th scope="col">"Why"</th>
+                        <th scope="col">"Sent by"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .rejections
+                        .into_iter()
+                        .map(|r| {
+                            view! {
+                                <tr>
+                                    <td>{r.at}</td>
+                                    <td>
+                                        <code>{format!("{}/{}", r.source, r.external_id)}</code>
+                                    </td>
+                                    <td>{r.reason}</td>
+                                    <td>{r.actor}</td>
                                 </tr>
                             }
                         })
