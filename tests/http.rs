@@ -196,6 +196,14 @@ async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool
         body.contains(&format!("<time datetime=\"{stamp}\"")),
         "{stamp}: {body}"
     );
+    // A write to the graph (a unit renamed) shows too, with no new snapshot.
+    sqlx::query("UPDATE org_units SET name = 'Beta renamed' WHERE external_id = 'beta'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (_, _, body) = get(&app, "/").await;
+    assert!(body.contains("Beta renamed"), "{body}");
 
     // Bad filters are named; unknown things are 404.
     for (uri, expected, says) in [

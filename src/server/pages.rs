@@ -30,15 +30,15 @@ pub struct UnitPageKey {
     pub days: i64,
 }
 
-/// Unit pages assembled from one snapshot. A snapshot never changes, so a page assembled from
-/// it stays right until a newer snapshot arrives (then the cache empties) or the trend window
-/// moves on (keys carry the hour). Bounded: when full, it starts over.
+/// Unit pages assembled from one snapshot and one state of the graph (names, the tree): a page
+/// stays right until a newer snapshot or a write arrives (then the cache empties) or the trend
+/// window moves on (keys carry the hour). Bounded: when full, it starts over.
 type CachedPages = std::collections::HashMap<(UnitPageKey, i64), std::sync::Arc<UnitPage>>;
 
 #[derive(Default)]
 pub struct PageCache {
-    /// The snapshot the pages come from, and the pages.
-    pages: std::sync::Mutex<(i64, CachedPages)>,
+    /// The snapshot and newest change the pages come from, and the pages.
+    pages: std::sync::Mutex<((i64, i64), CachedPages)>,
     /// One assembly at a time: fifty readers of a page nobody has opened yet wait for the first
     /// instead of all reading the same rows at once.
     assembling: tokio::sync::Mutex<()>,
@@ -47,30 +47,32 @@ pub struct PageCache {
 const CACHED_PAGES: usize = 2_000;
 
 impl PageCache {
-    /// The page for `key`, assembled once per snapshot.
+    /// The page for `key`, assembled once per snapshot and graph state.
     pub async fn unit_page(
         &self,
         pool: &PgPool,
         key: UnitPageKey,
     ) -> Result<std::sync::Arc<UnitPage>, AppError> {
-        let Some(snapshot) = sqlx::query_scalar!(
+        let row = sqlx::query!(
             r#"
-            SELECT id FROM metric_snapshots WHERE computed_at <= coalesce($1, now())
-            ORDER BY computed_at DESC, id DESC LIMIT 1
+            SELECT (SELECT id FROM metric_snapshots WHERE computed_at <= coalesce($1, now())
+                    ORDER BY computed_at DESC, id DESC LIMIT 1) AS snapshot,
+                   (SELECT max(id) FROM changes) AS change
             "#,
             key.as_of,
         )
-        .fetch_optional(pool)
-        .await?
-        else {
+        .fetch_one(pool)
+        .await?;
+        let Some(snapshot) = row.snapshot else {
             // No snapshot: let the full read say so.
             return self.assemble(pool, &key).await.map(std::sync::Arc::new);
         };
+        let generation = (snapshot, row.change.unwrap_or(0));
         let hour = Utc::now().timestamp() / 3600;
         let entry = (key, hour);
         let cached = |pages: &Self| {
             let cached = pages.pages.lock().ok()?;
-            (cached.0 == snapshot).then(|| cached.1.get(&entry).cloned())?
+            (cached.0 == generation).then(|| cached.1.get(&entry).cloned())?
         };
         if let Some(page) = cached(self) {
             return Ok(page);
@@ -84,8 +86,8 @@ impl PageCache {
         if page.snapshot.id == snapshot
             && let Ok(mut cached) = self.pages.lock()
         {
-            if cached.0 != snapshot || cached.1.len() >= CACHED_PAGES {
-                *cached = (snapshot, std::collections::HashMap::new());
+            if cached.0 != generation || cached.1.len() >= CACHED_PAGES {
+                *cached = (generation, std::collections::HashMap::new());
             }
             cached.1.insert(entry, page.clone());
         }

@@ -109,4 +109,7 @@ staging = next(n for n in lineage["nodes"] if n["ref"]["id"] == f"{name}@Staging
 check(staging.get("status") == "retired", "with nothing left in Staging its deployment is retired")
 client.delete_registered_model(name)
 check(error_code(lambda: client.get_registered_model(name)) == "RESOURCE_DOES_NOT_EXIST", "delete_registered_model")
+lineage = graph(f"/api/v1/assets/mlflow/{quoted(name)}/lineage?direction=down&depth=3")
+production = next(n for n in lineage["nodes"] if n["ref"]["id"] == f"{name}@Production")
+check(production.get("status") == "retired", "a deleted model's deployments are retired; the graph keeps its history")
 print("mlflow-skinny interop: all checks passed")

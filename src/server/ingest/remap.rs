@@ -37,6 +37,13 @@ pub async fn set_mapping(
     label: &str,
     kind: AssetKind,
 ) -> Result<Remapped, sqlx::Error> {
+    // OpenLineage's labels (facet values) are read in upper case.
+    let label = if source == openlineage::SOURCE {
+        label.to_ascii_uppercase()
+    } else {
+        label.to_string()
+    };
+    let label = label.as_str();
     sqlx::query!(
         r#"
         INSERT INTO label_mappings (source, label, kind) VALUES ($1, $2, $3::text::asset_kind)

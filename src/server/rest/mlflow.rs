@@ -145,7 +145,8 @@ async fn run(
                 .map_err(|e| MlflowError::invalid(format!("the body is not JSON: {e}")))?
         }
     };
-    let write = *method != Method::GET;
+    // Writes are the calls that change the registry (get-latest-versions is a read sent by POST).
+    let write = *method != Method::GET && call != "registered-models/get-latest-versions";
     let actor = if write {
         let bearer = bearer(headers)?;
         Some(bearer.check(&state.pool, Role::Editor).await?.actor())
@@ -162,7 +163,9 @@ async fn run(
         ("PATCH", "registered-models/update") => {
             update_model(conn, actor_of(actor.as_ref()), &args).await
         }
-        ("DELETE", "registered-models/delete") => delete_model(conn, &args).await,
+        ("DELETE", "registered-models/delete") => {
+            delete_model(conn, actor_of(actor.as_ref()), &args).await
+        }
         ("GET", "registered-models/search") => search_models(conn, &args).await,
         ("POST" | "GET", "registered-models/get-latest-versions") => latest(conn, &args).await,
         ("POST", "registered-models/set-tag") => {
@@ -646,24 +649,38 @@ fn parse_filter(filter: &str) -> Result<Vec<Clause>, MlflowError> {
 }
 
 /// SQL LIKE (case-sensitive) as a match.
+/// SQL LIKE (`%` any run, `_` one character) as a match, in time linear in pattern × value (a
+/// backtracking matcher is exponential on patterns like `%%%%x`).
 fn like(pattern: &str, value: &str, fold: bool) -> bool {
-    fn go(p: &[char], v: &[char]) -> bool {
-        match p.first() {
-            None => v.is_empty(),
-            Some('%') => (0..=v.len()).any(|i| go(&p[1..], &v[i..])),
-            Some('_') => !v.is_empty() && go(&p[1..], &v[1..]),
-            Some(c) => v.first() == Some(c) && go(&p[1..], &v[1..]),
-        }
-    }
     let (p, v) = if fold {
         (pattern.to_lowercase(), value.to_lowercase())
     } else {
         (pattern.to_string(), value.to_string())
     };
-    go(
-        &p.chars().collect::<Vec<_>>(),
-        &v.chars().collect::<Vec<_>>(),
-    )
+    let p: Vec<char> = p.chars().collect();
+    let v: Vec<char> = v.chars().collect();
+    // reach[j]: the pattern read so far can match the first j characters of the value.
+    let mut reach = vec![false; v.len() + 1];
+    reach[0] = true;
+    for c in &p {
+        let mut next = vec![false; v.len() + 1];
+        match c {
+            '%' => {
+                let mut any = false;
+                for j in 0..=v.len() {
+                    any |= reach[j];
+                    next[j] = any;
+                }
+            }
+            _ => {
+                for j in 1..=v.len() {
+                    next[j] = reach[j - 1] && (*c == '_' || v[j - 1] == *c);
+                }
+            }
+        }
+        reach = next;
+    }
+    reach[v.len()]
 }
 
 fn matches(clause: &Clause, value: Option<&str>) -> bool {
@@ -967,12 +984,14 @@ async fn update_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Ans
 
 /// Removes the model from the registry; the graph keeps its model source and binaries (their
 /// history is the audit trail).
-async fn delete_model(conn: &mut PgConnection, args: &Value) -> Answer {
+async fn delete_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
     model_exists(conn, &name).await?;
     sqlx::query!("DELETE FROM mlflow_models WHERE name = $1", name)
         .execute(&mut *conn)
         .await?;
+    // Nothing is in a stage any more: its deployments are retired.
+    mirror_stages(conn, actor, &name).await?;
     Ok(json!({}))
 }
 
