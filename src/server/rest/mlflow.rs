@@ -1026,9 +1026,9 @@ async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> A
     let source = optional(args, "source").unwrap_or_default();
     let run_id = optional(args, "run_id").unwrap_or_default();
     model_exists(conn, &name).await?;
-    // One version number at a time per model.
-    sqlx::query!(
-        "SELECT 1 AS one FROM mlflow_models WHERE name = $1 FOR UPDATE",
+    // The model's counter gives the number (and holds the row: one version at a time).
+    let next = sqlx::query_scalar!(
+        "UPDATE mlflow_models SET next_version = next_version + 1 WHERE name = $1 RETURNING next_version - 1 AS \"n!\"",
         name
     )
     .fetch_one(&mut *conn)
@@ -1037,7 +1037,7 @@ async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> A
     let version = sqlx::query_scalar!(
         r#"
         INSERT INTO mlflow_versions (name, version, source, run_id, run_link, description, tags, created_ms, updated_ms)
-        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $7 FROM mlflow_versions WHERE name = $1
+        VALUES ($1, $8, $2, $3, $4, $5, $6, $7, $7)
         RETURNING version
         "#,
         name,
@@ -1047,6 +1047,7 @@ async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> A
         optional(args, "description").unwrap_or_default(),
         tags_in(args)?,
         now,
+        next,
     )
     .fetch_one(&mut *conn)
     .await?;
