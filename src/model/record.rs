@@ -204,7 +204,8 @@ pub struct OrgUnitRecord {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Default` is for records built on the server: name the fields that matter, `..Default::default()`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetRecord {
     pub source: String,

@@ -163,13 +163,7 @@ fn asset(
         kind,
         label: label.map(str::to_string),
         name,
-        owner: None,
-        owners: None,
-        description: None,
-        tags: None,
-        status: None,
-        started_at: None,
-        ended_at: None,
+        ..AssetRecord::default()
     }
 }
 

@@ -237,16 +237,10 @@ fn labelled(key: &Ref, label: String, name: &str, tags: BTreeMap<String, String>
     Record::Asset(AssetRecord {
         source: key.source.clone(),
         id: key.id.clone(),
-        kind: None,
         label: Some(label),
         name: name.to_string(),
-        owner: None,
-        owners: None,
-        description: None,
         tags: Some(tags),
-        status: None,
-        started_at: None,
-        ended_at: None,
+        ..AssetRecord::default()
     })
 }
 
@@ -273,11 +267,7 @@ pub fn records(
         source: run.source.clone(),
         id: run.id.clone(),
         kind: Some(AssetKind::WorkflowRun),
-        label: None,
         name: format!("{} run {short}", event.job.name),
-        owner: None,
-        owners: None,
-        description: None,
         tags: Some(BTreeMap::from([(
             "job".to_string(),
             format!("{}/{}", event.job.namespace, event.job.name),
@@ -285,6 +275,7 @@ pub fn records(
         status: state.status.map(str::to_string),
         started_at: state.started_at.map(rfc3339),
         ended_at: state.ended_at.map(rfc3339),
+        ..AssetRecord::default()
     }));
     if kinds.get(&job_label) == Some(&AssetKind::ModelSource) {
         out.push(Record::Edge(EdgeRecord {

@@ -846,15 +846,8 @@ fn asset(id: String, kind: AssetKind, name: String) -> AssetRecord {
         source: SOURCE.into(),
         id,
         kind: Some(kind),
-        label: None,
         name,
-        owner: None,
-        owners: None,
-        description: None,
-        tags: None,
-        status: None,
-        started_at: None,
-        ended_at: None,
+        ..AssetRecord::default()
     }
 }
 
