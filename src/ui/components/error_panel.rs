@@ -11,6 +11,9 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             "modelgov will recover by itself once the database is back; reload in a moment."
         }
         AppError::NotFound(_) => "Check the address, or start again from the company overview.",
+        AppError::BadRequest(_) => {
+            "A filter in the address is not one this page takes; change it, or start again from the company page."
+        }
         _ => "Reload the page; if it keeps failing, the server log has the details.",
     };
     view! {
