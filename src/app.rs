@@ -7,9 +7,11 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+use crate::api::session::whoami;
+use crate::ui::components::{Me, SessionNav};
 use crate::ui::pages::{
-    AboutPage, IngestionRoute, MetricRoute, ModelRoute, NotFoundPage, OverviewPage, SearchRoute,
-    UnitRoute,
+    AboutPage, AdminRoute, IngestionRoute, MetricRoute, ModelRoute, NotFoundPage, OverviewPage,
+    SearchRoute, SignInRoute, UnitRoute,
 };
 
 /// The document around every page; rendered on the server only.
@@ -36,6 +38,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(policy) = http::HeaderValue::from_str(
+            &crate::server::access::content_security_policy(leptos::nonce::use_nonce().as_deref()),
+        )
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+    }
+    // Who is signed in: read once per page, from the session the server found.
+    provide_context(Me(Resource::new(|| (), |()| whoami())));
 
     view! {
         <Stylesheet id="modelgov" href="/pkg/modelgov.css" />
@@ -52,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <a href="/search">"Search"</a>
                     <a href="/ingestion">"Ingestion"</a>
                 </nav>
+                <SessionNav />
             </header>
             <main class="content">
                 // Pages wait for their data before sending headers, so a failed read can still set
@@ -77,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("search") view=SearchRoute ssr=SsrMode::Async />
                     <Route path=StaticSegment("about") view=AboutPage />
                     <Route path=StaticSegment("ingestion") view=IngestionRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment("signin") view=SignInRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment("admin") view=AdminRoute ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -31,6 +31,9 @@ pub enum AppError {
     /// 415: the body's content type is not one this endpoint reads.
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// 429: too many attempts (signing in); retry after this many seconds.
+    #[error("too many attempts; try again in {0} s")]
+    TooManyRequests(u64),
     /// 503: the database cannot be reached right now; retry shortly.
     #[error("the database is unavailable right now; retry in a moment")]
     Unavailable,
@@ -53,6 +56,7 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -60,7 +64,11 @@ impl AppError {
 
     /// Seconds a client should wait before retrying, for errors that pass by themselves.
     pub fn retry_after_secs(&self) -> Option<u32> {
-        matches!(self, Self::Unavailable).then_some(1)
+        match self {
+            Self::Unavailable => Some(1),
+            Self::TooManyRequests(secs) => Some(u32::try_from(*secs).unwrap_or(u32::MAX)),
+            _ => None,
+        }
     }
 }
 

@@ -192,15 +192,12 @@ async fn token_create(words: &[&str]) -> Result<(), String> {
 async fn token_list() -> Result<(), String> {
     with_pool(|pool| async move {
         for token in tokens::list(&pool).await.map_err(|e| e.to_string())? {
-            let state = token.revoked_at.map_or_else(
-                || "active".to_string(),
-                |t| format!("revoked {}", t.format("%Y-%m-%d %H:%M")),
-            );
+            let state = token
+                .revoked_at
+                .map_or_else(|| "active".to_string(), |t| format!("revoked {t}"));
             println!(
                 "{:<24} {:<7} created {}  {state}",
-                token.name,
-                token.role,
-                token.created_at.format("%Y-%m-%d %H:%M")
+                token.name, token.role, token.created_at
             );
         }
         Ok(())

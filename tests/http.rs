@@ -11,6 +11,9 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tower::ServiceExt;
 
+#[path = "http/access.rs"]
+mod access;
+
 fn config() -> Config {
     Config::from_lookup(|name| (name == "DATABASE_URL").then(|| "postgres://unused".into()))
         .unwrap()

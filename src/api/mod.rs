@@ -3,3 +3,5 @@
 pub mod dashboard;
 pub mod metrics;
 pub mod org_units;
+pub mod registry;
+pub mod session;

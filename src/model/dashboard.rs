@@ -161,6 +161,8 @@ pub struct ModelPage {
     /// datasets.
     pub upstream: Vec<AssetSummary>,
     pub binaries: Vec<BinaryRow>,
+    /// The model's workflow runs, newest name first (new binaries are registered from one).
+    pub runs: Vec<AssetSummary>,
     pub history: Vec<Change>,
 }
 
@@ -188,6 +190,39 @@ pub fn encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// Undoes [`encode`] (any percent-encoding), once; invalid escapes are kept as they are.
+pub fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let byte = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(byte).unwrap_or(b'?'));
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of `key` in a raw query string (`a=1&next=%2Fx`), decoded once. (The router's
+/// query map decodes twice, which turns an encoded `/` inside an id into a path separator.)
+pub fn query_value(query: &str, key: &str) -> Option<String> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| decode(v))
 }
 
 /// The page of an org unit; the company's is `/`.
@@ -227,6 +262,19 @@ pub fn with_query(base: &str, pairs: &[(&str, Option<&str>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_undoes_encoding_once() {
+        for value in ["a b/<c>&d", "ünï", "/models/git/a%2Fb?x=1", "100%"] {
+            assert_eq!(decode(&encode(value)), value);
+        }
+        assert_eq!(decode("%zz%4"), "%zz%4");
+        assert_eq!(
+            query_value("?x=1&next=%2Fmodels%2Fgit%2Fa%252Fb", "next").as_deref(),
+            Some("/models/git/a%2Fb")
+        );
+        assert_eq!(query_value("x=1", "next"), None);
+    }
 
     #[test]
     fn addresses_encode_metadata() {

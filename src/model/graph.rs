@@ -82,6 +82,20 @@ pub struct Change {
     pub after: Option<serde_json::Value>,
 }
 
+impl Change {
+    /// What happened, for people: a registry operation's own sentence, else subject and op
+    /// ("edge created").
+    pub fn describe(&self) -> String {
+        let summary = (self.subject == "operation")
+            .then(|| self.after.as_ref()?.get("summary")?.as_str())
+            .flatten();
+        summary.map_or_else(
+            || format!("{} {}", self.subject, self.op.replace('_', " ")),
+            str::to_string,
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct History {
     pub asset: Ref,

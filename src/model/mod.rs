@@ -1,5 +1,6 @@
 //! Wire types shared by the server and the browser, and the pure logic over them.
 
+pub mod admin;
 pub mod csv;
 pub mod dashboard;
 pub mod graph;
@@ -7,6 +8,7 @@ pub mod ingestion;
 pub mod metrics;
 pub mod org_unit;
 pub mod record;
+pub mod registry;
 pub mod role;
 
 pub use org_unit::{OrgUnitId, OrgUnitSummary, filter_units};

@@ -42,6 +42,22 @@ impl fmt::Display for Role {
     }
 }
 
+/// Who is signed in to this browser, and the secret every change they make carries (CSRF).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The name of the token they signed in with.
+    pub name: String,
+    pub role: Role,
+    pub csrf: String,
+}
+
+impl SignedIn {
+    /// True when they may do what `needed` may.
+    pub fn may(&self, needed: Role) -> bool {
+        self.role.allows(needed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

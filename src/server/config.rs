@@ -26,6 +26,14 @@ pub struct Config {
     pub catalog_path: Option<String>,
     /// `MODELGOV_RECOMPUTE_DEBOUNCE_MS`: how long writes must pause before metrics are recomputed.
     pub recompute_debounce_ms: u64,
+    /// `MODELGOV_ANONYMOUS_READ`: whether the dashboard and the read API answer without signing
+    /// in or a token (on for a local setup; turn it off where the metadata is not for everyone).
+    pub anonymous_read: bool,
+    /// `MODELGOV_HTTPS`: people reach modelgov over https (e.g. behind a TLS proxy): session
+    /// cookies are marked Secure and browsers are told to stay on https.
+    pub https: bool,
+    /// `MODELGOV_SESSION_HOURS`: how long a dashboard sign-in lasts.
+    pub session_hours: u64,
 }
 
 impl Config {
@@ -50,6 +58,9 @@ impl Config {
             site_root: lookup("MODELGOV_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             catalog_path: lookup("MODELGOV_CATALOG").filter(|p| !p.trim().is_empty()),
             recompute_debounce_ms: parse(&lookup, "MODELGOV_RECOMPUTE_DEBOUNCE_MS", "2000")?,
+            anonymous_read: parse(&lookup, "MODELGOV_ANONYMOUS_READ", "true")?,
+            https: parse(&lookup, "MODELGOV_HTTPS", "false")?,
+            session_hours: parse(&lookup, "MODELGOV_SESSION_HOURS", "12")?,
         })
     }
 }
@@ -87,6 +98,11 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(config.db_acquire_timeout_ms, 1000);
         assert_eq!(config.site_root, "target/site");
+        assert!(
+            config.anonymous_read,
+            "reading without signing in is on locally"
+        );
+        assert!(!config.https);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The server: configuration, state, database, routes. Compiled only with `ssr`.
 
+pub mod access;
 pub mod auth;
 pub mod charts;
 pub mod config;
@@ -10,8 +11,10 @@ pub mod ingest;
 pub mod metrics;
 pub mod page_cache;
 pub mod pages;
+pub mod registry;
 pub mod repo;
 pub mod rest;
+pub mod session;
 pub mod state;
 
 use std::time::Duration;
@@ -77,6 +80,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             page_cache::serve_cached,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .layer(TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
@@ -104,10 +111,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let address = state.config.bind;
     tracing::info!(%address, "modelgov is serving");
     println!("modelgov is serving on http://{address}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server failed: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -5,8 +5,11 @@
 //! the generation (newest snapshot id, newest change id) is read at most once a second per
 //! process, which bounds how stale a page can be to a second after a recompute or write.
 //! Several servers behind a load balancer each keep their own pages and stay consistent, as the
-//! generation comes from Postgres. Only successful GETs of page routes are kept; the API, server
-//! functions and static files pass through.
+//! generation comes from Postgres. Only successful GETs of page routes by readers who are not
+//! signed in are kept (a signed-in person's page carries their own buttons and CSRF secret); the
+//! API, server functions and static files pass through, and a response that sets a cookie is
+//! never kept. A kept page is served with a fresh script nonce each time, in its body and its
+//! content security policy alike.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -34,6 +37,50 @@ type Generation = (i64, i64);
 struct Page {
     headers: HeaderMap,
     body: Bytes,
+    /// The script nonce it was rendered with, replaced by a fresh one each time it is served.
+    nonce: Option<String>,
+}
+
+/// The nonce a content security policy allows scripts with.
+fn nonce_of(headers: &HeaderMap) -> Option<String> {
+    let policy = headers
+        .get(header::CONTENT_SECURITY_POLICY)?
+        .to_str()
+        .ok()?;
+    let start = policy.find("'nonce-")? + "'nonce-".len();
+    let length = policy[start..].find('\'')?;
+    Some(policy[start..start + length].to_string()).filter(|n| n.len() >= 16)
+}
+
+impl Page {
+    /// The page as a response, its nonce (if any) replaced by a fresh one.
+    fn response(self) -> Response {
+        let (headers, body) = match self.nonce.as_deref().zip(fresh_nonce()) {
+            Some((old, new)) => {
+                let mut headers = self.headers;
+                let policy = headers
+                    .get(header::CONTENT_SECURITY_POLICY)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|p| p.replace(old, &new))
+                    .and_then(|p| http::HeaderValue::from_str(&p).ok());
+                if let Some(policy) = policy {
+                    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+                }
+                let body = String::from_utf8_lossy(&self.body).replace(old, &new);
+                (headers, Bytes::from(body))
+            }
+            None => (self.headers, self.body),
+        };
+        let mut response = Response::new(Body::from(body));
+        *response.headers_mut() = headers;
+        response
+    }
+}
+
+fn fresh_nonce() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(super::hex(&bytes))
 }
 
 #[derive(Default)]
@@ -108,7 +155,11 @@ impl RenderedPages {
 
 /// Middleware: answers a GET of a page route from the cache, or renders it and keeps it.
 pub async fn serve_cached(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::GET || !cacheable(request.uri().path()) {
+    let signed_in = request
+        .extensions()
+        .get::<super::session::Session>()
+        .is_some();
+    if request.method() != Method::GET || !cacheable(request.uri().path()) || signed_in {
         return next.run(request).await;
     }
     let cache = state.rendered.clone();
@@ -120,12 +171,10 @@ pub async fn serve_cached(State(state): State<AppState>, request: Request, next:
     let hour = chrono::Utc::now().timestamp() / 3600;
     let key = (request.uri().to_string(), hour);
     if let Some(page) = cache.get(generation, &key) {
-        let mut response = Response::new(Body::from(page.body));
-        *response.headers_mut() = page.headers;
-        return response;
+        return page.response();
     }
     let response = next.run(request).await;
-    if response.status() != StatusCode::OK {
+    if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -144,6 +193,7 @@ pub async fn serve_cached(State(state): State<AppState>, request: Request, next:
             generation,
             key,
             Page {
+                nonce: nonce_of(&headers),
                 headers,
                 body: body.clone(),
             },
@@ -154,7 +204,37 @@ pub async fn serve_cached(State(state): State<AppState>, request: Request, next:
 
 #[cfg(test)]
 mod tests {
-    use super::cacheable;
+    use super::*;
+
+    #[test]
+    fn a_kept_page_is_served_with_a_fresh_nonce() {
+        let old = "AbCdEfGhIjKlMnOpQrStUv==";
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            format!("script-src 'self' 'nonce-{old}'").parse().unwrap(),
+        );
+        let page = Page {
+            nonce: nonce_of(&headers),
+            headers,
+            body: Bytes::from(format!("<script nonce=\"{old}\">x</script>")),
+        };
+        assert_eq!(page.nonce.as_deref(), Some(old));
+        let first = page.clone().response();
+        let second = page.response();
+        let policy = |r: &Response| {
+            r.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert!(!policy(&first).contains(old));
+        assert_ne!(
+            policy(&first),
+            policy(&second),
+            "each response has its own nonce"
+        );
+    }
 
     #[test]
     fn only_page_routes_are_kept() {

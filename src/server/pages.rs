@@ -466,6 +466,13 @@ pub async fn model_page(
             .cmp(&a.deployments.len())
             .then_with(|| b.binary.name.cmp(&a.binary.name))
     });
+    let mut runs: Vec<AssetSummary> = down
+        .nodes
+        .iter()
+        .filter(|n| n.asset.kind == AssetKind::WorkflowRun)
+        .map(|n| n.asset.clone())
+        .collect();
+    runs.sort_by(|a, b| b.name.cmp(&a.name));
     // Upstream of what is judged: the datasets, logical features and feature sources behind it.
     let mut upstream: Vec<AssetSummary> = Vec::new();
     for binary in metrics.judged_binaries.iter().take(3) {
@@ -496,6 +503,7 @@ pub async fn model_page(
         metrics,
         upstream,
         binaries,
+        runs,
         history: history.changes,
     })
 }

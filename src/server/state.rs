@@ -28,6 +28,8 @@ pub struct AppState {
     pub pages: Arc<crate::server::pages::PageCache>,
     /// Pages already rendered from the current data.
     pub rendered: Arc<crate::server::page_cache::RenderedPages>,
+    /// Sign-in attempts per client, to slow down guessing.
+    pub sign_ins: Arc<crate::server::session::SignInLimiter>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             recomputer,
             pages: Arc::default(),
             rendered: Arc::default(),
+            sign_ins: Arc::default(),
         })
     }
 }

@@ -6,7 +6,8 @@
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use crate::model::record::{AssetKind, Outcome, Record, RecordResult};
+use crate::error::AppError;
+use crate::model::record::{AssetKind, Outcome, Record, RecordResult, check_key_part};
 use crate::server::ingest::apply;
 use crate::server::ingest::openlineage;
 use crate::server::ingest::parse::{Item, Place};
@@ -27,6 +28,48 @@ pub struct Remapped {
     pub still_quarantined: i64,
     /// OpenLineage events replayed for their edges.
     pub replayed_events: i64,
+}
+
+/// Checks and sets `(source, label) -> kind` (an asset kind's name) in one transaction, then
+/// asks for a recompute: what an admin's edit does, from the API or the dashboard.
+pub async fn put(
+    state: &crate::server::state::AppState,
+    actor: &str,
+    source: &str,
+    label: &str,
+    kind: &str,
+) -> Result<Remapped, AppError> {
+    check_key_part("source", source).map_err(AppError::BadRequest)?;
+    check_key_part("label", label).map_err(AppError::BadRequest)?;
+    let kind = AssetKind::parse(kind).ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "kind {kind:?} is not one of {}",
+            AssetKind::ALL.map(AssetKind::as_str).join(", ")
+        ))
+    })?;
+    let mut tx = state.pool.begin().await?;
+    let remapped = set_mapping(&mut tx, actor, source, label, kind).await?;
+    tx.commit().await?;
+    state.recomputer.request();
+    Ok(remapped)
+}
+
+/// Removes a mapping; assets already written keep their kind.
+pub async fn remove(pool: &sqlx::PgPool, source: &str, label: &str) -> Result<(), AppError> {
+    let removed = sqlx::query!(
+        "DELETE FROM label_mappings WHERE source = $1 AND label = $2",
+        source,
+        label
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Err(AppError::NotFound(format!(
+            "no mapping for {source} label {label:?}"
+        )));
+    }
+    Ok(())
 }
 
 /// Sets `(source, label) -> kind` and applies what it covers, as `actor`, in `tx`.

@@ -6,6 +6,7 @@ use sqlx::PgExecutor;
 use tracing::instrument;
 
 use crate::error::AppError;
+use crate::model::admin::TokenRow;
 use crate::model::role::Role;
 
 /// Every token starts with this, so that secret scanners and people recognise one.
@@ -32,15 +33,6 @@ pub struct TokenOwner {
     pub id: i64,
     pub name: String,
     pub role: Role,
-}
-
-#[derive(Debug, Clone)]
-pub struct TokenInfo {
-    pub id: i64,
-    pub name: String,
-    pub role: Role,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Creates a token; returns the token itself, which is never stored and never shown again.
@@ -88,21 +80,21 @@ pub async fn find(db: impl PgExecutor<'_>, token: &str) -> Result<Option<TokenOw
     }))
 }
 
-pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<TokenInfo>, AppError> {
+/// Every token, revoked ones included, by name.
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<TokenRow>, AppError> {
     let rows = sqlx::query!(
-        r#"SELECT id, name, role::text AS "role!", created_at, revoked_at FROM api_tokens ORDER BY name, id"#
+        r#"SELECT name, role::text AS "role!", created_at, revoked_at FROM api_tokens ORDER BY revoked_at IS NOT NULL, name, id"#
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
-            Some(TokenInfo {
-                id: row.id,
+            Some(TokenRow {
                 name: row.name,
                 role: Role::parse(&row.role)?,
-                created_at: row.created_at,
-                revoked_at: row.revoked_at,
+                created_at: row.created_at.to_rfc3339(),
+                revoked_at: row.revoked_at.map(|at| at.to_rfc3339()),
             })
         })
         .collect())

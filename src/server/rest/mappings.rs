@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow, RejectionRow};
-use crate::model::record::{AssetKind, check_key_part};
 use crate::model::role::Role;
 use crate::server::auth::Caller;
 use crate::server::ingest::remap::{self, Remapped};
@@ -52,19 +51,7 @@ async fn put_mapping(
             e.body_text()
         ))
     })?;
-    check_key_part("source", &source).map_err(AppError::BadRequest)?;
-    check_key_part("label", &label).map_err(AppError::BadRequest)?;
-    let kind = AssetKind::parse(&body.kind).ok_or_else(|| {
-        AppError::BadRequest(format!(
-            "kind {:?} is not one of {}",
-            body.kind,
-            AssetKind::ALL.map(AssetKind::as_str).join(", ")
-        ))
-    })?;
-    let mut tx = state.pool.begin().await?;
-    let remapped = remap::set_mapping(&mut tx, &caller.actor(), &source, &label, kind).await?;
-    tx.commit().await?;
-    state.recomputer.request();
+    let remapped = remap::put(&state, &caller.actor(), &source, &label, &body.kind).await?;
     Ok(Json(remapped))
 }
 
@@ -75,19 +62,7 @@ async fn delete_mapping(
     Path((source, label)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     caller.require(Role::Admin)?;
-    let removed = sqlx::query!(
-        "DELETE FROM label_mappings WHERE source = $1 AND label = $2",
-        source,
-        label
-    )
-    .execute(&state.pool)
-    .await?
-    .rows_affected();
-    if removed == 0 {
-        return Err(AppError::NotFound(format!(
-            "no mapping for {source} label {label:?}"
-        )));
-    }
+    remap::remove(&state.pool, &source, &label).await?;
     Ok(Json(
         serde_json::json!({ "source": source, "label": label, "removed": true }),
     ))

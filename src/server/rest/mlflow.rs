@@ -88,6 +88,9 @@ impl From<AppError> for MlflowError {
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST"),
             AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE"),
+            AppError::TooManyRequests(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "REQUEST_LIMIT_EXCEEDED")
+            }
             AppError::Internal | AppError::Transport(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR")
             }

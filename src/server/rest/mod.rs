@@ -6,6 +6,7 @@ pub mod lineage;
 pub mod mappings;
 pub mod metrics;
 pub mod mlflow;
+pub mod registry;
 
 use axum::Json;
 use axum::Router;
@@ -56,4 +57,5 @@ pub fn routes() -> Router<AppState> {
         .merge(mappings::routes())
         .merge(metrics::routes())
         .merge(mlflow::routes())
+        .merge(registry::routes())
 }

@@ -14,6 +14,8 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::BadRequest(_) => {
             "A filter in the address is not one this page takes; change it, or start again from the company page."
         }
+        AppError::Unauthorized(_) => "Sign in (top right) to read this.",
+        AppError::Forbidden(_) => "Sign in with a token whose role allows this.",
         _ => "Reload the page; if it keeps failing, the server log has the details.",
     };
     view! {

@@ -1,19 +1,24 @@
 //! One component per route.
 
 mod about;
+mod admin;
 mod ingestion;
 mod metric;
 mod model;
 mod not_found;
 mod overview;
+mod registry;
 mod search;
+mod signin;
 mod unit;
 
 pub use about::AboutPage;
+pub use admin::{AdminRoute, MappingForm};
 pub use ingestion::IngestionRoute;
 pub use metric::MetricRoute;
 pub use model::ModelRoute;
 pub use not_found::NotFoundPage;
 pub use overview::OverviewPage;
 pub use search::SearchRoute;
+pub use signin::SignInRoute;
 pub use unit::UnitRoute;

@@ -7,16 +7,20 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::dashboard::get_model_page;
+use crate::api::registry::Operate;
 use crate::model::dashboard::{ModelPage, metric_href};
 use crate::model::graph::AssetSummary;
 use crate::model::metrics::number;
 use crate::model::record::Ref;
-use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel, LevelBadge};
+use crate::model::role::SignedIn;
+use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel, LevelBadge, signed_in};
+use crate::ui::pages::registry::RegistryPanel;
 
 #[component]
 pub fn ModelRoute() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
+    let operate = ServerAction::<Operate>::new();
     let page = Resource::new(
         move || {
             let p = params.read();
@@ -26,9 +30,10 @@ pub fn ModelRoute() -> impl IntoView {
                     id: p.get("id").unwrap_or_default(),
                 },
                 query.read().get("as_of"),
+                operate.version().get(),
             )
         },
-        |(model, as_of)| get_model_page(model, as_of),
+        |(model, as_of, _)| get_model_page(model, as_of),
     );
     view! {
         <Suspense fallback=|| {
@@ -39,8 +44,9 @@ pub fn ModelRoute() -> impl IntoView {
             }
         }>
             {move || Suspend::new(async move {
+                let me = signed_in().await;
                 match page.await {
-                    Ok(page) => view! { <ModelView page /> }.into_any(),
+                    Ok(page) => view! { <ModelView page me operate /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -53,7 +59,11 @@ fn status_text(asset: &AssetSummary) -> String {
 }
 
 #[component]
-fn ModelView(page: ModelPage) -> impl IntoView {
+fn ModelView(
+    page: ModelPage,
+    me: Option<SignedIn>,
+    operate: ServerAction<Operate>,
+) -> impl IntoView {
     let m = page.metrics.clone();
     let judged = match m.judged_on.as_str() {
         "production" => "the binaries in production",
@@ -276,16 +286,17 @@ fn ModelView(page: ModelPage) -> impl IntoView {
                 </tbody>
             </table>
         </section>
+        <RegistryPanel page=page.clone() me operate />
         <section>
             <h2>"History"</h2>
             <CsvLink
                 file=format!("{}-history.csv", m.model.id.replace('/', "_"))
-                header=&["at", "actor", "subject", "op"]
+                header=&["at", "actor", "subject", "op", "what"]
                 rows=Signal::stored(
                     page
                         .history
                         .iter()
-                        .map(|c| vec![c.at.clone(), c.actor.clone(), c.subject.clone(), c.op.clone()])
+                        .map(|c| vec![c.at.clone(), c.actor.clone(), c.subject.clone(), c.op.clone(), c.describe()])
                         .collect::<Vec<_>>(),
                 )
             />
@@ -306,7 +317,7 @@ fn ModelView(page: ModelPage) -> impl IntoView {
                                 <tr>
                                     <td>{c.at.clone()}</td>
                                     <td>{c.actor.clone()}</td>
-                                    <td>{format!("{} {}", c.subject, c.op)}</td>
+                                    <td>{c.describe()}</td>
                                 </tr>
                             }
                         })

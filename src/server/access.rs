@@ -1,0 +1,209 @@
+//! The access middleware, around every request: refuses cross-site writes, finds the session
+//! behind the cookie, keeps readers out when reading needs signing in, and puts the security
+//! headers on every response. Compiled only with `ssr`.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+
+use super::auth::Bearer;
+use super::config::Config;
+use super::session;
+use super::state::AppState;
+use crate::error::AppError;
+use crate::model::dashboard::encode;
+use crate::model::role::Role;
+
+/// The content security policy: only the app's own scripts (and, on rendered pages, its inline
+/// hydration scripts carrying the page's nonce), its own wasm, styles and images.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let nonce = nonce.map_or_else(String::new, |n| format!(" 'nonce-{n}'"));
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{nonce}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Why a state-changing request is refused as cross-site, if it is: the browser says so
+/// (`Sec-Fetch-Site`), or its `Origin` is not this host. Clients that are not browsers send
+/// neither and authenticate with a bearer token, which no other site can attach.
+fn cross_site(headers: &HeaderMap) -> Option<String> {
+    let text = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    match text(HeaderName::from_static("sec-fetch-site")) {
+        Some("same-origin" | "none") => return None,
+        Some(site) => {
+            return Some(format!(
+                "a {site} request may not change anything here (cross-site request refused)"
+            ));
+        }
+        None => {}
+    }
+    let origin = text(header::ORIGIN)?;
+    let origin_host = origin.split_once("://").map(|(_, host)| host);
+    if origin_host.is_some() && origin_host == text(header::HOST) {
+        None
+    } else {
+        Some(format!(
+            "a request from {origin:?} may not change anything here (cross-site request refused)"
+        ))
+    }
+}
+
+/// Paths anyone may reach, signed in or not: signing in, health checks, the app's files.
+fn open(path: &str) -> bool {
+    matches!(
+        path,
+        "/signin" | "/api/fn/sign_in" | "/healthz" | "/readyz" | "/favicon.ico"
+    ) || path.starts_with("/pkg/")
+}
+
+/// Middleware: see the module's documentation.
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let config = state.config.clone();
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if writes && let Some(why) = cross_site(request.headers()) {
+        return secured(AppError::Forbidden(why).into_response(), &config, false);
+    }
+    let session = match session::cookie(request.headers()) {
+        Some(secret) => match session::find(&state.pool, &secret).await {
+            Ok(found) => found,
+            Err(error) => return secured(error.into_response(), &config, false),
+        },
+        None => None,
+    };
+    let signed_in = session.is_some();
+    if let Some(session) = session {
+        request.extensions_mut().insert(session);
+    } else if !config.anonymous_read && !open(request.uri().path()) {
+        let asked = Asked {
+            headers: request.headers().clone(),
+            address: request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| "/".into(), ToString::to_string),
+            get: request.method() == Method::GET,
+        };
+        if let Err(refused) = reader(&state, asked).await {
+            return secured(refused, &config, false);
+        }
+    }
+    let response = next.run(request).await;
+    secured(response, &config, signed_in)
+}
+
+/// What [`reader`] needs of a request.
+struct Asked {
+    headers: HeaderMap,
+    /// Path and query.
+    address: String,
+    get: bool,
+}
+
+/// Lets through a request that needs a reader and has no session: one with a valid token, or
+/// else a page request is sent to sign in and an API request refused.
+async fn reader(state: &AppState, asked: Asked) -> Result<(), Response> {
+    if asked.headers.contains_key(header::AUTHORIZATION) {
+        let mut parts = http::Request::new(()).into_parts().0;
+        parts.headers = asked.headers;
+        let bearer =
+            <Bearer as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &())
+                .await
+                .map_err(IntoResponse::into_response)?;
+        bearer
+            .check(&state.pool, Role::Viewer)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        return Ok(());
+    }
+    if asked.address.starts_with("/api/") || !asked.get {
+        return Err(AppError::Unauthorized(
+            "reading needs signing in or a token: Authorization: Bearer <token>".into(),
+        )
+        .into_response());
+    }
+    Err(Redirect::to(&format!("/signin?next={}", encode(&asked.address))).into_response())
+}
+
+/// Adds the security headers; a signed-in person's pages are also kept out of every cache.
+fn secured(mut response: Response, config: &Config, signed_in: bool) -> Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(None))
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if config.https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if signed_in {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_static(v)))
+            .collect()
+    }
+
+    #[test]
+    fn cross_site_writes_are_recognised() {
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])).is_some());
+        assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")])).is_some());
+        assert!(cross_site(&headers(&[("sec-fetch-site", "same-origin")])).is_none());
+        assert!(
+            cross_site(&headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "modelgov.example")
+            ]))
+            .is_some()
+        );
+        assert!(
+            cross_site(&headers(&[
+                ("origin", "http://modelgov.example"),
+                ("host", "modelgov.example")
+            ]))
+            .is_none()
+        );
+        assert!(cross_site(&headers(&[("origin", "null")])).is_some());
+        assert!(
+            cross_site(&headers(&[])).is_none(),
+            "API clients send neither"
+        );
+    }
+
+    #[test]
+    fn the_policy_carries_the_nonce() {
+        let policy = content_security_policy(Some("abc"));
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'nonce-abc';"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(!content_security_policy(None).contains("nonce"));
+    }
+}

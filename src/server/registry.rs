@@ -1,0 +1,567 @@
+//! Registry operations on the graph, each one transaction: the asset and edge writes (whose
+//! history the triggers keep) and one `operation` row in `changes` that says what was done, by
+//! whom, in words. A move the rules refuse changes nothing and says why. Compiled only with `ssr`.
+
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use tracing::instrument;
+
+use super::repo::graph::set_actor;
+use crate::error::AppError;
+use crate::model::record::{MAX_DESCRIPTION_CHARS, Ref, check_key_part, check_name};
+use crate::model::registry::{Operation, Outcome, Stage};
+
+/// An asset as the operations need it.
+#[derive(Debug, Clone)]
+struct Node {
+    id: i64,
+    key: Ref,
+    name: String,
+    status: Option<String>,
+    owner: Option<i64>,
+}
+
+/// Runs `op` as `actor` in one transaction.
+#[instrument(skip_all, fields(op = op.verb(), %actor))]
+pub async fn apply(pool: &PgPool, actor: &str, op: &Operation) -> Result<Outcome, AppError> {
+    check(op)?;
+    let mut tx = pool.begin().await?;
+    set_actor(&mut tx, actor).await?;
+    let outcome = match op {
+        Operation::Register {
+            model,
+            binary,
+            run,
+            name,
+            description,
+        } => register(&mut tx, model, binary, run, name, description).await?,
+        Operation::CreateDeployment {
+            model,
+            deployment,
+            name,
+            binary,
+        } => create_deployment(&mut tx, model, deployment, name, binary).await?,
+        Operation::Promote { deployment, to } => promote(&mut tx, deployment, *to).await?,
+        Operation::Deploy { deployment, binary } => {
+            let deployment = locked_deployment(&mut tx, deployment).await?;
+            let binary = node(&mut tx, binary, "model_binary").await?;
+            deploy(&mut tx, &deployment, &binary, "deployed").await?
+        }
+        Operation::Rollback { deployment } => rollback(&mut tx, deployment).await?,
+        Operation::Retire { deployment } => retire(&mut tx, deployment).await?,
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The checks that need no database: keys, names and descriptions within bounds.
+fn check(op: &Operation) -> Result<(), AppError> {
+    let bad = AppError::BadRequest;
+    let key = |what: &str, r: &Ref| {
+        check_key_part(&format!("{what}.source"), &r.source)
+            .and_then(|()| check_key_part(&format!("{what}.id"), &r.id))
+    };
+    match op {
+        Operation::Register {
+            binary,
+            name,
+            description,
+            ..
+        } => {
+            key("binary", binary).map_err(bad)?;
+            check_name(name).map_err(bad)?;
+            if description.chars().count() > MAX_DESCRIPTION_CHARS {
+                return Err(bad(format!(
+                    "description is longer than {MAX_DESCRIPTION_CHARS} characters"
+                )));
+            }
+        }
+        Operation::CreateDeployment {
+            deployment, name, ..
+        } => {
+            key("deployment", deployment).map_err(bad)?;
+            check_name(name).map_err(bad)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The asset with this key, which must be of `kind`, locked until the transaction ends (so that
+/// operations on one deployment happen one after the other).
+async fn node(tx: &mut PgConnection, key: &Ref, kind: &str) -> Result<Node, AppError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT id, kind::text AS "kind!", name, status, owner_unit_id
+        FROM assets WHERE source = $1 AND external_id = $2
+        FOR UPDATE
+        "#,
+        key.source,
+        key.id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no {} {key}", kind.replace('_', " "))))?;
+    if row.kind != kind {
+        return Err(AppError::Conflict(format!(
+            "{key} is a {}, not a {}",
+            row.kind.replace('_', " "),
+            kind.replace('_', " ")
+        )));
+    }
+    Ok(Node {
+        id: row.id,
+        key: key.clone(),
+        name: row.name,
+        status: row.status,
+        owner: row.owner_unit_id,
+    })
+}
+
+async fn absent(tx: &mut PgConnection, key: &Ref) -> Result<(), AppError> {
+    let existing = sqlx::query_scalar!(
+        r#"SELECT kind::text AS "kind!" FROM assets WHERE source = $1 AND external_id = $2"#,
+        key.source,
+        key.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match existing {
+        None => Ok(()),
+        Some(kind) => Err(AppError::Conflict(format!(
+            "{key} already exists (a {}); pick another id",
+            kind.replace('_', " ")
+        ))),
+    }
+}
+
+async fn by_id(tx: &mut PgConnection, id: i64) -> Result<Node, AppError> {
+    let row = sqlx::query!(
+        "SELECT source, external_id, name, status, owner_unit_id FROM assets WHERE id = $1",
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(Node {
+        id,
+        key: Ref {
+            source: row.source,
+            id: row.external_id,
+        },
+        name: row.name,
+        status: row.status,
+        owner: row.owner_unit_id,
+    })
+}
+
+/// The model source whose run produced this binary, if the lineage says.
+async fn model_of_binary(tx: &mut PgConnection, binary: i64) -> Result<Option<Node>, AppError> {
+    let model = sqlx::query_scalar!(
+        r#"
+        SELECT m.from_id FROM edges r
+        JOIN edges m ON m.to_id = r.from_id AND m.from_kind = 'model_source'
+        WHERE r.to_id = $1 AND r.from_kind = 'workflow_run'
+        "#,
+        binary
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match model {
+        Some(id) => Ok(Some(by_id(tx, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Checks that `binary` is a binary of `model`.
+async fn binary_of(tx: &mut PgConnection, binary: &Node, model: &Node) -> Result<(), AppError> {
+    match model_of_binary(tx, binary.id).await? {
+        Some(owner) if owner.id == model.id => Ok(()),
+        Some(owner) => Err(AppError::Conflict(format!(
+            "binary {} is a binary of model source {}, not of {}",
+            binary.key, owner.key, model.key
+        ))),
+        None => Err(AppError::Conflict(format!(
+            "binary {} was not produced by a run of any model source, so it cannot serve {}",
+            binary.key, model.key
+        ))),
+    }
+}
+
+/// The binary a deployment serves now.
+async fn serving(tx: &mut PgConnection, deployment: i64) -> Result<Option<Node>, AppError> {
+    let id = sqlx::query_scalar!(
+        "SELECT from_id FROM edges WHERE to_id = $1 AND from_kind = 'model_binary'",
+        deployment
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match id {
+        Some(id) => Ok(Some(by_id(tx, id).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn locked_deployment(tx: &mut PgConnection, key: &Ref) -> Result<Node, AppError> {
+    node(tx, key, "deployment").await
+}
+
+fn stage(deployment: &Node) -> Result<Stage, AppError> {
+    deployment
+        .status
+        .as_deref()
+        .and_then(Stage::parse)
+        .ok_or(AppError::Internal)
+}
+
+/// Writes the operation's row of the history; returns its id.
+async fn record(
+    tx: &mut PgConnection,
+    verb: &str,
+    model: Option<&Node>,
+    subject: &Node,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<i64, AppError> {
+    let id = sqlx::query_scalar!(
+        r#"
+        INSERT INTO changes (actor, subject, op, asset_id, related_id, before, after)
+        VALUES (modelgov_actor(), 'operation', $1, $2, $3, $4, $5)
+        RETURNING id
+        "#,
+        verb,
+        model.map_or(subject.id, |m| m.id),
+        subject.id,
+        before,
+        after,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+fn reference(node: &Node) -> serde_json::Value {
+    json!({ "source": node.key.source, "id": node.key.id, "name": node.name })
+}
+
+async fn register(
+    tx: &mut PgConnection,
+    model: &Ref,
+    binary: &Ref,
+    run: &Ref,
+    name: &str,
+    description: &str,
+) -> Result<Outcome, AppError> {
+    let model = node(tx, model, "model_source").await?;
+    let run = node(tx, run, "workflow_run").await?;
+    let executes = sqlx::query_scalar!(
+        "SELECT from_id FROM edges WHERE to_id = $1 AND from_kind = 'model_source'",
+        run.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if executes != Some(model.id) {
+        return Err(AppError::Conflict(format!(
+            "run {} is not a run of model source {}; register the binary from one of its runs",
+            run.key, model.key
+        )));
+    }
+    absent(tx, binary).await?;
+    let id = sqlx::query_scalar!(
+        r#"
+        INSERT INTO assets (source, external_id, kind, name, description, owner_unit_id)
+        VALUES ($1, $2, 'model_binary', $3, $4, $5)
+        RETURNING id
+        "#,
+        binary.source,
+        binary.id,
+        name,
+        description,
+        model.owner,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO edges (from_id, from_kind, to_id, to_kind) VALUES ($1, 'workflow_run', $2, 'model_binary')",
+        run.id,
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let registered = by_id(tx, id).await?;
+    let summary = format!("registered binary {} from run {}", name, run.name);
+    let change = record(
+        tx,
+        "registered",
+        Some(&model),
+        &registered,
+        serde_json::Value::Null,
+        json!({ "summary": summary, "binary": reference(&registered), "run": reference(&run) }),
+    )
+    .await?;
+    Ok(Outcome {
+        change,
+        op: "registered".into(),
+        summary,
+        model: Some(model.key),
+        deployment: None,
+        status: None,
+        binary: Some(registered.key),
+    })
+}
+
+async fn create_deployment(
+    tx: &mut PgConnection,
+    model: &Ref,
+    deployment: &Ref,
+    name: &str,
+    binary: &Ref,
+) -> Result<Outcome, AppError> {
+    let model = node(tx, model, "model_source").await?;
+    let binary = node(tx, binary, "model_binary").await?;
+    binary_of(tx, &binary, &model).await?;
+    absent(tx, deployment).await?;
+    let id = sqlx::query_scalar!(
+        r#"
+        INSERT INTO assets (source, external_id, kind, name, status, owner_unit_id)
+        VALUES ($1, $2, 'deployment', $3, 'development', $4)
+        RETURNING id
+        "#,
+        deployment.source,
+        deployment.id,
+        name,
+        model.owner,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO edges (from_id, from_kind, to_id, to_kind) VALUES ($1, 'model_binary', $2, 'deployment')",
+        binary.id,
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let created = by_id(tx, id).await?;
+    let summary = format!(
+        "created deployment {} in development, serving {}",
+        name, binary.name
+    );
+    let change = record(
+        tx,
+        "deployment_created",
+        Some(&model),
+        &created,
+        serde_json::Value::Null,
+        json!({ "summary": summary, "status": "development", "binary": reference(&binary) }),
+    )
+    .await?;
+    Ok(Outcome {
+        change,
+        op: "deployment_created".into(),
+        summary,
+        model: Some(model.key),
+        deployment: Some(created.key),
+        status: Some(Stage::Development),
+        binary: Some(binary.key),
+    })
+}
+
+async fn set_status(tx: &mut PgConnection, deployment: &Node, to: Stage) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE assets SET status = $2, updated_at = now() WHERE id = $1",
+        deployment.id,
+        to.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The binary a deployment serves and its model, refusing a deployment that serves none.
+async fn served(
+    tx: &mut PgConnection,
+    deployment: &Node,
+) -> Result<(Node, Option<Node>), AppError> {
+    let binary = serving(tx, deployment.id).await?.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "deployment {} serves no binary; deploy one first",
+            deployment.key
+        ))
+    })?;
+    let model = model_of_binary(tx, binary.id).await?;
+    Ok((binary, model))
+}
+
+async fn promote(
+    tx: &mut PgConnection,
+    deployment: &Ref,
+    to: Option<Stage>,
+) -> Result<Outcome, AppError> {
+    let deployment = locked_deployment(tx, deployment).await?;
+    let from = stage(&deployment)?;
+    let to = from
+        .promote(to)
+        .map_err(|why| AppError::Conflict(format!("cannot promote {}: {why}", deployment.key)))?;
+    let (binary, model) = served(tx, &deployment).await?;
+    set_status(tx, &deployment, to).await?;
+    let summary = format!("promoted {} from {from} to {to}", deployment.name);
+    let change = record(
+        tx,
+        "promoted",
+        model.as_ref(),
+        &deployment,
+        json!({ "status": from }),
+        json!({ "summary": summary, "status": to, "binary": reference(&binary) }),
+    )
+    .await?;
+    Ok(Outcome {
+        change,
+        op: "promoted".into(),
+        summary,
+        model: model.map(|m| m.key),
+        deployment: Some(deployment.key),
+        status: Some(to),
+        binary: Some(binary.key),
+    })
+}
+
+/// Points `deployment` at `binary`; `verb` is `deployed` or `rolled_back`.
+async fn deploy(
+    tx: &mut PgConnection,
+    deployment: &Node,
+    binary: &Node,
+    verb: &str,
+) -> Result<Outcome, AppError> {
+    let status = stage(deployment)?;
+    if status == Stage::Retired {
+        return Err(AppError::Conflict(format!(
+            "deployment {} is retired and serves nothing; create a new deployment",
+            deployment.key
+        )));
+    }
+    let current = serving(tx, deployment.id).await?;
+    let model = match &current {
+        Some(current) => {
+            if current.id == binary.id {
+                return Err(AppError::Conflict(format!(
+                    "deployment {} already serves binary {}",
+                    deployment.key, binary.key
+                )));
+            }
+            let model = model_of_binary(tx, current.id).await?;
+            if let Some(model) = &model {
+                binary_of(tx, binary, model).await?;
+            }
+            model
+        }
+        None => model_of_binary(tx, binary.id).await?,
+    };
+    let moved = sqlx::query!(
+        "UPDATE edges SET from_id = $2 WHERE to_id = $1 AND from_kind = 'model_binary'",
+        deployment.id,
+        binary.id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        sqlx::query!(
+            "INSERT INTO edges (from_id, from_kind, to_id, to_kind) VALUES ($1, 'model_binary', $2, 'deployment')",
+            binary.id,
+            deployment.id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let was = current
+        .as_ref()
+        .map_or_else(String::new, |c| c.name.clone());
+    let summary = match verb {
+        "rolled_back" => format!(
+            "rolled back {} from {was} to {}",
+            deployment.name, binary.name
+        ),
+        _ if current.is_some() => format!(
+            "deployed {} to {} (was {was})",
+            binary.name, deployment.name
+        ),
+        _ => format!("deployed {} to {}", binary.name, deployment.name),
+    };
+    let change = record(
+        tx,
+        verb,
+        model.as_ref(),
+        deployment,
+        json!({ "binary": current.as_ref().map(reference) }),
+        json!({ "summary": summary, "status": status, "binary": reference(binary) }),
+    )
+    .await?;
+    Ok(Outcome {
+        change,
+        op: verb.into(),
+        summary,
+        model: model.map(|m| m.key),
+        deployment: Some(deployment.key.clone()),
+        status: Some(status),
+        binary: Some(binary.key.clone()),
+    })
+}
+
+async fn rollback(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, AppError> {
+    let deployment = locked_deployment(tx, deployment).await?;
+    let (current, _) = served(tx, &deployment).await?;
+    let previous = sqlx::query_scalar!(
+        r#"
+        SELECT binary_id FROM serving_periods
+        WHERE deployment_id = $1 AND until IS NOT NULL AND binary_id <> $2
+        ORDER BY since DESC LIMIT 1
+        "#,
+        deployment.id,
+        current.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        AppError::Conflict(format!(
+            "cannot roll back {}: it has served no binary before {}",
+            deployment.key, current.key
+        ))
+    })?;
+    let previous = by_id(tx, previous).await?;
+    deploy(tx, &deployment, &previous, "rolled_back").await
+}
+
+async fn retire(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, AppError> {
+    let deployment = locked_deployment(tx, deployment).await?;
+    let from = stage(&deployment)?;
+    if from == Stage::Retired {
+        return Err(AppError::Conflict(format!(
+            "deployment {} is already retired",
+            deployment.key
+        )));
+    }
+    let current = serving(tx, deployment.id).await?;
+    let model = match &current {
+        Some(binary) => model_of_binary(tx, binary.id).await?,
+        None => None,
+    };
+    set_status(tx, &deployment, Stage::Retired).await?;
+    let summary = format!("retired {} (was in {from})", deployment.name);
+    let change = record(
+        tx,
+        "retired",
+        model.as_ref(),
+        &deployment,
+        json!({ "status": from }),
+        json!({ "summary": summary, "status": Stage::Retired }),
+    )
+    .await?;
+    Ok(Outcome {
+        change,
+        op: "retired".into(),
+        summary,
+        model: model.map(|m| m.key),
+        deployment: Some(deployment.key),
+        status: Some(Stage::Retired),
+        binary: current.map(|b| b.key),
+    })
+}
