@@ -314,10 +314,7 @@ impl Seen {
     }
 
     fn never_contains(&self, secret: &str) {
-        let hash: String = Sha256::digest(secret.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = modelgov::server::hex(&Sha256::digest(secret.as_bytes()));
         for answer in &self.0 {
             assert!(!answer.contains(secret), "a token leaked: {answer}");
             assert!(!answer.contains(&hash), "a token's hash leaked: {answer}");

@@ -1,7 +1,7 @@
 //! The ingestion page: how each tool's labels map to modelgov's kinds, the records waiting in
 //! quarantine for a mapping, the records refused with the reason, and the OpenLineage events
-//! received last. Admins change mappings
-//! through `PUT /api/v1/mappings/{source}/{label}` (editing here comes with sign-in).
+//! received last. A signed-in admin sets mappings here (or on the admin page, or through
+//! `PUT /api/v1/mappings/{source}/{label}`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,12 +9,17 @@ use leptos_meta::Title;
 use crate::model::dashboard::Crumb;
 
 use crate::api::dashboard::get_ingestion_page;
+use crate::api::registry::SetMapping;
 use crate::model::ingestion::IngestionPage;
+use crate::model::role::{Role, SignedIn};
+use crate::ui::components::signed_in;
 use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel};
+use crate::ui::pages::admin::{MappingForm, outcome};
 
 #[component]
 pub fn IngestionRoute() -> impl IntoView {
-    let page = Resource::new(|| (), |()| get_ingestion_page());
+    let set = ServerAction::<SetMapping>::new();
+    let page = Resource::new(move || set.version().get(), |_| get_ingestion_page());
     view! {
         <Title text="Ingestion" />
         <Breadcrumbs crumbs=vec![
@@ -27,8 +32,9 @@ pub fn IngestionRoute() -> impl IntoView {
         </p>
         <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let admin = signed_in().await.filter(|me| me.may(Role::Admin));
                 match page.await {
-                    Ok(page) => view! { <IngestionView page /> }.into_any(),
+                    Ok(page) => view! { <IngestionView page admin set /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -37,7 +43,11 @@ pub fn IngestionRoute() -> impl IntoView {
 }
 
 #[component]
-fn IngestionView(page: IngestionPage) -> impl IntoView {
+fn IngestionView(
+    page: IngestionPage,
+    admin: Option<SignedIn>,
+    set: ServerAction<SetMapping>,
+) -> impl IntoView {
     let mapping_rows: Vec<Vec<String>> = page
         .mappings
         .iter()
@@ -93,6 +103,13 @@ fn IngestionView(page: IngestionPage) -> impl IntoView {
     view! {
         <section>
             <h2>"Label mappings"</h2>
+            {admin
+                .map(|me| {
+                    view! {
+                        <MappingForm action=set csrf=me.csrf />
+                        {outcome(set, |summary| summary)}
+                    }
+                })}
             <CsvLink file="mappings.csv".to_string() header=&["source", "label", "kind", "quarantined"] rows=Signal::stored(mapping_rows) />
             <table data-testid="mappings">
                 <thead>

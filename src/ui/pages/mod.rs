@@ -1,7 +1,7 @@
 //! One component per route.
 
 mod about;
-mod admin;
+pub(crate) mod admin;
 mod ingestion;
 mod metric;
 mod model;
@@ -13,7 +13,7 @@ mod signin;
 mod unit;
 
 pub use about::AboutPage;
-pub use admin::{AdminRoute, MappingForm};
+pub use admin::AdminRoute;
 pub use ingestion::IngestionRoute;
 pub use metric::MetricRoute;
 pub use model::ModelRoute;

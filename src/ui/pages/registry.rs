@@ -96,7 +96,8 @@ pub fn RegistryPanel(
                                                 .is_some()
                                                 .then(|| {
                                                     view! {
-                                                        <td class="ops">
+                                                        <td>
+                                                            <div class="ops">
                                                             <DeploymentOps
                                                                 deployment=deployment.key.clone()
                                                                 serving=binary.key.clone()
@@ -105,6 +106,7 @@ pub fn RegistryPanel(
                                                                 run=run.clone()
                                                                 pending
                                                             />
+                                                            </div>
                                                         </td>
                                                     }
                                                 })}
@@ -160,7 +162,7 @@ fn DeploymentOps(
         move |_| {
             run(Operation::Rollback {
                 deployment: deployment.clone(),
-            })
+            });
         }
     };
     let retire = {
@@ -168,7 +170,7 @@ fn DeploymentOps(
         move |_| {
             run(Operation::Retire {
                 deployment: deployment.clone(),
-            })
+            });
         }
     };
     let deploy = (!others.is_empty()).then(|| {
