@@ -108,7 +108,7 @@ test('a viewer sees no action buttons, and a forged POST with their cookie gets 
   const me = await page.request.post('/api/fn/whoami', { data: {} });
   const csrf = (await me.json()).csrf as string;
   for (const body of [
-    { csrf, op: { op: 'promote', deployment } },
+    { csrf, op: { op: 'promote', deployment, to: 'production' } },
     { csrf: 'forged', op: { op: 'retire', deployment } },
   ]) {
     const forged = await page.request.post('/api/fn/operate', { data: body });

@@ -27,31 +27,39 @@ pub async fn sign_in(token: String) -> Result<(), AppError> {
 
     let state = expect_context::<AppState>();
     async {
-        let client = use_context::<Parts>().and_then(|parts| {
-            parts
-                .extensions
-                .get::<ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip())
+        let parts = use_context::<Parts>();
+        let client = parts.as_ref().and_then(|parts| {
+            session::client_address(
+                &parts.headers,
+                parts
+                    .extensions
+                    .get::<ConnectInfo<std::net::SocketAddr>>()
+                    .map(|info| info.0.ip()),
+                state.config.forwarded_for,
+            )
         });
-        if let Err(wait) = state.sign_ins.attempt(client) {
+        if let Err(wait) = state.sign_ins.check(client) {
             return Err(AppError::TooManyRequests(wait));
         }
         let token = token.trim();
         if token.is_empty() {
             return Err(AppError::BadRequest("paste your token to sign in".into()));
         }
-        let owner = crate::server::repo::tokens::find(&state.pool, token)
-            .await?
-            .ok_or_else(|| AppError::Unauthorized("that token is unknown or revoked".into()))?;
+        let Some(owner) = crate::server::repo::tokens::find(&state.pool, token).await? else {
+            state.sign_ins.failed(client);
+            return Err(AppError::Unauthorized(
+                "that token is unknown or revoked".into(),
+            ));
+        };
+        // A sign-in replaces the browser's earlier session, if it had one.
+        if let Some(old) = parts.as_ref().and_then(|p| session::cookie(&p.headers)) {
+            session::end(&state.pool, &old).await?;
+        }
         let hours = state.config.session_hours.max(1);
         let secret = session::start(&state.pool, &owner, hours).await?;
-        let secure = state.config.https
-            || use_context::<Parts>().is_some_and(|parts| {
-                parts
-                    .headers
-                    .get("x-forwarded-proto")
-                    .is_some_and(|v| v.as_bytes() == b"https")
-            });
+        let secure = parts
+            .as_ref()
+            .is_some_and(|p| session::secure(&p.headers, state.config.https));
         let cookie = session::set_cookie(Some(&secret), secure, hours);
         if let (Some(response), Ok(cookie)) = (
             use_context::<ResponseOptions>(),
@@ -81,7 +89,9 @@ pub async fn sign_out(csrf: String) -> Result<(), AppError> {
         if let Some(secret) = use_context::<Parts>().and_then(|p| session::cookie(&p.headers)) {
             session::end(&state.pool, &secret).await?;
         }
-        let cookie = session::set_cookie(None, state.config.https, 0);
+        let secure =
+            use_context::<Parts>().is_some_and(|p| session::secure(&p.headers, state.config.https));
+        let cookie = session::set_cookie(None, secure, 0);
         if let (Some(response), Ok(cookie)) = (
             use_context::<ResponseOptions>(),
             HeaderValue::from_str(&cookie),

@@ -48,9 +48,9 @@ impl Stage {
         }
     }
 
-    /// Checks a promotion from `self` to `to` (the next stage when `None`): one stage at a time,
-    /// never out of production or retirement. The error says what to do instead.
-    pub fn promote(self, to: Option<Stage>) -> Result<Stage, String> {
+    /// Checks a promotion from `self` to `to`: one stage at a time, never out of production or
+    /// retirement. The error says what to do instead.
+    pub fn promote(self, to: Stage) -> Result<Stage, String> {
         let Some(next) = self.next() else {
             return Err(match self {
                 Self::Retired => "a retired deployment cannot be promoted".into(),
@@ -58,15 +58,14 @@ impl Stage {
             });
         };
         match to {
-            None => Ok(next),
-            Some(to) if to == next => Ok(next),
-            Some(to) if to <= self => Err(format!(
+            to if to == next => Ok(next),
+            to if to <= self => Err(format!(
                 "a promotion moves forward: the deployment is in {self}, and {to} is not after it"
             )),
-            Some(Stage::Retired) => {
+            Stage::Retired => {
                 Err("retiring is not a promotion: retire the deployment instead".into())
             }
-            Some(to) => Err(format!(
+            to => Err(format!(
                 "a promotion moves one stage at a time: from {self} the next is {next}, not {to}"
             )),
         }
@@ -99,12 +98,9 @@ pub enum Operation {
         name: String,
         binary: Ref,
     },
-    /// Moves a deployment to its next stage (or to `to`, which must be the next stage).
-    Promote {
-        deployment: Ref,
-        #[serde(default)]
-        to: Option<Stage>,
-    },
+    /// Moves a deployment to `to`, which must be its next stage. (Naming the stage makes a
+    /// retried request safe: the second one is refused instead of promoting twice.)
+    Promote { deployment: Ref, to: Stage },
     /// Points a deployment at another binary of the same model.
     Deploy { deployment: Ref, binary: Ref },
     /// Points a deployment back at the binary it served before the current one.
@@ -151,42 +147,42 @@ mod tests {
 
     #[test]
     fn promotion_moves_one_stage_forward() {
-        assert_eq!(Stage::Development.promote(None), Ok(Stage::Staging));
-        assert_eq!(Stage::Staging.promote(None), Ok(Stage::Production));
         assert_eq!(
-            Stage::Staging.promote(Some(Stage::Production)),
+            Stage::Development.promote(Stage::Staging),
+            Ok(Stage::Staging)
+        );
+        assert_eq!(
+            Stage::Staging.promote(Stage::Production),
             Ok(Stage::Production)
         );
     }
 
     #[test]
     fn refused_promotions_say_why() {
-        let skip = Stage::Development
-            .promote(Some(Stage::Production))
-            .unwrap_err();
+        let skip = Stage::Development.promote(Stage::Production).unwrap_err();
         assert!(skip.contains("one stage at a time"), "{skip}");
         assert!(skip.contains("staging"), "{skip}");
         assert!(
             Stage::Production
-                .promote(None)
+                .promote(Stage::Production)
                 .unwrap_err()
                 .contains("already in production")
         );
         assert!(
             Stage::Retired
-                .promote(None)
+                .promote(Stage::Production)
                 .unwrap_err()
                 .contains("retired")
         );
         assert!(
             Stage::Staging
-                .promote(Some(Stage::Development))
+                .promote(Stage::Development)
                 .unwrap_err()
                 .contains("forward")
         );
         assert!(
             Stage::Staging
-                .promote(Some(Stage::Retired))
+                .promote(Stage::Retired)
                 .unwrap_err()
                 .contains("retire the deployment")
         );

@@ -53,9 +53,15 @@ fn cross_site(headers: &HeaderMap) -> Option<String> {
 
 /// Paths anyone may reach, signed in or not: signing in, health checks, the app's files.
 fn open(path: &str) -> bool {
+    matches!(path, "/signin" | "/api/fn/sign_in") || static_path(path)
+}
+
+/// Paths that read nothing a session could change: health checks and the app's files (no
+/// session is looked up for them).
+fn static_path(path: &str) -> bool {
     matches!(
         path,
-        "/signin" | "/api/fn/sign_in" | "/healthz" | "/readyz" | "/favicon.ico"
+        "/healthz" | "/readyz" | "/favicon.ico" | "/favicon.svg"
     ) || path.starts_with("/pkg/")
 }
 
@@ -69,14 +75,18 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     if writes && let Some(why) = cross_site(request.headers()) {
         return secured(AppError::Forbidden(why).into_response(), &config, false);
     }
-    let session = match session::cookie(request.headers()) {
-        Some(secret) => match session::find(&state.pool, &secret).await {
+    let cookie = session::cookie(request.headers()).filter(|_| !static_path(request.uri().path()));
+    let session = match &cookie {
+        Some(secret) => match session::find(&state.pool, secret).await {
             Ok(found) => found,
             Err(error) => return secured(error.into_response(), &config, false),
         },
         None => None,
     };
     let signed_in = session.is_some();
+    // A cookie whose session has ended (expired, signed out elsewhere, token revoked) is removed.
+    let ended = cookie.is_some() && !signed_in;
+    let secure = session::secure(request.headers(), config.https);
     if let Some(session) = session {
         request.extensions_mut().insert(session);
     } else if !config.anonymous_read && !open(request.uri().path()) {
@@ -92,7 +102,13 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             return secured(refused, &config, false);
         }
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if ended
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && let Ok(clear) = HeaderValue::from_str(&session::set_cookie(None, secure, 0))
+    {
+        response.headers_mut().append(header::SET_COOKIE, clear);
+    }
     secured(response, &config, signed_in)
 }
 

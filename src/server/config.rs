@@ -34,6 +34,9 @@ pub struct Config {
     pub https: bool,
     /// `MODELGOV_SESSION_HOURS`: how long a dashboard sign-in lasts.
     pub session_hours: u64,
+    /// `MODELGOV_FORWARDED_FOR`: a proxy in front appends the client's address to
+    /// `X-Forwarded-For`; sign-in attempts are then counted per that address, not the proxy's.
+    pub forwarded_for: bool,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             anonymous_read: parse(&lookup, "MODELGOV_ANONYMOUS_READ", "true")?,
             https: parse(&lookup, "MODELGOV_HTTPS", "false")?,
             session_hours: parse(&lookup, "MODELGOV_SESSION_HOURS", "12")?,
+            forwarded_for: parse(&lookup, "MODELGOV_FORWARDED_FOR", "false")?,
         })
     }
 }

@@ -81,9 +81,20 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        let code = match &error {
+            sqlx::Error::Database(e) => e.code().map(|c| c.to_string()),
+            _ => None,
+        };
         if is_unavailable(&error) {
             tracing::warn!(%error, "database unavailable");
             Self::Unavailable
+        } else if let Some(code @ ("23505" | "40P01" | "40001")) = code.as_deref() {
+            // Two writes to the same records at once: one wins, the other is told to retry
+            // (nothing of it was kept).
+            tracing::info!(%error, code, "write conflict");
+            Self::Conflict(
+                "another change to the same records happened at the same moment; nothing of this one was kept, retry it".into(),
+            )
         } else {
             tracing::error!(%error, "database error");
             Self::Internal

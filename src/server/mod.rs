@@ -80,13 +80,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             page_cache::serve_cached,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            access::guard,
-        ))
         .layer(TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
+        ))
+        // Outside the timeout, so that a 408 carries the security headers too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

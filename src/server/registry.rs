@@ -391,11 +391,7 @@ async fn served(
     Ok((binary, model))
 }
 
-async fn promote(
-    tx: &mut PgConnection,
-    deployment: &Ref,
-    to: Option<Stage>,
-) -> Result<Outcome, AppError> {
+async fn promote(tx: &mut PgConnection, deployment: &Ref, to: Stage) -> Result<Outcome, AppError> {
     let deployment = locked_deployment(tx, deployment).await?;
     let from = stage(&deployment)?;
     let to = from
@@ -439,22 +435,29 @@ async fn deploy(
         )));
     }
     let current = serving(tx, deployment.id).await?;
-    let model = match &current {
-        Some(current) => {
-            if current.id == binary.id {
-                return Err(AppError::Conflict(format!(
-                    "deployment {} already serves binary {}",
-                    deployment.key, binary.key
-                )));
-            }
-            let model = model_of_binary(tx, current.id).await?;
-            if let Some(model) = &model {
-                binary_of(tx, binary, model).await?;
-            }
-            model
-        }
-        None => model_of_binary(tx, binary.id).await?,
+    let lineage_missing = |b: &Node| {
+        AppError::Conflict(format!(
+            "binary {} was not produced by a run of a model source, so it cannot tell which model deployment {} serves",
+            b.key, deployment.key
+        ))
     };
+    // The deployment's model is its current binary's; a deployment serving nothing takes the
+    // model of the binary deployed to it.
+    let model = match &current {
+        Some(current) if current.id == binary.id => {
+            return Err(AppError::Conflict(format!(
+                "deployment {} already serves binary {}",
+                deployment.key, binary.key
+            )));
+        }
+        Some(current) => model_of_binary(tx, current.id)
+            .await?
+            .ok_or_else(|| lineage_missing(current))?,
+        None => model_of_binary(tx, binary.id)
+            .await?
+            .ok_or_else(|| lineage_missing(binary))?,
+    };
+    binary_of(tx, binary, &model).await?;
     let moved = sqlx::query!(
         "UPDATE edges SET from_id = $2 WHERE to_id = $1 AND from_kind = 'model_binary'",
         deployment.id,
@@ -489,7 +492,7 @@ async fn deploy(
     let change = record(
         tx,
         verb,
-        model.as_ref(),
+        Some(&model),
         deployment,
         json!({ "binary": current.as_ref().map(reference) }),
         json!({ "summary": summary, "status": status, "binary": reference(binary) }),
@@ -499,7 +502,7 @@ async fn deploy(
         change,
         op: verb.into(),
         summary,
-        model: model.map(|m| m.key),
+        model: Some(model.key),
         deployment: Some(deployment.key.clone()),
         status: Some(status),
         binary: Some(binary.key.clone()),
@@ -509,25 +512,45 @@ async fn deploy(
 async fn rollback(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, AppError> {
     let deployment = locked_deployment(tx, deployment).await?;
     let (current, _) = served(tx, &deployment).await?;
-    let previous = sqlx::query_scalar!(
-        r#"
-        SELECT binary_id FROM serving_periods
-        WHERE deployment_id = $1 AND until IS NOT NULL AND binary_id <> $2
-        ORDER BY since DESC LIMIT 1
-        "#,
-        deployment.id,
-        current.id
+    let periods = sqlx::query!(
+        "SELECT binary_id, rolled_back FROM serving_periods WHERE deployment_id = $1 ORDER BY since",
+        deployment.id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| {
-        AppError::Conflict(format!(
-            "cannot roll back {}: it has served no binary before {}",
-            deployment.key, current.key
-        ))
-    })?;
+    .fetch_all(&mut *tx)
+    .await?;
+    let previous = previous_binary(periods.iter().map(|p| (p.binary_id, p.rolled_back)))
+        .filter(|id| *id != current.id)
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "cannot roll back {}: no binary served it before {} (or every earlier one was already rolled back)",
+                deployment.key, current.key
+            ))
+        })?;
     let previous = by_id(tx, previous).await?;
-    deploy(tx, &deployment, &previous, "rolled_back").await
+    let outcome = deploy(tx, &deployment, &previous, "rolled_back").await?;
+    sqlx::query!(
+        "UPDATE serving_periods SET rolled_back = true WHERE deployment_id = $1 AND until IS NULL",
+        deployment.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(outcome)
+}
+
+/// The binary a rollback returns to, from a deployment's serving periods in order (binary, and
+/// whether a rollback started the period): a deploy pushes its binary, a rollback pops the one
+/// rolled away from, so rolling back twice after deploying A, B, C serves B, then A.
+fn previous_binary(periods: impl IntoIterator<Item = (i64, bool)>) -> Option<i64> {
+    let mut served: Vec<i64> = Vec::new();
+    for (binary, rolled_back) in periods {
+        if rolled_back {
+            served.pop();
+        }
+        if served.last() != Some(&binary) {
+            served.push(binary);
+        }
+    }
+    served.len().checked_sub(2).map(|i| served[i])
 }
 
 async fn retire(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, AppError> {
@@ -564,4 +587,33 @@ async fn retire(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, AppE
         status: Some(Stage::Retired),
         binary: current.map(|b| b.key),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::previous_binary;
+
+    #[test]
+    fn rollbacks_walk_back_through_what_was_deployed() {
+        let (a, b, c) = (1, 2, 3);
+        assert_eq!(previous_binary([(a, false)]), None);
+        assert_eq!(
+            previous_binary([(a, false), (b, false), (c, false)]),
+            Some(b)
+        );
+        // Rolled back to B: the next rollback goes to A, not back to C.
+        assert_eq!(
+            previous_binary([(a, false), (b, false), (c, false), (b, true)]),
+            Some(a)
+        );
+        assert_eq!(
+            previous_binary([(a, false), (b, false), (c, false), (b, true), (a, true)]),
+            None
+        );
+        // A deploy after a rollback is pushed as usual.
+        assert_eq!(
+            previous_binary([(a, false), (b, false), (a, true), (c, false)]),
+            Some(a)
+        );
+    }
 }

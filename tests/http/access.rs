@@ -88,7 +88,7 @@ async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(p
         (
             format!(r#"{{"op":"rollback","deployment":{D}}}"#),
             StatusCode::CONFLICT,
-            "served no binary before",
+            "no binary served it before",
         ),
         (
             format!(r#"{{"op":"deploy","deployment":{D},"binary":{{"source":"reg","id":"bo"}}}}"#),
@@ -101,12 +101,12 @@ async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(p
             "already serves",
         ),
         (
-            r#"{"op":"promote","deployment":{"source":"deploy","id":"nope"}}"#.into(),
+            r#"{"op":"promote","deployment":{"source":"deploy","id":"nope"},"to":"staging"}"#.into(),
             StatusCode::NOT_FOUND,
             "no deployment deploy/nope",
         ),
         (
-            r#"{"op":"promote","deployment":{"source":"reg","id":"b1"}}"#.into(),
+            r#"{"op":"promote","deployment":{"source":"reg","id":"b1"},"to":"staging"}"#.into(),
             StatusCode::CONFLICT,
             "is a model binary, not a deployment",
         ),
@@ -152,7 +152,8 @@ async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(p
 
     // Only editors operate.
     let viewer = token(&pool, "vic", Role::Viewer).await;
-    let promote = format!(r#"{{"op":"promote","deployment":{D}}}"#);
+    let promote_to = |stage: &str| format!(r#"{{"op":"promote","deployment":{D},"to":"{stage}"}}"#);
+    let promote = promote_to("staging");
     assert_eq!(
         call(&app, operate(&viewer, &promote)).await.0,
         StatusCode::FORBIDDEN
@@ -168,13 +169,27 @@ async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(p
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // development -> staging -> production, one transaction and one history row each.
+    let (status, _, body) = call(
+        &app,
+        operate(&editor, &format!(r#"{{"op":"promote","deployment":{D}}}"#)),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a promotion names its stage: {body}"
+    );
     for stage in ["staging", "production"] {
-        let (status, _, body) = call(&app, operate(&editor, &promote)).await;
+        let (status, _, body) = call(&app, operate(&editor, &promote_to(stage))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body.contains(&format!(r#""status":"{stage}""#)), "{body}");
     }
-    let (status, _, body) = call(&app, operate(&editor, &promote)).await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _, body) = call(&app, operate(&editor, &promote_to("production"))).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a retried promotion is refused"
+    );
     assert!(body.contains("already in production"), "{body}");
 
     // Deploy b2, then roll back to b1.
@@ -199,6 +214,14 @@ async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(p
         "{body}"
     );
     assert_eq!(deployment(&pool).await, ("production".into(), "b1".into()));
+    // Rolling back again goes further back, and there is nothing before b1.
+    let (status, _, body) = call(
+        &app,
+        operate(&editor, &format!(r#"{{"op":"rollback","deployment":{D}}}"#)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("no binary served it before"), "{body}");
 
     // Register a binary from a run of the model, serve it from a new deployment.
     let (status, _, body) = call(
@@ -273,6 +296,10 @@ async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(p
 }
 
 // ---- sign-in, sessions, CSRF ----
+
+fn promote_fn_rest() -> String {
+    format!(r#"{{"op":"promote","deployment":{D},"to":"production"}}"#)
+}
 
 fn form(uri: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
     let mut request = Request::post(uri)
@@ -353,7 +380,7 @@ async fn csrf(seen: &mut Seen, app: &Router, cookie: &str) -> String {
 }
 
 fn promote_fn(csrf: &str) -> String {
-    format!(r#"{{"csrf":"{csrf}","op":{{"op":"promote","deployment":{D}}}}}"#)
+    format!(r#"{{"csrf":"{csrf}","op":{{"op":"promote","deployment":{D},"to":"staging"}}}}"#)
 }
 
 #[sqlx::test]
@@ -510,18 +537,20 @@ async fn sessions_carry_roles_and_csrf_and_end_with_their_token(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _, body) = seen.call(&app, json_fn("/api/fn/whoami", &ed, "{}")).await;
+    let (status, headers, body) = seen.call(&app, json_fn("/api/fn/whoami", &ed, "{}")).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "null"));
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0"),
+        "the ended session's cookie is removed"
+    );
     let (status, _, _) = seen
         .call(&app, json_fn("/api/fn/operate", &ed, &promote_fn(&ed_csrf)))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _, _) = seen
-        .call(
-            &app,
-            operate(&editor, &format!(r#"{{"op":"promote","deployment":{D}}}"#)),
-        )
-        .await;
+    let (status, _, _) = seen.call(&app, operate(&editor, &promote_fn_rest())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Sign-out ends the session.

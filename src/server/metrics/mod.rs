@@ -8,6 +8,7 @@ pub mod export;
 pub mod reads;
 mod statements;
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ use tokio::sync::Notify;
 use tracing::instrument;
 
 use crate::error::AppError;
-use crate::model::metrics::{Catalog, Counts};
+use crate::model::metrics::{Catalog, Counts, Level};
 
 /// What a recompute wrote.
 #[derive(Debug, Clone)]
@@ -70,7 +71,9 @@ pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, A
     conn.execute(include_str!("../../../queries/evaluate_prepare.sql"))
         .await?;
     let p = statements::parameters(catalog);
-    let models = sqlx::query(&statements::evaluate(catalog))
+    // The rows written come back (their owner and levels), so that the rollups count them
+    // without reading the results again.
+    let judged: Vec<Judged> = sqlx::query_as(&statements::evaluate(catalog))
         .bind(snapshot.id)
         .bind(snapshot.computed_at)
         .bind(&p.measurements)
@@ -79,10 +82,10 @@ pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, A
         .bind(&p.thresholds[2])
         .bind(&p.metric_weights)
         .bind(&p.domain_weights)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    write_rollups(&mut tx, catalog, snapshot.id).await?;
+        .fetch_all(&mut *tx)
+        .await?;
+    let models = judged.len();
+    write_rollups(&mut tx, catalog, snapshot.id, &judged).await?;
     let duration = started.elapsed();
     sqlx::query!(
         "UPDATE metric_snapshots SET models = $2, duration_ms = $3 WHERE id = $1",
@@ -118,33 +121,45 @@ pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, A
     })
 }
 
-/// Rolls snapshot `snapshot_id`'s model results up the org tree into `unit_rollups`: Postgres counts
-/// the models each unit owns directly (one pass over the results), and the sums up the tree are
-/// done here, over units rather than models (21,000 units and 27 scopes are 570,000 sums; as SQL
-/// they cost seconds).
+/// A model source as the evaluation wrote it: its owning unit and its levels per metric, per
+/// domain and overall (`None` for unknown).
+type Judged = (Option<i64>, Vec<Option<i16>>, Vec<Option<i16>>, Option<i16>);
+
+/// Counts the models each unit owns directly (unit 0 for the unowned) at each level and unknown,
+/// in every scope in the order of [`Catalog::scopes`]: metrics, domains, overall.
+fn own_counts(judged: &[Judged], width: usize) -> Vec<(i64, Vec<Counts>)> {
+    let mut own: HashMap<i64, Vec<Counts>> = HashMap::new();
+    for (unit, metrics, domains, overall) in judged {
+        let counts = own
+            .entry(unit.unwrap_or(0))
+            .or_insert_with(|| vec![Counts::default(); width]);
+        let levels = metrics
+            .iter()
+            .chain(domains)
+            .chain(std::iter::once(overall));
+        for (count, level) in counts.iter_mut().zip(levels) {
+            count.add(
+                level
+                    .and_then(|l| u8::try_from(l).ok())
+                    .and_then(Level::new),
+            );
+        }
+    }
+    own.into_iter().collect()
+}
+
+/// Rolls snapshot `snapshot_id`'s model results up the org tree into `unit_rollups`: the models
+/// each unit owns directly are counted from the rows the evaluation wrote, and the sums up the
+/// tree are done over units rather than models (21,000 units and 27 scopes are 570,000 sums; as
+/// SQL they cost seconds).
 async fn write_rollups(
     tx: &mut sqlx::PgConnection,
     catalog: &Catalog,
     snapshot_id: i64,
+    judged: &[Judged],
 ) -> Result<(), AppError> {
-    type OwnRow = (i64, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
     let width = catalog.scopes().len();
-    let own: Vec<OwnRow> = sqlx::query_as(&statements::own_counts(catalog))
-        .bind(snapshot_id)
-        .fetch_all(&mut *tx)
-        .await?;
-    let own: Vec<(i64, Vec<Counts>)> = own
-        .into_iter()
-        .map(|(unit, l0, l1, l2, l3, unknown)| {
-            let counts = (0..width)
-                .map(|i| Counts {
-                    levels: [l0[i], l1[i], l2[i], l3[i]],
-                    unknown: unknown[i],
-                })
-                .collect();
-            (unit, counts)
-        })
-        .collect();
+    let own = own_counts(judged, width);
     let units: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT id, parent_id FROM org_units")
         .fetch_all(&mut *tx)
         .await?;

@@ -54,10 +54,17 @@ pub fn next_address() -> String {
     local_address(query_value(query, "next"))
 }
 
-/// A local address to go to after signing in: a path on this site, or the company page.
+/// A local address to go to after signing in: a path on this site, or the company page. Only
+/// visible ASCII is let through (a path as this site writes it is percent-encoded), so that no
+/// tab, newline or backslash can turn it into another site's address (`/\t/evil.example` reads
+/// as `//evil.example` in a browser) or break a `Location` header.
 pub fn local_address(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into())
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+    })
+    .unwrap_or_else(|| "/".into())
 }
 
 #[component]
@@ -120,6 +127,15 @@ mod tests {
         assert_eq!(local_address(Some("//evil.example".into())), "/");
         assert_eq!(local_address(Some("https://evil.example".into())), "/");
         assert_eq!(local_address(Some("/\\evil.example".into())), "/");
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /x",
+            "/\u{e9}",
+            "/x\r\nSet-Cookie: a=b",
+        ] {
+            assert_eq!(local_address(Some(hostile.into())), "/", "{hostile:?}");
+        }
         assert_eq!(local_address(None), "/");
     }
 }

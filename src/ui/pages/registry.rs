@@ -151,7 +151,7 @@ fn DeploymentOps(
             <button
                 type="button"
                 disabled=pending
-                on:click=move |_| run(Operation::Promote { deployment: deployment.clone(), to: Some(next) })
+                on:click=move |_| run(Operation::Promote { deployment: deployment.clone(), to: next })
             >
                 {format!("Promote to {next}")}
             </button>
