@@ -18,8 +18,9 @@ ANALYZE eval_models, eval_runs;
 
 -- What each model source is judged on: the binaries its production deployments serve, or, with
 -- nothing in production, its newest binary; a model source with no binary still gets one row.
--- One pass over all binaries, ranked newest first per model (780,000 at 100,000 models; kept
--- whole in a table first, they cost a write, an analyze and an anti-join more).
+-- One pass over all binaries, ranked newest first per model, keeping only the candidates
+-- (780,000 binaries at 100,000 models; kept whole in a table first, they cost a write, an
+-- analyze and a larger anti-join more).
 CREATE TEMP TABLE eval_judged ON COMMIT DROP AS
 WITH production AS (
     SELECT DISTINCT e.from_id AS binary_id
@@ -29,18 +30,20 @@ WITH production AS (
 ranked AS (
     SELECT b.to_id AS binary_id, r.run_id, r.model_id, r.status AS run_status, r.ended_at AS run_ended,
            p.binary_id IS NOT NULL AS in_production,
-           row_number() OVER (PARTITION BY r.model_id ORDER BY r.ended_at DESC NULLS LAST, b.to_id DESC) AS recency,
-           bool_or(p.binary_id IS NOT NULL) OVER (PARTITION BY r.model_id) AS model_in_production
+           row_number() OVER (PARTITION BY r.model_id ORDER BY r.ended_at DESC NULLS LAST, b.to_id DESC) AS recency
     FROM edges b
     JOIN eval_runs r ON r.run_id = b.from_id
     LEFT JOIN production p ON p.binary_id = b.to_id
     WHERE b.to_kind = 'model_binary'
+),
+chosen AS (
+    SELECT * FROM ranked WHERE in_production OR recency = 1
 )
 SELECT m.id AS model_id, b.binary_id, b.run_id, b.run_status, b.run_ended, b.recency,
        coalesce(b.in_production, false) AS in_production
 FROM eval_models m
-LEFT JOIN ranked b ON b.model_id = m.id
-     AND (b.in_production OR (b.recency = 1 AND NOT b.model_in_production));
+LEFT JOIN chosen b ON b.model_id = m.id
+     AND (b.in_production OR NOT EXISTS (SELECT 1 FROM chosen p WHERE p.model_id = m.id AND p.in_production));
 
 ANALYZE eval_judged;
 
