@@ -243,6 +243,49 @@ fn reference(node: &Node) -> serde_json::Value {
     json!({ "source": node.key.source, "id": node.key.id, "name": node.name })
 }
 
+/// An asset an operation creates.
+struct New<'a> {
+    key: &'a Ref,
+    kind: &'static str,
+    name: &'a str,
+    description: &'a str,
+    status: Option<Stage>,
+    owner: Option<i64>,
+}
+
+/// Creates `new` with its edge from `from` (the run of a binary, the binary of a deployment);
+/// returns its id.
+async fn add(tx: &mut PgConnection, new: New<'_>, from: &Node) -> Result<i64, AppError> {
+    let id = sqlx::query_scalar!(
+        r#"
+        INSERT INTO assets (source, external_id, kind, name, description, status, owner_unit_id)
+        VALUES ($1, $2, $3::text::asset_kind, $4, $5, $6, $7)
+        RETURNING id
+        "#,
+        new.key.source,
+        new.key.id,
+        new.kind,
+        new.name,
+        new.description,
+        new.status.map(Stage::as_str),
+        new.owner,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"
+        INSERT INTO edges (from_id, from_kind, to_id, to_kind)
+        SELECT $1, a.kind, $2, $3::text::asset_kind FROM assets a WHERE a.id = $1
+        "#,
+        from.id,
+        id,
+        new.kind,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
 async fn register(
     tx: &mut PgConnection,
     model: &Ref,
@@ -266,26 +309,18 @@ async fn register(
         )));
     }
     absent(tx, binary).await?;
-    let id = sqlx::query_scalar!(
-        r#"
-        INSERT INTO assets (source, external_id, kind, name, description, owner_unit_id)
-        VALUES ($1, $2, 'model_binary', $3, $4, $5)
-        RETURNING id
-        "#,
-        binary.source,
-        binary.id,
-        name,
-        description,
-        model.owner,
+    let id = add(
+        tx,
+        New {
+            key: binary,
+            kind: "model_binary",
+            name,
+            description,
+            status: None,
+            owner: model.owner,
+        },
+        &run,
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO edges (from_id, from_kind, to_id, to_kind) VALUES ($1, 'workflow_run', $2, 'model_binary')",
-        run.id,
-        id
-    )
-    .execute(&mut *tx)
     .await?;
     let registered = by_id(tx, id).await?;
     let summary = format!("registered binary {} from run {}", name, run.name);
@@ -320,25 +355,18 @@ async fn create_deployment(
     let binary = node(tx, binary, "model_binary").await?;
     binary_of(tx, &binary, &model).await?;
     absent(tx, deployment).await?;
-    let id = sqlx::query_scalar!(
-        r#"
-        INSERT INTO assets (source, external_id, kind, name, status, owner_unit_id)
-        VALUES ($1, $2, 'deployment', $3, 'development', $4)
-        RETURNING id
-        "#,
-        deployment.source,
-        deployment.id,
-        name,
-        model.owner,
+    let id = add(
+        tx,
+        New {
+            key: deployment,
+            kind: "deployment",
+            name,
+            description: "",
+            status: Some(Stage::Development),
+            owner: model.owner,
+        },
+        &binary,
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO edges (from_id, from_kind, to_id, to_kind) VALUES ($1, 'model_binary', $2, 'deployment')",
-        binary.id,
-        id
-    )
-    .execute(&mut *tx)
     .await?;
     let created = by_id(tx, id).await?;
     let summary = format!(
