@@ -178,9 +178,13 @@ async fn dashboard_pages_render_charts_escape_metadata_and_name_bad_filters(pool
         "/units",
         "/ingestion",
     ] {
-        let (_, _, body) = get(&app, uri).await;
+        let (status, _, body) = get(&app, uri).await;
         let tables = body.matches("<table").count();
-        assert!(tables > 0, "{uri}");
+        let panel: String = body
+            .find(r#"data-testid="error-panel""#)
+            .map(|at| body[at..].chars().take(400).collect())
+            .unwrap_or_default();
+        assert!(tables > 0, "{uri}: {status} {panel}");
         assert!(
             body.matches(r#"data-testid="csv-link""#).count() >= tables,
             "{uri}"

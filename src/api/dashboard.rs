@@ -147,6 +147,7 @@ pub async fn get_ingestion_page() -> Result<crate::model::ingestion::IngestionPa
             quarantine: ingestion::quarantine(&state.pool, None, 100).await?,
             rejections: ingestion::rejections(&state.pool, 100).await?,
             events: ingestion::events(&state.pool, 50).await?,
+            sources: ingestion::sources(&state.pool).await?,
         })
     }
     .await

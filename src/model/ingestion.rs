@@ -50,4 +50,25 @@ pub struct IngestionPage {
     pub quarantine: Vec<QuarantineRow>,
     pub rejections: Vec<RejectionRow>,
     pub events: Vec<EventRow>,
+    /// What each source system wrote last, among the newest changes to the graph.
+    pub sources: Vec<SourceActivity>,
+}
+
+/// How many of the newest changes the ingestion page reads for each source's last writes: one
+/// bounded index scan, however large the history grows.
+pub const RECENT_CHANGES: i64 = 2_000;
+
+/// A source system's latest writes to the graph (through any surface: records, OpenLineage,
+/// MLflow, registry operations).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceActivity {
+    pub source: String,
+    /// RFC 3339.
+    pub last_at: String,
+    /// The token that wrote it last.
+    pub actor: String,
+    /// The last change, for people: "asset updated: feed-ranker v7".
+    pub last_change: String,
+    /// Its changes among the newest ones read.
+    pub changes: i64,
 }

@@ -293,6 +293,20 @@ async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(p
         assert!(body.contains(said), "{said} in {body}");
     }
     assert!(body.contains("token:ana"), "{body}");
+
+    // The ingestion page says what each source wrote last, and who sent it.
+    let (status, _, page) = get(&app, "/ingestion").await;
+    assert_eq!(status, StatusCode::OK);
+    let sources = &page[page.find(r#"data-testid="sources""#).unwrap()..];
+    let sources = &sources[..sources.find("</table>").unwrap()];
+    assert!(
+        sources.contains("<td>deploy</td>") && sources.contains("token:ana"),
+        "{sources}"
+    );
+    assert!(
+        sources.contains("<td>hr</td>") || sources.contains("<td>git</td>"),
+        "{sources}"
+    );
 }
 
 // ---- sign-in, sessions, CSRF ----

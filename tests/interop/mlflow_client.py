@@ -84,8 +84,22 @@ check(client.get_model_version(name, "3").tags == {"validated": "yes"}, "model v
 client.set_registered_model_alias(name, "champion", "3")
 check(client.get_model_version_by_alias(name, "champion").version == "3", "get_model_version_by_alias")
 check(client.get_registered_model(name).aliases == {"champion": "3"}, "aliases on the registered model")
+client.set_registered_model_alias(name, "nightly", "2")
+client.set_registered_model_alias(name, "nightly", "3")
+
+
+def deployment(external_id):
+    found = graph(f"/api/v1/assets/mlflow/{quoted(external_id)}/lineage?direction=up&depth=1")
+    root = next(n for n in found["nodes"] if n["ref"]["id"] == external_id)
+    serves = [e["from"]["id"] for e in found["edges"] if e["to"]["id"] == external_id]
+    return root["kind"], root.get("status"), serves
+
+
+check(deployment(f"{name}@alias:champion") == ("deployment", "production", [f"{name}/3"]), "an alias is a deployment: champion serves version 3 in production")
+check(deployment(f"{name}@alias:nightly") == ("deployment", "development", [f"{name}/3"]), "a moved alias moves its deployment to the new version")
 client.delete_registered_model_alias(name, "champion")
 check(error_code(lambda: client.get_model_version_by_alias(name, "champion")) == "INVALID_PARAMETER_VALUE", "a deleted alias is gone")
+check(deployment(f"{name}@alias:champion")[1] == "retired", "a deleted alias's deployment is retired")
 
 # Search.
 found = client.search_registered_models(filter_string=f"name LIKE 'ranker-{tag}%'")
@@ -115,4 +129,5 @@ check(error_code(lambda: client.get_registered_model(name)) == "RESOURCE_DOES_NO
 lineage = graph(f"/api/v1/assets/mlflow/{quoted(name)}/lineage?direction=down&depth=3")
 production = next(n for n in lineage["nodes"] if n["ref"]["id"] == f"{name}@Production")
 check(production.get("status") == "retired", "a deleted model's deployments are retired; the graph keeps its history")
+check(deployment(f"{name}@alias:nightly")[1] == "retired", "so are its alias deployments")
 print("mlflow-skinny interop: all checks passed")

@@ -4,7 +4,9 @@
 use sqlx::PgExecutor;
 
 use crate::error::AppError;
-use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow, RejectionRow};
+use crate::model::ingestion::{
+    EventRow, MappingRow, QuarantineRow, RECENT_CHANGES, RejectionRow, SourceActivity,
+};
 use crate::server::metrics::reads::rfc3339;
 
 /// Every mapping, and every label waiting in quarantine without one.
@@ -73,6 +75,39 @@ pub async fn events(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<EventRow>
             event_time: rfc3339(r.event_time),
             job: format!("{}/{}", r.job_namespace, r.job_name),
             actor: r.actor,
+        })
+        .collect())
+}
+
+/// Per source system, its latest write among the newest [`RECENT_CHANGES`] changes, the most
+/// recently active source first.
+pub async fn sources(db: impl PgExecutor<'_>) -> Result<Vec<SourceActivity>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        WITH recent AS (
+            SELECT id, at, actor, subject, op, asset_id FROM changes ORDER BY id DESC LIMIT $1
+        )
+        SELECT a.source,
+               max(r.at) AS "last_at!",
+               (array_agg(r.actor ORDER BY r.id DESC))[1] AS "actor!",
+               (array_agg(r.subject || ' ' || replace(r.op, '_', ' ') || ': ' || a.name ORDER BY r.id DESC))[1] AS "last_change!",
+               count(*) AS "changes!"
+        FROM recent r JOIN assets a ON a.id = r.asset_id
+        GROUP BY a.source
+        ORDER BY 2 DESC
+        "#,
+        RECENT_CHANGES,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SourceActivity {
+            source: r.source,
+            last_at: rfc3339(r.last_at),
+            actor: r.actor,
+            last_change: r.last_change,
+            changes: r.changes,
         })
         .collect())
 }

@@ -3,7 +3,7 @@
 //! shape (`error_code`, `message`) and statuses (docs/interop-wire-notes.md has what the client
 //! sends and expects). Every write is mirrored into the graph in its transaction: registered
 //! models are model sources, versions model binaries (with the run that produced them), and the
-//! Staging and Production stages deployments. Compiled only with `ssr`.
+//! Staging and Production stages and every alias deployments. Compiled only with `ssr`.
 
 use std::collections::BTreeMap;
 
@@ -177,9 +177,13 @@ async fn run(
         ("DELETE", "registered-models/delete-tag") => {
             set_model_tag(conn, actor_of(actor.as_ref()), &args, false).await
         }
-        ("POST", "registered-models/alias") => set_alias(conn, &args).await,
+        ("POST", "registered-models/alias") => {
+            set_alias(conn, actor_of(actor.as_ref()), &args).await
+        }
         ("GET", "registered-models/alias") => get_by_alias(conn, &args).await,
-        ("DELETE", "registered-models/alias") => delete_alias(conn, &args).await,
+        ("DELETE", "registered-models/alias") => {
+            delete_alias(conn, actor_of(actor.as_ref()), &args).await
+        }
         ("POST", "model-versions/create") => {
             create_version(conn, actor_of(actor.as_ref()), &args).await
         }
@@ -933,6 +937,79 @@ async fn mirror_stages(
     mirror(conn, actor, records).await
 }
 
+/// The stage an alias's deployment is in, read from the alias's name: the names teams give
+/// what serves traffic are production, the names of what is about to are staging, any other
+/// alias is development.
+fn alias_status(alias: &str) -> &'static str {
+    match alias.to_ascii_lowercase().as_str() {
+        "production" | "prod" | "champion" | "live" => "production",
+        "staging" | "stage" | "challenger" | "candidate" => "staging",
+        _ => "development",
+    }
+}
+
+/// The alias deployments of `name` (`<name>@alias:<alias>`): each serves the version its alias
+/// points at, with the status its name says; one whose alias is gone is retired (keeping its last
+/// binary).
+async fn mirror_aliases(
+    conn: &mut PgConnection,
+    actor: &str,
+    name: &str,
+) -> Result<(), MlflowError> {
+    let prefix = format!("{name}@alias:");
+    let aliases = sqlx::query!(
+        "SELECT alias, version FROM mlflow_aliases WHERE name = $1",
+        name
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let deployed = sqlx::query_scalar!(
+        r#"
+        SELECT external_id FROM assets
+        WHERE source = $1 AND kind = 'deployment' AND starts_with(external_id, $2)
+          AND status <> 'retired'
+        "#,
+        SOURCE,
+        prefix,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut records = Vec::new();
+    for a in &aliases {
+        let id = format!("{prefix}{}", a.alias);
+        let mut deployment = asset(
+            id.clone(),
+            AssetKind::Deployment,
+            format!("{name} (@{})", a.alias),
+        );
+        deployment.status = Some(alias_status(&a.alias).into());
+        records.push(Record::Asset(deployment));
+        records.push(Record::Edge(EdgeRecord {
+            from: Ref {
+                source: SOURCE.into(),
+                id: format!("{name}/{}", a.version),
+            },
+            to: Ref {
+                source: SOURCE.into(),
+                id,
+            },
+        }));
+    }
+    for id in deployed {
+        let alias = &id[prefix.len()..];
+        if !aliases.iter().any(|a| a.alias == alias) {
+            let mut deployment = asset(
+                id.clone(),
+                AssetKind::Deployment,
+                format!("{name} (@{alias})"),
+            );
+            deployment.status = Some("retired".into());
+            records.push(Record::Asset(deployment));
+        }
+    }
+    mirror(conn, actor, records).await
+}
+
 async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
     let tags = tags_in(args)?;
@@ -986,8 +1063,9 @@ async fn delete_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Ans
     sqlx::query!("DELETE FROM mlflow_models WHERE name = $1", name)
         .execute(&mut *conn)
         .await?;
-    // Nothing is in a stage any more: its deployments are retired.
+    // Nothing is in a stage or behind an alias any more: its deployments are retired.
     mirror_stages(conn, actor, &name).await?;
+    mirror_aliases(conn, actor, &name).await?;
     Ok(json!({}))
 }
 
@@ -1124,7 +1202,9 @@ async fn delete_version(conn: &mut PgConnection, actor: &str, args: &Value) -> A
     )
     .execute(&mut *conn)
     .await?;
+    // Its aliases went with it (as in MLflow).
     mirror_stages(conn, actor, &name).await?;
+    mirror_aliases(conn, actor, &name).await?;
     Ok(json!({}))
 }
 
@@ -1186,7 +1266,7 @@ async fn set_version_tag(conn: &mut PgConnection, args: &Value, set: bool) -> An
     Ok(json!({}))
 }
 
-async fn set_alias(conn: &mut PgConnection, args: &Value) -> Answer {
+async fn set_alias(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
     let alias = text(args, "alias")?;
     let version = version_of(args)?;
@@ -1207,10 +1287,11 @@ async fn set_alias(conn: &mut PgConnection, args: &Value) -> Answer {
     )
     .execute(&mut *conn)
     .await?;
+    mirror_aliases(conn, actor, &name).await?;
     Ok(json!({}))
 }
 
-async fn delete_alias(conn: &mut PgConnection, args: &Value) -> Answer {
+async fn delete_alias(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
     let alias = text(args, "alias")?;
     model_exists(conn, &name).await?;
@@ -1221,12 +1302,21 @@ async fn delete_alias(conn: &mut PgConnection, args: &Value) -> Answer {
     )
     .execute(&mut *conn)
     .await?;
+    mirror_aliases(conn, actor, &name).await?;
     Ok(json!({}))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alias_names_its_deployment_stage() {
+        assert_eq!(alias_status("champion"), "production");
+        assert_eq!(alias_status("Prod"), "production");
+        assert_eq!(alias_status("challenger"), "staging");
+        assert_eq!(alias_status("nightly"), "development");
+    }
 
     #[test]
     fn filters_parse_as_the_client_writes_them() {

@@ -10,7 +10,7 @@ use crate::model::dashboard::Crumb;
 
 use crate::api::dashboard::get_ingestion_page;
 use crate::api::registry::SetMapping;
-use crate::model::ingestion::IngestionPage;
+use crate::model::ingestion::{IngestionPage, RECENT_CHANGES};
 use crate::model::role::{Role, SignedIn};
 use crate::ui::components::signed_in;
 use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel};
@@ -97,6 +97,19 @@ fn IngestionView(
                 e.run_id.clone(),
                 e.job.clone(),
                 e.actor.clone(),
+            ]
+        })
+        .collect();
+    let source_rows: Vec<Vec<String>> = page
+        .sources
+        .iter()
+        .map(|s| {
+            vec![
+                s.source.clone(),
+                s.last_at.clone(),
+                s.actor.clone(),
+                s.last_change.clone(),
+                s.changes.to_string(),
             ]
         })
         .collect();
@@ -198,6 +211,43 @@ fn IngestionView(
                                     </td>
                                     <td>{r.reason}</td>
                                     <td>{r.actor}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Last writes per source"</h2>
+            <p class="hint">
+                {format!(
+                    "What each source system wrote last, through any surface, among the newest {RECENT_CHANGES} changes to the graph."
+                )}
+            </p>
+            <CsvLink file="sources.csv".to_string() header=&["source", "last_at", "sent_by", "last_change", "recent_changes"] rows=Signal::stored(source_rows) />
+            <table data-testid="sources">
+                <thead>
+                    <tr>
+                        <th scope="col">"Source"</th>
+                        <th scope="col">"Last write"</th>
+                        <th scope="col">"Sent by"</th>
+                        <th scope="col">"What"</th>
+                        <th scope="col" class="num">"Changes"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .sources
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <tr>
+                                    <td>{s.source}</td>
+                                    <td>{s.last_at}</td>
+                                    <td>{s.actor}</td>
+                                    <td>{s.last_change}</td>
+                                    <td class="num">{s.changes}</td>
                                 </tr>
                             }
                         })
