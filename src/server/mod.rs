@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use http::{HeaderValue, header};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
@@ -97,9 +98,16 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(config: Config) -> Result<(), String> {
     let pool = db::connect(&config)?;
     db::wait_and_migrate(&pool, Duration::from_secs(config.db_startup_wait_secs)).await?;
+    // Responses go out as soon as they are written: a page streamed in two parts must not wait
+    // for the client's delayed ACK (40 ms) before its second part.
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .map_err(|e| format!("cannot listen on {} (MODELGOV_BIND): {e}", config.bind))?;
+        .map_err(|e| format!("cannot listen on {} (MODELGOV_BIND): {e}", config.bind))?
+        .tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
     let state = AppState::new(pool, config)?;
     // At 100,000 models a recompute takes a while: run one at start only when the results no
     // longer describe the database (new catalog, or writes since the last snapshot).

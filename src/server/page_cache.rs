@@ -36,8 +36,10 @@ type Generation = (i64, i64);
 #[derive(Clone)]
 struct Page {
     headers: HeaderMap,
-    body: Bytes,
-    /// The script nonce it was rendered with, replaced by a fresh one each time it is served.
+    /// The body, cut where the script nonce it was rendered with stood (one piece when it has
+    /// none), so that each response gets a fresh nonce without searching the page again.
+    pieces: Vec<Bytes>,
+    /// That nonce, replaced by a fresh one each time the page is served.
     nonce: Option<String>,
 }
 
@@ -53,23 +55,61 @@ fn nonce_of(headers: &HeaderMap) -> Option<String> {
 }
 
 impl Page {
+    fn new(headers: HeaderMap, body: &Bytes) -> Self {
+        // Rendered pages are UTF-8; one that is not is served as it was rendered.
+        let text = std::str::from_utf8(body).ok();
+        let nonce = nonce_of(&headers).filter(|_| text.is_some());
+        let mut pieces = Vec::new();
+        let mut rest = 0;
+        if let (Some(nonce), Some(text)) = (nonce.as_deref(), text) {
+            for (at, _) in text.match_indices(nonce) {
+                pieces.push(body.slice(rest..at));
+                rest = at + nonce.len();
+            }
+        }
+        pieces.push(body.slice(rest..));
+        Self {
+            headers,
+            pieces,
+            nonce,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.pieces.iter().map(Bytes::len).sum()
+    }
+
     /// The page as a response, its nonce (if any) replaced by a fresh one.
     fn response(self) -> Response {
-        let (headers, body) = match self.nonce.as_deref().zip(fresh_nonce()) {
-            Some((old, new)) => {
-                let mut headers = self.headers;
-                let policy = headers
-                    .get(header::CONTENT_SECURITY_POLICY)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|p| p.replace(old, &new))
-                    .and_then(|p| http::HeaderValue::from_str(&p).ok());
-                if let Some(policy) = policy {
-                    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        let size = self.len();
+        let mut headers = self.headers;
+        // Without randomness the page keeps the nonce it was rendered with.
+        let nonce = self
+            .nonce
+            .as_deref()
+            .map(|old| (old, fresh_nonce().unwrap_or_else(|| old.to_string())));
+        if let Some((old, new)) = &nonce
+            && let Some(policy) = headers
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .map(|p| p.replace(old, new))
+                .and_then(|p| http::HeaderValue::from_str(&p).ok())
+        {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        let body = match (self.pieces.as_slice(), &nonce) {
+            ([one], _) => one.clone(),
+            (pieces, Some((_, new))) => {
+                let mut body = Vec::with_capacity(size + pieces.len() * new.len());
+                for (i, piece) in pieces.iter().enumerate() {
+                    if i > 0 {
+                        body.extend_from_slice(new.as_bytes());
+                    }
+                    body.extend_from_slice(piece);
                 }
-                let body = String::from_utf8_lossy(&self.body).replace(old, &new);
-                (headers, Bytes::from(body))
+                Bytes::from(body)
             }
-            None => (self.headers, self.body),
+            (pieces, None) => Bytes::from(pieces.concat()),
         };
         let mut response = Response::new(Body::from(body));
         *response.headers_mut() = headers;
@@ -142,13 +182,13 @@ impl RenderedPages {
         let Ok(mut pages) = self.pages.lock() else {
             return;
         };
-        if pages.generation != Some(generation) || pages.bytes + page.body.len() > MAX_BYTES {
+        if pages.generation != Some(generation) || pages.bytes + page.len() > MAX_BYTES {
             *pages = Kept {
                 generation: Some(generation),
                 ..Kept::default()
             };
         }
-        pages.bytes += page.body.len();
+        pages.bytes += page.len();
         pages.by_address.insert(key, page);
     }
 }
@@ -189,15 +229,7 @@ pub async fn serve_cached(State(state): State<AppState>, request: Request, next:
     if body.len() <= MAX_PAGE {
         let mut headers = parts.headers.clone();
         headers.remove(header::CONTENT_LENGTH);
-        cache.put(
-            generation,
-            key,
-            Page {
-                nonce: nonce_of(&headers),
-                headers,
-                body: body.clone(),
-            },
-        );
+        cache.put(generation, key, Page::new(headers, &body));
     }
     Response::from_parts(parts, Body::from(body))
 }
@@ -214,12 +246,14 @@ mod tests {
             header::CONTENT_SECURITY_POLICY,
             format!("script-src 'self' 'nonce-{old}'").parse().unwrap(),
         );
-        let page = Page {
-            nonce: nonce_of(&headers),
+        let page = Page::new(
             headers,
-            body: Bytes::from(format!("<script nonce=\"{old}\">x</script>")),
-        };
+            &Bytes::from(format!(
+                "<script nonce=\"{old}\">a</script><p>é</p><script nonce=\"{old}\">b</script>"
+            )),
+        );
         assert_eq!(page.nonce.as_deref(), Some(old));
+        assert_eq!(page.pieces.len(), 3);
         let first = page.clone().response();
         let second = page.response();
         let policy = |r: &Response| {
@@ -233,6 +267,21 @@ mod tests {
             policy(&first),
             policy(&second),
             "each response has its own nonce"
+        );
+        let nonce = policy(&first)
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('\'')
+            .to_string();
+        let body = futures::executor::block_on(axum::body::to_bytes(first.into_body(), usize::MAX))
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(body.to_vec()).unwrap(),
+            format!(
+                "<script nonce=\"{nonce}\">a</script><p>é</p><script nonce=\"{nonce}\">b</script>"
+            ),
+            "every script of the page carries the new nonce, the rest is untouched"
         );
     }
 
