@@ -2,6 +2,8 @@
 //! behind the cookie, keeps readers out when reading needs signing in, and puts the security
 //! headers on every response. Compiled only with `ssr`.
 
+use std::sync::LazyLock;
+
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -25,6 +27,12 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }
+
+/// The policy of every response that is not a rendered page (built once).
+static DEFAULT_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
+    HeaderValue::from_str(&content_security_policy(None))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+});
 
 /// Why a state-changing request is refused as cross-site, if it is: the browser says so
 /// (`Sec-Fetch-Site`), or its `Origin` is not this host. Clients that are not browsers send
@@ -148,10 +156,8 @@ async fn reader(state: &AppState, asked: Asked) -> Result<(), Response> {
 /// Adds the security headers; a signed-in person's pages are also kept out of every cache.
 fn secured(mut response: Response, config: &Config, signed_in: bool) -> Response {
     let headers = response.headers_mut();
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY)
-        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(None))
-    {
-        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, DEFAULT_POLICY.clone());
     }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
