@@ -71,13 +71,13 @@ test('an editor promotes a deployment to production and rolls it back', async ({
   await expect(row).toContainText('e2e v2');
 
   await row.getByRole('button', { name: 'Promote to production' }).click();
-  await expect(page.getByTestId('operation-done')).toContainText(
+  await expect(page.getByTestId('outcome-done')).toContainText(
     'promoted e2e prod from staging to production',
   );
   await expect(row).toContainText('production');
 
   await row.getByRole('button', { name: 'Roll back' }).click();
-  await expect(page.getByTestId('operation-done')).toContainText(
+  await expect(page.getByTestId('outcome-done')).toContainText(
     'rolled back e2e prod from e2e v2 to e2e v1',
   );
   await expect(row).toContainText('e2e v1');

@@ -4,16 +4,20 @@ mod breadcrumbs;
 mod chart;
 mod csv;
 mod error_panel;
+mod forms;
 mod level_badge;
 mod level_bar;
 mod session;
+mod text_table;
 
 pub use breadcrumbs::Breadcrumbs;
 pub use chart::Chart;
 pub use csv::CsvLink;
 pub use error_panel::ErrorPanel;
+pub use forms::{MappingForm, outcome};
 pub use level_badge::LevelBadge;
 pub use level_bar::LevelBar;
 pub use session::{
     Me, SessionNav, current_address, local_address, next_address, reload_at, signed_in,
 };
+pub use text_table::TextTable;

@@ -2,34 +2,13 @@
 //! mappings. Only admins see it; the server checks the role and CSRF secret of every change.
 
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::api::registry::{CreateToken, DeleteMapping, RevokeToken, SetMapping, get_admin_page};
 use crate::error::AppError;
 use crate::model::admin::AdminPage;
-use crate::model::record::AssetKind;
 use crate::model::role::SignedIn;
-use crate::ui::components::{ErrorPanel, signed_in};
-
-/// The outcome of the last form sent, as a line for people.
-pub fn outcome<S>(
-    action: ServerAction<S>,
-    done: impl Fn(S::Output) -> String + Send + Sync + 'static,
-) -> impl IntoView
-where
-    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    move || {
-        action.value().get().map(|result| match result {
-            Ok(value) => view! { <p class="form-ok" role="status">{done(value)}</p> }.into_any(),
-            Err(error) => {
-                view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-            }
-        })
-    }
-}
+use crate::ui::components::{ErrorPanel, MappingForm, outcome, signed_in};
 
 #[component]
 pub fn AdminRoute() -> impl IntoView {
@@ -204,26 +183,5 @@ fn AdminView(
                 </tbody>
             </table>
         </section>
-    }
-}
-
-/// Sets a mapping: source, label and the canonical kind.
-#[component]
-pub fn MappingForm(action: ServerAction<SetMapping>, csrf: String) -> impl IntoView {
-    view! {
-        <ActionForm action attr:class="inline-form" attr:data-testid="set-mapping">
-            <input type="hidden" name="csrf" value=csrf />
-            <label>"Source" <input name="source" required /></label>
-            <label>"Label" <input name="label" required /></label>
-            <label>
-                "Kind"
-                <select name="kind">
-                    {AssetKind::ALL
-                        .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <button type="submit">"Set mapping"</button>
-        </ActionForm>
     }
 }

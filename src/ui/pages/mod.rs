@@ -1,7 +1,7 @@
 //! One component per route.
 
 mod about;
-pub(crate) mod admin;
+mod admin;
 mod ingestion;
 mod metric;
 mod model;

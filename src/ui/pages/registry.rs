@@ -10,6 +10,7 @@ use crate::model::graph::AssetSummary;
 use crate::model::record::Ref;
 use crate::model::registry::{Operation, Stage};
 use crate::model::role::{Role, SignedIn};
+use crate::ui::components::outcome;
 
 /// The source system of records the dashboard creates.
 const SOURCE: &str = "modelgov";
@@ -41,29 +42,7 @@ pub fn RegistryPanel(
     view! {
         <section id="deployments">
             <h2>"Deployments"</h2>
-            {move || {
-                operate
-                    .value()
-                    .get()
-                    .map(|result| match result {
-                        Ok(done) => {
-                            view! {
-                                <p class="form-ok" role="status" data-testid="operation-done">
-                                    {format!("Done: {}.", done.summary)}
-                                </p>
-                            }
-                                .into_any()
-                        }
-                        Err(error) => {
-                            view! {
-                                <p class="form-error" role="alert" data-testid="operation-refused">
-                                    {error.to_string()}
-                                </p>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
+            {outcome(operate, |done| format!("Done: {}.", done.summary))}
             {if deployments.is_empty() {
                 view! { <p class="muted">"No deployment serves a binary of this model."</p> }.into_any()
             } else {
@@ -123,8 +102,45 @@ pub fn RegistryPanel(
                 .is_some()
                 .then(|| {
                     view! {
-                        <NewDeployment model=model.clone() binaries=binaries.clone() run=run.clone() pending />
-                        <RegisterBinary model=model.clone() runs=page.runs.clone() run=run.clone() pending />
+                        <NewRecordForm
+                            title="New deployment"
+                            testid="new-deployment"
+                            placeholder="feed-ranker-eu"
+                            choice_label="Serving"
+                            button="Create in development"
+                            choices=binaries.clone()
+                            make={
+                                let model = model.clone();
+                                move |deployment, name, binary| Operation::CreateDeployment {
+                                    model: model.clone(),
+                                    deployment,
+                                    name,
+                                    binary,
+                                }
+                            }
+                            run=run.clone()
+                            pending
+                        />
+                        <NewRecordForm
+                            title="Register a binary"
+                            testid="register-binary"
+                            placeholder="feed-ranker/8"
+                            choice_label="From run"
+                            button="Register"
+                            choices=page.runs.clone()
+                            make={
+                                let model = model.clone();
+                                move |binary, name, run| Operation::Register {
+                                    model: model.clone(),
+                                    binary,
+                                    run,
+                                    name,
+                                    description: String::new(),
+                                }
+                            }
+                            run=run.clone()
+                            pending
+                        />
                     }
                 })}
         </section>
@@ -206,98 +222,51 @@ fn DeploymentOps(
     .into_any()
 }
 
+/// A form that creates a record of the model's from an id, a name and one of `choices` (the
+/// binary a new deployment serves, the run a new binary comes from); `make` turns them into the
+/// operation.
 #[component]
-fn NewDeployment(
-    model: Ref,
-    binaries: Vec<AssetSummary>,
+fn NewRecordForm(
+    title: &'static str,
+    testid: &'static str,
+    placeholder: &'static str,
+    choice_label: &'static str,
+    button: &'static str,
+    choices: Vec<AssetSummary>,
+    make: impl Fn(Ref, String, Ref) -> Operation + Send + Sync + 'static,
     run: impl Fn(Operation) + Clone + Send + Sync + 'static,
     pending: Memo<bool>,
 ) -> impl IntoView {
     let id = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
-    let binary = RwSignal::new(
-        binaries
+    let chosen = RwSignal::new(
+        choices
             .first()
-            .map(|b| b.key.id.clone())
+            .map(|c| c.key.id.clone())
             .unwrap_or_default(),
     );
-    let choices = binaries.clone();
+    let options = choices
+        .iter()
+        .map(|c| view! { <option value=c.key.id.clone()>{c.name.clone()}</option> })
+        .collect_view();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let chosen = binary.get_untracked();
-        if let Some(b) = choices.iter().find(|b| b.key.id == chosen) {
-            run(Operation::CreateDeployment {
-                model: model.clone(),
-                deployment: Ref {
-                    source: SOURCE.into(),
-                    id: id.get_untracked(),
-                },
-                name: name.get_untracked(),
-                binary: b.key.clone(),
-            });
+        let wanted = chosen.get_untracked();
+        if let Some(choice) = choices.iter().find(|c| c.key.id == wanted) {
+            let key = Ref {
+                source: SOURCE.into(),
+                id: id.get_untracked(),
+            };
+            run(make(key, name.get_untracked(), choice.key.clone()));
         }
     };
     view! {
-        <form class="inline-form" on:submit=submit data-testid="new-deployment">
-            <strong>"New deployment"</strong>
-            <label>"Id" <input required bind:value=id placeholder="feed-ranker-eu" /></label>
+        <form class="inline-form" on:submit=submit data-testid=testid>
+            <strong>{title}</strong>
+            <label>"Id" <input required bind:value=id placeholder=placeholder /></label>
             <label>"Name" <input required bind:value=name /></label>
-            <label>
-                "Serving"
-                <select bind:value=binary>
-                    {binaries
-                        .iter()
-                        .map(|b| view! { <option value=b.key.id.clone()>{b.name.clone()}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <button type="submit" disabled=pending>"Create in development"</button>
-        </form>
-    }
-}
-
-#[component]
-fn RegisterBinary(
-    model: Ref,
-    runs: Vec<AssetSummary>,
-    run: impl Fn(Operation) + Clone + Send + Sync + 'static,
-    pending: Memo<bool>,
-) -> impl IntoView {
-    let id = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
-    let from = RwSignal::new(runs.first().map(|r| r.key.id.clone()).unwrap_or_default());
-    let choices = runs.clone();
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let chosen = from.get_untracked();
-        if let Some(r) = choices.iter().find(|r| r.key.id == chosen) {
-            run(Operation::Register {
-                model: model.clone(),
-                binary: Ref {
-                    source: SOURCE.into(),
-                    id: id.get_untracked(),
-                },
-                run: r.key.clone(),
-                name: name.get_untracked(),
-                description: String::new(),
-            });
-        }
-    };
-    view! {
-        <form class="inline-form" on:submit=submit data-testid="register-binary">
-            <strong>"Register a binary"</strong>
-            <label>"Id" <input required bind:value=id placeholder="feed-ranker/8" /></label>
-            <label>"Name" <input required bind:value=name /></label>
-            <label>
-                "From run"
-                <select bind:value=from>
-                    {runs
-                        .iter()
-                        .map(|r| view! { <option value=r.key.id.clone()>{r.name.clone()}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <button type="submit" disabled=pending>"Register"</button>
+            <label>{choice_label} <select bind:value=chosen>{options}</select></label>
+            <button type="submit" disabled=pending>{button}</button>
         </form>
     }
 }
