@@ -51,7 +51,13 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="modelgov" href="/pkg/modelgov.css" />
-        <Title formatter=|page: String| format!("{page} · modelgov") />
+        // leptos_meta writes the title's text into the server's HTML as it is: escape it there (a
+        // name holding `</title>` must not end the element); the browser sets `document.title`,
+        // which takes plain text.
+        <Title formatter=|page: String| {
+            let title = format!("{page} · modelgov");
+            if cfg!(feature = "ssr") { crate::model::text::escape_html(&title) } else { title }
+        } />
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">

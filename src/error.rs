@@ -37,6 +37,9 @@ pub enum AppError {
     /// 503: the database cannot be reached right now; retry shortly.
     #[error("the database is unavailable right now; retry in a moment")]
     Unavailable,
+    /// 503: the server is taking in as many request bodies as it holds at once; retry shortly.
+    #[error("the server is busy taking in other writes; retry in a moment")]
+    Busy,
     /// 500: something failed on the server; details are in the server log only.
     #[error("internal error; the details are in the server log")]
     Internal,
@@ -57,7 +60,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,7 +68,7 @@ impl AppError {
     /// Seconds a client should wait before retrying, for errors that pass by themselves.
     pub fn retry_after_secs(&self) -> Option<u32> {
         match self {
-            Self::Unavailable => Some(1),
+            Self::Unavailable | Self::Busy => Some(1),
             Self::TooManyRequests(secs) => Some(u32::try_from(*secs).unwrap_or(u32::MAX)),
             _ => None,
         }
@@ -76,7 +79,34 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value.to_string())
+        let error = Self::from_call(value, cfg!(feature = "ssr"));
+        // A call the server could not read is the caller's mistake: its status says so.
+        #[cfg(feature = "ssr")]
+        let error = crate::server::respond_error(error);
+        error
+    }
+}
+
+impl AppError {
+    /// What a failed server-function call means: on the server, arguments it cannot read are a
+    /// bad request (413 when over the body limit); everything else is a transport failure.
+    fn from_call(value: ServerFnErrorErr, on_server: bool) -> Self {
+        match value {
+            ServerFnErrorErr::Args(why) | ServerFnErrorErr::MissingArg(why) if on_server => {
+                Self::BadRequest(format!("the call's arguments cannot be read: {why}"))
+            }
+            ServerFnErrorErr::Deserialization(why) if on_server => {
+                if why.contains("length limit exceeded") {
+                    Self::PayloadTooLarge(format!("the call's body is too large: {why}"))
+                } else {
+                    Self::BadRequest(format!("the call's body cannot be read: {why}"))
+                }
+            }
+            ServerFnErrorErr::UnsupportedRequestMethod(why) if on_server => {
+                Self::BadRequest(format!("the call's method is not accepted: {why}"))
+            }
+            other => Self::Transport(other.to_string()),
+        }
     }
 }
 
@@ -97,6 +127,21 @@ mod tests {
         assert_eq!(AppError::Internal.status(), 500);
         assert_eq!(AppError::Unavailable.retry_after_secs(), Some(1));
         assert_eq!(AppError::Internal.retry_after_secs(), None);
+    }
+
+    #[test]
+    fn calls_the_server_cannot_read_are_the_callers_mistake() {
+        let args = || ServerFnErrorErr::Args("missing field `csrf`".into());
+        assert_eq!(AppError::from_call(args(), true).status(), 400);
+        assert_eq!(
+            AppError::from_call(ServerFnErrorErr::MissingArg("op".into()), true).status(),
+            400
+        );
+        let big = ServerFnErrorErr::Deserialization("length limit exceeded".into());
+        assert_eq!(AppError::from_call(big, true).status(), 413);
+        assert_eq!(AppError::from_call(args(), false).status(), 500);
+        let failed = ServerFnErrorErr::ServerError("x".into());
+        assert_eq!(AppError::from_call(failed, true).status(), 500);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 /// Writes an NDJSON body as the API would, as the token `test`.
 async fn ingest(pool: &PgPool, lines: &[&str]) -> Vec<RecordResult> {
     let body = lines.join("\n");
-    let items = parse::ndjson(body.as_bytes()).unwrap();
+    let items = parse::ndjson(body.as_bytes(), usize::MAX).unwrap();
     apply(pool, "token:test", &items).await.unwrap()
 }
 

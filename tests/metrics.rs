@@ -13,7 +13,7 @@ use sqlx::PgPool;
 
 async fn ingest(pool: &PgPool, lines: &[String]) {
     let body = lines.join("\n");
-    let items = parse::ndjson(body.as_bytes()).unwrap();
+    let items = parse::ndjson(body.as_bytes(), usize::MAX).unwrap();
     let results = apply(pool, "token:test", &items).await.unwrap();
     let refused: Vec<_> = results
         .iter()

@@ -52,14 +52,14 @@ pub async fn sign_in(token: String) -> Result<(), AppError> {
             ));
         };
         // A sign-in replaces the browser's earlier session, if it had one.
-        if let Some(old) = parts.as_ref().and_then(|p| session::cookie(&p.headers)) {
+        let secure = parts
+            .as_ref()
+            .is_some_and(|p| session::secure(&p.headers, state.config.https));
+        if let Some(old) = parts.as_ref().and_then(|p| session::cookie(&p.headers, secure)) {
             session::end(&state.pool, &old).await?;
         }
         let hours = state.config.session_hours.max(1);
         let secret = session::start(&state.pool, &owner, hours).await?;
-        let secure = parts
-            .as_ref()
-            .is_some_and(|p| session::secure(&p.headers, state.config.https));
         let cookie = session::set_cookie(Some(&secret), secure, hours);
         if let (Some(response), Ok(cookie)) = (
             use_context::<ResponseOptions>(),
@@ -86,11 +86,13 @@ pub async fn sign_out(csrf: String) -> Result<(), AppError> {
     let state = expect_context::<AppState>();
     async {
         session::authorize(Role::Viewer, &csrf)?;
-        if let Some(secret) = use_context::<Parts>().and_then(|p| session::cookie(&p.headers)) {
-            session::end(&state.pool, &secret).await?;
-        }
         let secure =
             use_context::<Parts>().is_some_and(|p| session::secure(&p.headers, state.config.https));
+        if let Some(secret) =
+            use_context::<Parts>().and_then(|p| session::cookie(&p.headers, secure))
+        {
+            session::end(&state.pool, &secret).await?;
+        }
         let cookie = session::set_cookie(None, secure, 0);
         if let (Some(response), Ok(cookie)) = (
             use_context::<ResponseOptions>(),

@@ -10,5 +10,6 @@ pub mod org_unit;
 pub mod record;
 pub mod registry;
 pub mod role;
+pub mod text;
 
 pub use org_unit::{OrgUnitId, OrgUnitSummary, filter_units};

@@ -5,8 +5,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::text::{Lines, check_text};
+
 /// Longest name, source or external id accepted, in characters.
 pub const MAX_KEY_CHARS: usize = 512;
+/// Most bytes of a key part in UTF-8: both parts fit one Postgres index row (2,704 bytes).
+pub const MAX_KEY_BYTES: usize = 1_000;
+/// Most characters of a one-line value (a tag's, a status, a time).
+pub const MAX_VALUE_CHARS: usize = 5_000;
 /// Longest name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 10_000;
 /// Longest description accepted, in characters.
@@ -282,46 +288,40 @@ pub struct RecordResult {
     pub error: Option<String>,
 }
 
-/// Checks the text of a key part (source or external id).
+/// Checks the text of a key part (source or external id): present, one line, at most
+/// [`MAX_KEY_CHARS`] characters and [`MAX_KEY_BYTES`] bytes (the pair must fit a Postgres index row).
 pub fn check_key_part(what: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         return Err(format!("{what} must not be empty"));
     }
-    if value.chars().count() > MAX_KEY_CHARS {
-        return Err(format!("{what} is longer than {MAX_KEY_CHARS} characters"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(format!("{what} must not contain control characters"));
+    check_text(what, value, MAX_KEY_CHARS, Lines::One)?;
+    if value.len() > MAX_KEY_BYTES {
+        return Err(format!("{what} is longer than {MAX_KEY_BYTES} bytes in UTF-8"));
     }
     Ok(())
 }
 
-/// Checks a name: present, bounded, free of NUL (which Postgres cannot store in text).
+/// Checks a name: present, one line, at most [`MAX_NAME_CHARS`] characters.
 pub fn check_name(value: &str) -> Result<(), String> {
+    check_named_text("name", value)
+}
+
+/// Checks a name-like field (`what` names it): present, one line, at most [`MAX_NAME_CHARS`].
+pub fn check_named_text(what: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
-        return Err("name must not be empty".into());
+        return Err(format!("{what} must not be empty"));
     }
-    if value.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("name is longer than {MAX_NAME_CHARS} characters"));
-    }
-    check_no_nul("name", value)
+    check_text(what, value, MAX_NAME_CHARS, Lines::One)
 }
 
+/// Checks a description: at most [`MAX_DESCRIPTION_CHARS`]; tabs and line breaks allowed.
 pub fn check_description(value: &str) -> Result<(), String> {
-    if value.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(format!(
-            "description is longer than {MAX_DESCRIPTION_CHARS} characters"
-        ));
-    }
-    check_no_nul("description", value)
+    check_text("description", value, MAX_DESCRIPTION_CHARS, Lines::Many)
 }
 
-pub fn check_no_nul(what: &str, value: &str) -> Result<(), String> {
-    if value.contains('\0') {
-        Err(format!("{what} must not contain the NUL character"))
-    } else {
-        Ok(())
-    }
+/// Checks a one-line value such as a tag's (`what` names it): at most [`MAX_VALUE_CHARS`].
+pub fn check_value(what: &str, value: &str) -> Result<(), String> {
+    check_text(what, value, MAX_VALUE_CHARS, Lines::One)
 }
 
 pub fn check_ref(what: &str, r: &Ref) -> Result<(), String> {

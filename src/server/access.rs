@@ -73,6 +73,35 @@ fn static_path(path: &str) -> bool {
     ) || path.starts_with("/pkg/")
 }
 
+/// The role a state-changing server function needs. Its session is checked here, before the
+/// call's body is read; the function checks it again with the CSRF secret, which is in the body.
+fn server_fn_role(path: &str) -> Option<Role> {
+    match path.strip_prefix("/api/fn/")? {
+        "operate" => Some(Role::Editor),
+        "create_token" | "revoke_token" | "set_mapping" | "delete_mapping" => Some(Role::Admin),
+        "sign_out" => Some(Role::Viewer),
+        _ => None,
+    }
+}
+
+/// Refuses a state-changing server function call whose session is missing (401) or whose role
+/// is too low (403).
+fn session_allows(path: &str, session: Option<&session::Session>) -> Result<(), AppError> {
+    let Some(needed) = server_fn_role(path) else {
+        return Ok(());
+    };
+    let session = session
+        .ok_or_else(|| AppError::Unauthorized("sign in first: this changes something".into()))?;
+    if session.caller.role.allows(needed) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "this needs the {needed} role; you are signed in with the {} role",
+            session.caller.role
+        )))
+    }
+}
+
 /// Middleware: see the module's documentation.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let config = state.config.clone();
@@ -83,7 +112,9 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     if writes && let Some(why) = cross_site(request.headers()) {
         return secured(AppError::Forbidden(why).into_response(), &config, false);
     }
-    let cookie = session::cookie(request.headers()).filter(|_| !static_path(request.uri().path()));
+    let secure = session::secure(request.headers(), config.https);
+    let cookie = session::cookie(request.headers(), secure)
+        .filter(|_| !static_path(request.uri().path()));
     let session = match &cookie {
         Some(secret) => match session::find(&state.pool, secret).await {
             Ok(found) => found,
@@ -91,10 +122,12 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         },
         None => None,
     };
+    if let Err(refused) = session_allows(request.uri().path(), session.as_ref()) {
+        return secured(refused.into_response(), &config, session.is_some());
+    }
     let signed_in = session.is_some();
     // A cookie whose session has ended (expired, signed out elsewhere, token revoked) is removed.
     let ended = cookie.is_some() && !signed_in;
-    let secure = session::secure(request.headers(), config.https);
     if let Some(session) = session {
         request.extensions_mut().insert(session);
     } else if !config.anonymous_read && !open(request.uri().path()) {

@@ -84,3 +84,34 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| AppError::Unauthorized("the token is unknown or revoked".into()))
     }
 }
+
+/// A caller with at least the editor role: the token and role are checked from the headers,
+/// before the body is read (a body extractor runs after this one).
+#[derive(Debug, Clone)]
+pub struct Editor(pub Caller);
+
+/// A caller with the admin role, checked as [`Editor`] is.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+async fn with_role(parts: &mut Parts, state: &AppState, needed: Role) -> Result<Caller, AppError> {
+    let caller = Caller::from_request_parts(parts, state).await?;
+    caller.require(needed)?;
+    Ok(caller)
+}
+
+impl FromRequestParts<AppState> for Editor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        with_role(parts, state, Role::Editor).await.map(Self)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        with_role(parts, state, Role::Admin).await.map(Self)
+    }
+}

@@ -37,6 +37,12 @@ pub struct Config {
     /// `MODELGOV_FORWARDED_FOR`: a proxy in front appends the client's address to
     /// `X-Forwarded-For`; sign-in attempts are then counted per that address, not the proxy's.
     pub forwarded_for: bool,
+    /// `MODELGOV_INGEST_BUDGET_MB`: megabytes of request bodies every write surface together holds
+    /// at once; past it, writes are answered 503 with `Retry-After`.
+    pub ingest_budget_mb: usize,
+    /// `MODELGOV_COMPANY`: the org unit that is the company, as `source/id`; unset, the company
+    /// is the first top-level unit written.
+    pub company: Option<crate::model::record::Ref>,
 }
 
 impl Config {
@@ -65,7 +71,27 @@ impl Config {
             https: parse(&lookup, "MODELGOV_HTTPS", "false")?,
             session_hours: parse(&lookup, "MODELGOV_SESSION_HOURS", "12")?,
             forwarded_for: parse(&lookup, "MODELGOV_FORWARDED_FOR", "false")?,
+            ingest_budget_mb: parse(&lookup, "MODELGOV_INGEST_BUDGET_MB", "64")?,
+            company: company(lookup("MODELGOV_COMPANY"))?,
         })
+    }
+}
+
+/// `MODELGOV_COMPANY`: `source/id` of an org unit (the id may hold further slashes).
+fn company(raw: Option<String>) -> Result<Option<crate::model::record::Ref>, String> {
+    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+        return Ok(None);
+    };
+    match raw.trim().split_once('/') {
+        Some((source, id)) if !source.is_empty() && !id.is_empty() => {
+            Ok(Some(crate::model::record::Ref {
+                source: source.into(),
+                id: id.into(),
+            }))
+        }
+        _ => Err(format!(
+            "MODELGOV_COMPANY={raw:?} is not valid: write the company's org unit as source/id"
+        )),
     }
 }
 
@@ -107,6 +133,18 @@ mod tests {
             "reading without signing in is on locally"
         );
         assert!(!config.https);
+        assert_eq!(config.ingest_budget_mb, 64);
+        assert_eq!(config.company, None);
+    }
+
+    #[test]
+    fn the_company_is_source_slash_id() {
+        let url = ("DATABASE_URL", "postgres://localhost/x");
+        let set = config(&[url, ("MODELGOV_COMPANY", "hr/acme/eu")]).unwrap();
+        let company = set.company.unwrap();
+        assert_eq!((company.source.as_str(), company.id.as_str()), ("hr", "acme/eu"));
+        let error = config(&[url, ("MODELGOV_COMPANY", "acme")]).unwrap_err();
+        assert!(error.starts_with("MODELGOV_COMPANY=\"acme\""), "{error}");
     }
 
     #[test]

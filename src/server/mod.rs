@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod health;
+pub mod intake;
 pub mod ingest;
 pub mod metrics;
 pub mod page_cache;
@@ -108,6 +109,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });
+    repo::org_units::set_company(&pool, config.company.as_ref())
+        .await
+        .map_err(|e| format!("cannot keep the company of MODELGOV_COMPANY: {e}"))?;
     let state = AppState::new(pool, config)?;
     // At 100,000 models a recompute takes a while: run one at start only when the results no
     // longer describe the database (new catalog, or writes since the last snapshot).

@@ -11,7 +11,7 @@
 //! never kept. A kept page is served with a fresh script nonce each time, in its body and its
 //! content security policy alike.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ use super::state::AppState;
 
 /// How long a generation read is trusted.
 const GENERATION_TTL: Duration = Duration::from_secs(1);
-/// The most page bytes kept; past it the cache starts over.
+/// The most page and key bytes kept; past it the least recently used pages go.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Pages larger than this are not kept.
 const MAX_PAGE: usize = 2 * 1024 * 1024;
@@ -123,17 +123,103 @@ fn fresh_nonce() -> Option<String> {
     Some(super::hex(&bytes))
 }
 
+/// The pages of one generation, with the order they were last used in.
 #[derive(Default)]
 struct Kept {
     generation: Option<Generation>,
+    /// Bytes of every page and key kept.
     bytes: usize,
-    by_address: HashMap<(String, i64), Page>,
+    /// Each page with the tick it was last served at.
+    by_address: HashMap<Key, (Page, u64)>,
+    /// The same pages by that tick, oldest first: what goes when the cache is full.
+    by_use: BTreeMap<u64, Key>,
+    tick: u64,
 }
+
+impl Kept {
+    fn touch(&mut self, key: &Key) -> Option<Page> {
+        self.tick += 1;
+        let tick = self.tick;
+        let (page, used) = self.by_address.get_mut(key)?;
+        self.by_use.remove(used);
+        *used = tick;
+        self.by_use.insert(tick, key.clone());
+        Some(page.clone())
+    }
+
+    fn insert(&mut self, key: Key, page: Page) {
+        let size = page.len() + key.0.len();
+        if let Some((old, used)) = self.by_address.remove(&key) {
+            self.by_use.remove(&used);
+            self.bytes -= old.len() + key.0.len();
+        }
+        // The least recently used pages make room.
+        while self.bytes + size > MAX_BYTES {
+            let Some((_, oldest)) = self.by_use.pop_first() else {
+                break;
+            };
+            if let Some((gone, _)) = self.by_address.remove(&oldest) {
+                self.bytes -= gone.len() + oldest.0.len();
+            }
+        }
+        self.tick += 1;
+        self.bytes += size;
+        self.by_use.insert(self.tick, key.clone());
+        self.by_address.insert(key, (page, self.tick));
+    }
+}
+
+/// A page's address (path and its known parameters, normalized) and the hour it was rendered in.
+type Key = (String, i64);
 
 #[derive(Default)]
 pub struct RenderedPages {
     generation: Mutex<Option<(Instant, Generation)>>,
     pages: Mutex<Kept>,
+}
+
+/// The query parameters a page route reads; the others change nothing and are left out of the
+/// key (so that junk parameters cannot fill the cache with copies).
+fn parameters_of(path: &str) -> &'static [&'static str] {
+    match path {
+        "/units" => &["q"],
+        "/search" => &["q", "kind", "tag"],
+        _ if path.starts_with("/models/") || path.starts_with("/metrics/") => &["as_of"],
+        _ => &["scope", "level", "as_of", "days"],
+    }
+}
+
+/// The key of a page address: its path and known parameters in a fixed order, `as_of` replaced
+/// by the snapshot it resolves to (`snapshot_of`), since pages show a snapshot's time.
+async fn normalized<F, Fut>(uri: &http::Uri, snapshot_of: F) -> String
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Option<i64>>,
+{
+    let path = uri.path();
+    let known = parameters_of(path);
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .filter(|(name, _)| known.contains(&name.as_ref()))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+    // Pages read the first of a repeated parameter.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs.dedup_by(|later, first| later.0 == first.0);
+    if let Some(at) = pairs.iter().position(|(name, _)| name == "as_of") {
+        let raw = pairs[at].1.clone();
+        if let Some(snapshot) = snapshot_of(raw).await {
+            pairs[at].1 = format!("snapshot:{snapshot}");
+        }
+    }
+    let mut key = path.to_string();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        key.push(if i == 0 { '?' } else { '&' });
+        key.extend(form_urlencoded::byte_serialize(name.as_bytes()));
+        key.push('=');
+        key.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+    }
+    key
 }
 
 /// The routes whose pages depend only on their address and the data's generation. (Not
@@ -169,28 +255,40 @@ impl RenderedPages {
         Some(generation)
     }
 
-    fn get(&self, generation: Generation, key: &(String, i64)) -> Option<Page> {
-        let pages = self.pages.lock().ok()?;
+    fn get(&self, generation: Generation, key: &Key) -> Option<Page> {
+        let mut pages = self.pages.lock().ok()?;
         if pages.generation == Some(generation) {
-            pages.by_address.get(key).cloned()
+            pages.touch(key)
         } else {
             None
         }
     }
 
-    fn put(&self, generation: Generation, key: (String, i64), page: Page) {
+    fn put(&self, generation: Generation, key: Key, page: Page) {
         let Ok(mut pages) = self.pages.lock() else {
             return;
         };
-        if pages.generation != Some(generation) || pages.bytes + page.len() > MAX_BYTES {
+        if pages.generation != Some(generation) {
             *pages = Kept {
                 generation: Some(generation),
                 ..Kept::default()
             };
         }
-        pages.bytes += page.len();
-        pages.by_address.insert(key, page);
+        pages.insert(key, page);
     }
+}
+
+/// The snapshot a page's `as_of` resolves to (as `reads::snapshot` picks it), if it reads.
+async fn snapshot_at(pool: &PgPool, raw: &str) -> Option<i64> {
+    let at = chrono::DateTime::parse_from_rfc3339(raw).ok()?;
+    sqlx::query_scalar!(
+        "SELECT id FROM metric_snapshots WHERE computed_at <= $1 ORDER BY computed_at DESC, id DESC LIMIT 1",
+        at.with_timezone(&chrono::Utc),
+    )
+    .fetch_optional(pool)
+    .await
+    .ok()
+    .flatten()
 }
 
 /// Middleware: answers a GET of a page route from the cache, or renders it and keeps it.
@@ -209,7 +307,11 @@ pub async fn serve_cached(State(state): State<AppState>, request: Request, next:
     };
     // Trends show the last days up to now: pages also move on with the hour.
     let hour = chrono::Utc::now().timestamp() / 3600;
-    let key = (request.uri().to_string(), hour);
+    let address = normalized(request.uri(), |raw| async move {
+        snapshot_at(&state.pool, &raw).await
+    })
+    .await;
+    let key = (address, hour);
     if let Some(page) = cache.get(generation, &key) {
         return page.response();
     }
@@ -283,6 +385,50 @@ mod tests {
             ),
             "every script of the page carries the new nonce, the rest is untouched"
         );
+    }
+
+    fn page(bytes: usize) -> Page {
+        Page::new(HeaderMap::new(), &Bytes::from(vec![b'x'; bytes]))
+    }
+
+    #[test]
+    fn the_least_recently_used_pages_make_room() {
+        let mut kept = Kept::default();
+        let key = |n: u8| (format!("/units/hr/{n}"), 0);
+        let third = MAX_BYTES / 3;
+        kept.insert(key(1), page(third));
+        kept.insert(key(2), page(third));
+        assert!(kept.touch(&key(1)).is_some());
+        kept.insert(key(3), page(third));
+        assert!(kept.by_address.contains_key(&key(1)), "recently used stays");
+        assert!(!kept.by_address.contains_key(&key(2)), "the oldest went");
+        assert!(kept.bytes <= MAX_BYTES);
+        assert_eq!(
+            kept.bytes,
+            2 * third + key(1).0.len() + key(3).0.len(),
+            "keys count too"
+        );
+        kept.insert(key(3), page(10));
+        assert_eq!(kept.bytes, third + 10 + key(1).0.len() + key(3).0.len());
+        assert_eq!(kept.by_use.len(), kept.by_address.len());
+    }
+
+    #[test]
+    fn keys_keep_only_the_parameters_a_page_reads() {
+        let key = |uri: &str| {
+            futures::executor::block_on(normalized(&uri.parse().unwrap(), |raw| async move {
+                (raw == "2026-11-01T00:00:00Z").then_some(7)
+            }))
+        };
+        assert_eq!(
+            key("/?level=1&junk=2&scope=overall"),
+            key("/?scope=overall&level=1&x=y")
+        );
+        assert_eq!(key("/?junk=1"), "/");
+        assert_eq!(key("/?as_of=2026-11-01T00:00:00Z"), "/?as_of=snapshot%3A7");
+        assert_eq!(key("/?as_of=yesterday"), "/?as_of=yesterday");
+        assert_eq!(key("/search?q=a+b&offset=3"), "/search?q=a+b");
+        assert_eq!(key("/units?q=x&scope=1"), "/units?q=x");
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub fn scope_names(catalog: &Catalog) -> Vec<ScopeName> {
     .collect()
 }
 
-/// The units from the top down to `unit_id`, inclusive.
+/// The units from the top down to `unit_id`, inclusive, each marked when it is the company.
 async fn ancestry(pool: &PgPool, unit_id: i64) -> Result<Vec<(UnitName, bool)>, AppError> {
     let rows = sqlx::query!(
         r#"
@@ -135,7 +135,8 @@ async fn ancestry(pool: &PgPool, unit_id: i64) -> Result<Vec<(UnitName, bool)>, 
             SELECT u.parent_id, up.n + 1 FROM org_units u JOIN up ON u.id = up.id
             WHERE u.parent_id IS NOT NULL AND up.n < 64
         )
-        SELECT u.id, u.source, u.external_id, u.name, u.parent_id IS NULL AS "top!"
+        SELECT u.id, u.source, u.external_id, u.name,
+               u.id IS NOT DISTINCT FROM modelgov_company() AS "top!"
         FROM up JOIN org_units u ON u.id = up.id
         ORDER BY up.n DESC
         "#,
@@ -241,6 +242,13 @@ pub async fn unit_page(
     days: i64,
 ) -> Result<UnitPage, AppError> {
     let snapshot = reads::snapshot(pool, as_of).await?;
+    // A page as of a time shows the snapshot it resolves to, as of that snapshot's time: every
+    // time between two snapshots gives the same page (and one kept page).
+    let as_of = as_of.and_then(|_| {
+        DateTime::parse_from_rfc3339(&snapshot.meta.computed_at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    });
     let catalog = &snapshot.catalog;
     let position = usize::try_from(snapshot.position(scope)? - 1).unwrap_or(0);
     let scopes = scope_names(catalog);
@@ -251,7 +259,7 @@ pub async fn unit_page(
         .ok_or_else(|| AppError::BadRequest(format!("unknown scope {scope:?}")))?;
     let unit = reads::unit(pool, unit).await?;
     let chain = ancestry(pool, unit.id).await?;
-    let is_company = chain.len() == 1;
+    let is_company = chain.len() == 1 && chain[0].1;
     let card = reads::scorecard(pool, &snapshot, unit.clone()).await?;
     let rollup = |scope: &str| card.rollups.iter().find(|r| r.scope == scope);
     let children = child_rollups(pool, &snapshot, unit.id).await?;

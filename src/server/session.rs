@@ -132,15 +132,17 @@ pub async fn end(pool: &PgPool, secret: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The session cookie's secret, if the request carries one.
-pub fn cookie(headers: &HeaderMap) -> Option<String> {
+/// The session cookie's secret, if the request carries one. Over https (`secure`) only the
+/// `__Host-` cookie counts: a plain one could have been set by a sibling subdomain.
+pub fn cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let wanted = if secure { SECURE_COOKIE } else { COOKIE };
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.trim().to_string())
         .filter(|value| !value.is_empty() && value.len() <= 128)
 }
@@ -265,9 +267,10 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(cookie(&headers).as_deref(), Some("abc123"));
+        assert_eq!(cookie(&headers, false).as_deref(), Some("abc123"));
+        assert_eq!(cookie(&headers, true), None, "over https only __Host- counts");
         headers.insert(header::COOKIE, "modelgov_session_x=1".parse().unwrap());
-        assert_eq!(cookie(&headers), None);
+        assert_eq!(cookie(&headers, false), None);
     }
 
     #[test]
@@ -282,7 +285,8 @@ mod tests {
             header::COOKIE,
             "__Host-modelgov_session=abc".parse().unwrap(),
         );
-        assert_eq!(cookie(&headers).as_deref(), Some("abc"));
+        assert_eq!(cookie(&headers, true).as_deref(), Some("abc"));
+        assert_eq!(cookie(&headers, false), None);
         assert!(set_cookie(None, false, 12).contains("Max-Age=0"));
     }
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub pages: Arc<crate::server::pages::PageCache>,
     /// Pages already rendered from the current data.
     pub rendered: Arc<crate::server::page_cache::RenderedPages>,
+    /// Bytes of write bodies held at once, across every write surface.
+    pub intake: super::intake::Budget,
     /// Sign-in attempts per client, to slow down guessing.
     pub sign_ins: Arc<crate::server::session::SignInLimiter>,
 }
@@ -51,6 +53,7 @@ impl AppState {
         let writers = usize::try_from(config.db_pool_size / 4)
             .unwrap_or(1)
             .clamp(1, 4);
+        let config_budget = config.ingest_budget_mb.saturating_mul(1024 * 1024);
         Ok(Self {
             writes: WriteQueue::start(pool.clone(), writers, recomputer.clone()),
             pool,
@@ -61,6 +64,7 @@ impl AppState {
             pages: Arc::default(),
             rendered: Arc::default(),
             sign_ins: Arc::default(),
+            intake: super::intake::Budget::new(config_budget),
         })
     }
 }

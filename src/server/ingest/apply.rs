@@ -17,7 +17,7 @@ use super::parse::{Item, Place};
 use crate::error::AppError;
 use crate::model::record::{
     AssetKind, AssetRecord, Cardinality, MeasurementRecord, OrgUnitRecord, Outcome, Record,
-    RecordResult, Ref, check_description, check_key_part, check_name, check_no_nul, check_ref,
+    RecordResult, Ref, check_description, check_key_part, check_name, check_ref, check_value,
     edge_rule, statuses_of,
 };
 use crate::server::repo::graph::{
@@ -586,6 +586,9 @@ fn check_asset(asset: &AssetRecord) -> Result<AssetPlan, String> {
     if let Some(label) = &asset.label {
         check_key_part("label", label)?;
     }
+    if let Some(status) = &asset.status {
+        check_value("status", status)?;
+    }
     if asset.kind.is_none() && asset.label.is_none() {
         return Err("an asset needs a kind (one of feature_source, logical_feature, dataset, model_source, workflow_run, model_binary, deployment) or a tool label".into());
     }
@@ -616,7 +619,7 @@ fn check_asset(asset: &AssetRecord) -> Result<AssetPlan, String> {
                     "tag {key:?} has a value longer than {MAX_TAG_VALUE_CHARS} characters"
                 ));
             }
-            check_no_nul("a tag value", value)?;
+            check_value(&format!("tags.{key}"), value)?;
         }
     }
     let started_at = asset

@@ -119,10 +119,21 @@ pub fn check(event: RunEvent) -> Result<Checked, String> {
     check_key_part("run.runId", &run.run_id)?;
     check_key_part("job.namespace", &job.namespace)?;
     check_name(&job.name).map_err(|e| format!("job.{e}"))?;
+    // The graph's keys and the mapping labels are made of these: they must fit as keys too.
+    check_key_part("job (namespace and name together)", &job_key(&job).id)?;
+    check_key_part("job.facets.jobType.jobType", &job_label(&job))?;
     for (side, datasets) in [("inputs", &event.inputs), ("outputs", &event.outputs)] {
         for (i, d) in datasets.iter().enumerate() {
             check_key_part(&format!("{side}[{i}].namespace"), &d.namespace)?;
             check_name(&d.name).map_err(|e| format!("{side}[{i}].{e}"))?;
+            check_key_part(
+                &format!("{side}[{i}] (namespace and name together)"),
+                &dataset_key(d).id,
+            )?;
+            check_key_part(
+                &format!("{side}[{i}].facets.datasetType.datasetType"),
+                &dataset_label(d, side == "outputs"),
+            )?;
         }
     }
     Ok(Checked {

@@ -38,14 +38,23 @@ impl Item {
     }
 }
 
-/// Reads an NDJSON body: one record per line; blank lines are skipped.
-pub fn ndjson(body: &[u8]) -> Result<Vec<Item>, AppError> {
+fn too_many(most: usize) -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "the body holds more than {most} records, the most one request takes; split it"
+    ))
+}
+
+/// Reads an NDJSON body: one record per line (at most `most`); blank lines are skipped.
+pub fn ndjson(body: &[u8], most: usize) -> Result<Vec<Item>, AppError> {
     let mut items = Vec::new();
     for (number, line) in body.split(|b| *b == b'\n').enumerate() {
         let line_number = u32::try_from(number + 1).unwrap_or(u32::MAX);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
+        }
+        if items.len() == most {
+            return Err(too_many(most));
         }
         let record = std::str::from_utf8(line)
             .map_err(|_| "the line is not valid UTF-8".to_string())
@@ -63,8 +72,8 @@ pub fn ndjson(body: &[u8]) -> Result<Vec<Item>, AppError> {
     Ok(items)
 }
 
-/// Reads a JSON body: one record, or an array of records.
-pub fn json(body: &[u8]) -> Result<Vec<Item>, AppError> {
+/// Reads a JSON body: one record, or an array of at most `most` records.
+pub fn json(body: &[u8], most: usize) -> Result<Vec<Item>, AppError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
     let read = |value: Value| {
@@ -74,6 +83,7 @@ pub fn json(body: &[u8]) -> Result<Vec<Item>, AppError> {
         Value::Array(values) if values.is_empty() => {
             Err(AppError::BadRequest("the body holds no records".into()))
         }
+        Value::Array(values) if values.len() > most => Err(too_many(most)),
         Value::Array(values) => Ok(values
             .into_iter()
             .enumerate()
@@ -99,7 +109,8 @@ mod tests {
     #[test]
     fn ndjson_numbers_lines_and_skips_blank_ones() {
         let body = b"{\"type\":\"edge\",\"from\":{\"source\":\"a\",\"id\":\"1\"},\"to\":{\"source\":\"a\",\"id\":\"2\"}}\n\n{not json}\r\n";
-        let items = ndjson(body).unwrap();
+        let items = ndjson(body, 10).unwrap();
+        assert_eq!(ndjson(body, 1).unwrap_err().status(), 413);
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].place, Place::Line(1));
         assert!(items[0].record.is_ok());
@@ -116,16 +127,17 @@ mod tests {
     #[test]
     fn json_takes_an_object_or_an_array() {
         let one =
-            json(br#"{"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}"#)
+            json(br#"{"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}"#, 1)
                 .unwrap();
         assert_eq!(one[0].place, Place::Single);
-        let many = json(br#"[{"type":"nope"}, {"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}]"#)
+        let many = json(br#"[{"type":"nope"}, {"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}]"#, 2)
             .unwrap();
         assert_eq!(many[1].place, Place::Index(1));
         assert!(many[0].record.is_err());
-        assert!(json(b"42").is_err());
-        assert!(json(b"[]").is_err());
-        assert!(json(b"{").is_err());
-        assert!(ndjson(b"\n \n").is_err());
+        assert_eq!(json(b"[{}, {}, {}]", 2).unwrap_err().status(), 413);
+        assert!(json(b"42", 1).is_err());
+        assert!(json(b"[]", 1).is_err());
+        assert!(json(b"{", 1).is_err());
+        assert!(ndjson(b"\n \n", 1).is_err());
     }
 }

@@ -1,8 +1,8 @@
 //! Group commit for writes: requests that arrive together are applied in one transaction.
 //!
-//! Each write request becomes a job on a queue. A few writer tasks take a job and every job
-//! already waiting behind it with the same token (up to a record budget), check the token once,
-//! apply them as one batch
+//! Each write request becomes a job on a queue, once its caller's token and role are checked (before
+//! its body was read). A few writer tasks take a job and every job already waiting behind it from
+//! the same caller (up to a record budget), apply them as one batch
 //! (records keep their order, and a rejected record still changes nothing), commit once, and answer
 //! each request with its own results. A request is answered only after the commit, so an
 //! acknowledged write is durable; what changes is that sixteen concurrent one-record requests cost
@@ -17,8 +17,7 @@ use super::apply::apply;
 use super::parse::Item;
 use crate::error::AppError;
 use crate::model::record::{Outcome, RecordResult};
-use crate::model::role::Role;
-use crate::server::auth::Bearer;
+use crate::server::auth::Caller;
 use crate::server::metrics::Recomputer;
 
 /// Records one transaction takes from several requests; a larger request runs on its own.
@@ -27,8 +26,8 @@ const BATCH_RECORDS: usize = 2_000;
 const QUEUE_DEPTH: usize = 1_024;
 
 struct Job {
-    token: Bearer,
-    needed: Role,
+    /// How the history names the caller.
+    actor: String,
     items: Vec<Item>,
     reply: oneshot::Sender<Result<Vec<RecordResult>, AppError>>,
 }
@@ -57,23 +56,21 @@ impl WriteQueue {
         Self { jobs }
     }
 
-    /// Applies `items` for the holder of `token` (who needs the role `needed`), possibly together
-    /// with other requests, and answers once the transaction holding them has committed.
+    /// Applies `items` for `caller` (whose role the surface has checked), possibly together with
+    /// other requests, and answers once the transaction holding them has committed.
     pub async fn write(
         &self,
-        token: Bearer,
-        needed: Role,
+        caller: &Caller,
         items: Vec<Item>,
     ) -> Result<Vec<RecordResult>, AppError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .try_send(Job {
-                token,
-                needed,
+                actor: caller.actor(),
                 items,
                 reply,
             })
-            .map_err(|_| AppError::Unavailable)?;
+            .map_err(|_| AppError::Busy)?;
         answer.await.map_err(|_| {
             tracing::error!("a writer stopped before answering");
             AppError::Internal
@@ -103,8 +100,7 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
             while records < BATCH_RECORDS {
                 match receiver.jobs.try_recv() {
                     Ok(job)
-                        if job.token == batch[0].token
-                            && job.needed == batch[0].needed
+                        if job.actor == batch[0].actor
                             && records + job.items.len() <= BATCH_RECORDS =>
                     {
                         records += job.items.len();
@@ -128,7 +124,7 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
 /// Applies the jobs as one batch and answers each with its slice of the results; true when the
 /// graph changed.
 async fn run(pool: &PgPool, batch: Vec<Job>) -> bool {
-    let caller = batch[0].token.check(pool, batch[0].needed).await;
+    let actor = batch[0].actor.clone();
     let sizes: Vec<usize> = batch.iter().map(|job| job.items.len()).collect();
     let mut items = Vec::with_capacity(sizes.iter().sum());
     let mut replies = Vec::with_capacity(batch.len());
@@ -136,11 +132,7 @@ async fn run(pool: &PgPool, batch: Vec<Job>) -> bool {
         items.extend(job.items);
         replies.push(job.reply);
     }
-    let applied = match caller {
-        Ok(caller) => apply(pool, &caller.actor(), &items).await,
-        Err(refused) => Err(refused),
-    };
-    match applied {
+    match apply(pool, &actor, &items).await {
         Ok(results) => {
             let changed = results
                 .iter()

@@ -163,7 +163,10 @@ async fn write_rollups(
     let units: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT id, parent_id FROM org_units")
         .fetch_all(&mut *tx)
         .await?;
-    let totals = spread(&units, own, width);
+    let company: Option<i64> = sqlx::query_scalar("SELECT modelgov_company()")
+        .fetch_one(&mut *tx)
+        .await?;
+    let totals = spread(&units, company, own, width);
     // COPY in text form: one line per unit, each column an array literal in scope order.
     let mut lines = String::with_capacity(totals.len() * width * 12);
     for (unit, counts) in &totals {
@@ -190,19 +193,15 @@ async fn write_rollups(
 
 /// Sums the counts of the models each unit owns directly (`own`, unit 0 for the unowned) up the
 /// tree of `units` (id, parent): a unit's total is its own models and every unit's below it.
-/// Unowned models keep their own row (unit 0) and count at every top-level unit too. Units with
-/// no model at or below them get no row.
+/// Unowned models keep their own row (unit 0) and count once more, at the company (and so at no
+/// other top-level unit). Units with no model at or below them get no row.
 pub fn spread(
     units: &[(i64, Option<i64>)],
+    company: Option<i64>,
     own: Vec<(i64, Vec<Counts>)>,
     scopes: usize,
 ) -> std::collections::BTreeMap<i64, Vec<Counts>> {
     let parent: std::collections::HashMap<i64, Option<i64>> = units.iter().copied().collect();
-    let roots: Vec<i64> = units
-        .iter()
-        .filter(|(_, p)| p.is_none())
-        .map(|(id, _)| *id)
-        .collect();
     let mut totals = std::collections::BTreeMap::<i64, Vec<Counts>>::new();
     let mut add = |unit: i64, counts: &[Counts]| {
         let total = totals
@@ -215,8 +214,8 @@ pub fn spread(
     for (unit, counts) in own {
         if unit == 0 {
             add(0, &counts);
-            for root in &roots {
-                add(*root, &counts);
+            if let Some(company) = company {
+                add(company, &counts);
             }
             continue;
         }

@@ -88,8 +88,8 @@ pub async fn snapshot(pool: &PgPool, as_of: Option<DateTime<Utc>>) -> Result<Sna
     })
 }
 
-/// The org unit with this external key, or the company (the root with the most below it) when
-/// `key` is `None`.
+/// The org unit with this external key, or the company (see `modelgov_company()` in the
+/// migrations: the unit configured, else the first top-level unit written) when `key` is `None`.
 pub async fn unit(pool: &PgPool, key: Option<&Ref>) -> Result<UnitName, AppError> {
     let row = match key {
         Some(key) => sqlx::query_as!(
@@ -103,13 +103,7 @@ pub async fn unit(pool: &PgPool, key: Option<&Ref>) -> Result<UnitName, AppError
         .ok_or_else(|| AppError::NotFound(format!("no org unit {key}")))?,
         None => sqlx::query_as!(
             UnitName,
-            r#"
-            SELECT u.id, u.source, u.external_id, u.name
-            FROM org_units u
-            WHERE u.parent_id IS NULL
-            ORDER BY (SELECT count(*) FROM org_units c WHERE c.parent_id = u.id) DESC, u.id
-            LIMIT 1
-            "#
+            "SELECT id, source, external_id, name FROM org_units WHERE id = modelgov_company()"
         )
         .fetch_optional(pool)
         .await?

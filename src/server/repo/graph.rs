@@ -567,20 +567,31 @@ pub async fn write_rejections(
     if refused.is_empty() {
         return Ok(());
     }
-    let sources: Vec<&str> = refused.iter().map(|r| r.0.as_str()).collect();
-    let ids: Vec<&str> = refused.iter().map(|r| r.1.as_str()).collect();
-    let records: Vec<Option<serde_json::Value>> = refused.iter().map(|r| r.2.clone()).collect();
-    let reasons: Vec<&str> = refused.iter().map(|r| r.3.as_str()).collect();
+    // A record may have been refused for the NUL character that Postgres cannot store: it is
+    // kept with U+FFFD in its place.
+    let clean = |text: &str| text.replace('\0', "\u{fffd}");
+    let sources: Vec<String> = refused.iter().map(|r| clean(&r.0)).collect();
+    let ids: Vec<String> = refused.iter().map(|r| clean(&r.1)).collect();
+    let records: Vec<Option<serde_json::Value>> = refused
+        .iter()
+        .map(|r| {
+            r.2.clone().map(|mut record| {
+                crate::model::text::scrub_nul(&mut record);
+                record
+            })
+        })
+        .collect();
+    let reasons: Vec<String> = refused.iter().map(|r| clean(&r.3)).collect();
     sqlx::query!(
         r#"
         INSERT INTO rejections (source, external_id, record, reason, actor)
         SELECT x.source, x.external_id, x.record, x.reason, modelgov_actor()
         FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) AS x(source, external_id, record, reason)
         "#,
-        &sources as &[&str],
-        &ids as &[&str],
+        &sources,
+        &ids,
         &records as &[Option<serde_json::Value>],
-        &reasons as &[&str],
+        &reasons,
     )
     .execute(&mut *tx)
     .await?;

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -18,6 +18,7 @@ use crate::server::auth::Bearer;
 use crate::server::ingest::apply;
 use crate::server::ingest::openlineage::{self, RunState, SOURCE};
 use crate::server::ingest::parse::Item;
+use crate::server::intake;
 use crate::server::state::AppState;
 
 /// Largest event taken (OpenLineage events carry schemas and facets, but not data).
@@ -28,7 +29,7 @@ const ATTEMPTS: usize = 4;
 pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/api/v1/lineage",
-        post(post_event).layer(DefaultBodyLimit::max(MAX_EVENT_BYTES)),
+        post(post_event).layer(DefaultBodyLimit::disable()),
     )
 }
 
@@ -46,23 +47,30 @@ async fn post_event(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
+    // Who is calling comes first: nothing of the body is read for an unknown token.
+    let caller = bearer.check(&state.pool, Role::Editor).await?;
     let media = super::media_type(&headers);
     if media != "application/json" {
         return Err(AppError::UnsupportedMediaType(format!(
             "send an OpenLineage event as application/json, not {media:?}"
         )));
     }
-    if let Some(encoding) = headers.get(header::CONTENT_ENCODING) {
-        return Err(AppError::UnsupportedMediaType(format!(
-            "send the event uncompressed; Content-Encoding {encoding:?} is not read"
+    let body = intake::read(
+        &state.intake,
+        &headers,
+        body,
+        MAX_EVENT_BYTES,
+        "an OpenLineage event",
+    )
+    .await?;
+    let raw: serde_json::Value = serde_json::from_slice(&body.bytes)
+        .map_err(|e| AppError::BadRequest(format!("the body is not JSON: {e}")))?;
+    // Events are kept whole, and Postgres stores no NUL character in jsonb.
+    if let Some(path) = crate::model::text::find_nul(&raw) {
+        return Err(AppError::BadRequest(format!(
+            "{path} must not contain the NUL character"
         )));
     }
-    let caller = bearer.check(&state.pool, Role::Editor).await?;
-    let bytes = axum::body::to_bytes(body, MAX_EVENT_BYTES)
-        .await
-        .map_err(|_| AppError::PayloadTooLarge("an event is at most 1 MB".into()))?;
-    let raw: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AppError::BadRequest(format!("the body is not JSON: {e}")))?;
     let event: openlineage::RunEvent = serde_json::from_value(raw.clone())
         .map_err(|e| AppError::BadRequest(format!("not an OpenLineage RunEvent: {e}")))?;
     let event = openlineage::check(event).map_err(AppError::BadRequest)?;

@@ -8,8 +8,7 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow, RejectionRow};
-use crate::model::role::Role;
-use crate::server::auth::Caller;
+use crate::server::auth::Admin;
 use crate::server::ingest::remap::{self, Remapped};
 use crate::server::repo::ingestion;
 use crate::server::state::AppState;
@@ -40,11 +39,10 @@ struct MappingBody {
 /// Sets a mapping (admin) and applies the quarantined records it covers.
 async fn put_mapping(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path((source, label)): Path<(String, String)>,
     body: Result<Json<MappingBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Remapped>, AppError> {
-    caller.require(Role::Admin)?;
     let Json(body) = body.map_err(|e| {
         AppError::BadRequest(format!(
             "send {{\"kind\": \"<asset kind>\"}}: {}",
@@ -58,10 +56,9 @@ async fn put_mapping(
 /// Removes a mapping (admin); assets already written keep their kind.
 async fn delete_mapping(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(_): Admin,
     Path((source, label)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    caller.require(Role::Admin)?;
     remap::remove(&state.pool, &source, &label).await?;
     Ok(Json(
         serde_json::json!({ "source": source, "label": label, "removed": true }),

@@ -13,8 +13,7 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::model::record::Ref;
-use crate::model::role::Role;
-use crate::server::auth::Caller;
+use crate::server::auth::Editor;
 use crate::server::metrics::export::{self, Format};
 use crate::server::metrics::{self as metrics, reads};
 use crate::server::state::AppState;
@@ -178,9 +177,8 @@ async fn get_model_metrics(
 /// Recomputes now (editor role) and answers with the new snapshot.
 async fn post_recompute(
     State(state): State<AppState>,
-    caller: Caller,
+    Editor(_): Editor,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Editor)?;
     let done = metrics::recompute(&state.pool, &state.catalog).await?;
     Ok(Json(serde_json::json!({
         "snapshot": done.snapshot_id,

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::AppError;
 use crate::model::record::{AssetKind, AssetRecord, EdgeRecord, Outcome, Record, Ref};
@@ -22,6 +22,7 @@ use crate::model::role::Role;
 use crate::server::auth::Bearer;
 use crate::server::ingest::apply;
 use crate::server::ingest::parse::Item;
+use crate::server::intake;
 use crate::server::state::AppState;
 
 /// The source system MLflow's assets are filed under.
@@ -78,16 +79,21 @@ impl IntoResponse for MlflowError {
 impl From<AppError> for MlflowError {
     fn from(error: AppError) -> Self {
         let (status, code) = match &error {
-            AppError::BadRequest(_)
-            | AppError::Conflict(_)
-            | AppError::PayloadTooLarge(_)
-            | AppError::UnsupportedMediaType(_) => {
+            AppError::BadRequest(_) | AppError::Conflict(_) => {
                 (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE")
+            }
+            AppError::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "INVALID_PARAMETER_VALUE")
+            }
+            AppError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "INVALID_PARAMETER_VALUE")
             }
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST"),
-            AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE"),
+            AppError::Unavailable | AppError::Busy => {
+                (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE")
+            }
             AppError::TooManyRequests(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "REQUEST_LIMIT_EXCEEDED")
             }
@@ -135,20 +141,8 @@ async fn run(
     headers: &HeaderMap,
     body: Body,
 ) -> Answer {
-    let args = if *method == Method::GET {
-        query_args(query.as_deref().unwrap_or(""))
-    } else {
-        let bytes = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| MlflowError::invalid("the body is over 1 MB"))?;
-        if bytes.is_empty() {
-            json!({})
-        } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| MlflowError::invalid(format!("the body is not JSON: {e}")))?
-        }
-    };
-    // Writes are the calls that change the registry (get-latest-versions is a read sent by POST).
+    // Writes are the calls that change the registry (get-latest-versions is a read sent by POST);
+    // their caller is known before a byte of the body is read.
     let write = *method != Method::GET && call != "registered-models/get-latest-versions";
     let actor = if write {
         let bearer = bearer(headers)?;
@@ -156,6 +150,26 @@ async fn run(
     } else {
         None
     };
+    let _body;
+    let args = if *method == Method::GET {
+        query_args(query.as_deref().unwrap_or(""))
+    } else {
+        let read = intake::read(&state.intake, headers, body, MAX_BODY, "an MLflow call's body")
+            .await?;
+        let args = if read.bytes.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(&read.bytes)
+                .map_err(|e| MlflowError::invalid(format!("the body is not JSON: {e}")))?
+        };
+        _body = read;
+        args
+    };
+    if let Some(path) = crate::model::text::find_nul(&args) {
+        return Err(MlflowError::invalid(format!(
+            "{path} must not contain the NUL character"
+        )));
+    }
     let mut tx = state.pool.begin().await?;
     let conn: &mut PgConnection = &mut tx;
     let answer = match (method.as_str(), call) {
@@ -284,9 +298,35 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Most characters of a name, alias, tag key or other one-line argument (MLflow's own limit for
+/// entity keys is 250).
+const MAX_KEY_CHARS: usize = 250;
+/// Most characters of a tag value, a version's source or run link.
+const MAX_VALUE_CHARS: usize = 5_000;
+/// Most characters of a search filter.
+const MAX_FILTER_CHARS: usize = 2_000;
+/// Most clauses of a search filter.
+const MAX_FILTER_CLAUSES: usize = 20;
+
+/// Checks an argument's text by what it is: one line and bounded, a description may hold lines.
+fn checked(key: &str, value: &str) -> Result<(), MlflowError> {
+    use crate::model::text::{Lines, check_text};
+    let (most, lines) = match key {
+        "description" => (crate::model::record::MAX_DESCRIPTION_CHARS, Lines::Many),
+        "value" => (MAX_VALUE_CHARS, Lines::Many),
+        "source" | "run_link" | "page_token" => (MAX_VALUE_CHARS, Lines::One),
+        "filter" => (MAX_FILTER_CHARS, Lines::One),
+        _ => (MAX_KEY_CHARS, Lines::One),
+    };
+    check_text(key, value, most, lines).map_err(MlflowError::invalid)
+}
+
 fn text(args: &Value, key: &str) -> Result<String, MlflowError> {
     match args.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            checked(key, s)?;
+            Ok(s.clone())
+        }
         Some(Value::Number(n)) => Ok(n.to_string()),
         _ => Err(MlflowError::invalid(format!(
             "missing value for required parameter '{key}'"
@@ -294,11 +334,14 @@ fn text(args: &Value, key: &str) -> Result<String, MlflowError> {
     }
 }
 
-fn optional(args: &Value, key: &str) -> Option<String> {
+fn optional(args: &Value, key: &str) -> Result<Option<String>, MlflowError> {
     match args.get(key) {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
+        Some(Value::String(s)) => {
+            checked(key, s)?;
+            Ok(Some(s.clone()))
+        }
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        _ => Ok(None),
     }
 }
 
@@ -337,7 +380,7 @@ fn tags_in(args: &Value) -> Result<Value, MlflowError> {
     if let Some(list) = args.get("tags").and_then(Value::as_array) {
         for tag in list {
             let key = text(tag, "key")?;
-            let value = optional(tag, "value").unwrap_or_default();
+            let value = optional(tag, "value")?.unwrap_or_default();
             tags.insert(key, Value::String(value));
         }
     }
@@ -437,6 +480,7 @@ async fn models_json(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Va
 }
 
 /// A version's row with its aliases.
+#[derive(sqlx::FromRow)]
 struct VersionRow {
     name: String,
     version: i32,
@@ -583,20 +627,31 @@ async fn get_by_alias(conn: &mut PgConnection, args: &Value) -> Answer {
 
 /// One clause of a search filter: `attribute op 'value'`.
 #[derive(Debug, Clone, PartialEq)]
-struct Clause {
-    attribute: String,
-    op: String,
-    value: String,
+pub struct Clause {
+    pub attribute: String,
+    pub op: String,
+    pub value: String,
 }
 
 /// Parses MLflow's search filters: clauses joined by AND, each `name`, `run_id` or
 /// `tag.<key>` (key in backticks when dotted), compared with =, !=, LIKE or ILIKE to a quoted
 /// string.
-fn parse_filter(filter: &str) -> Result<Vec<Clause>, MlflowError> {
-    let bad = |why: &str| MlflowError::invalid(format!("bad filter {filter:?}: {why}"));
+/// At most [`MAX_FILTER_CLAUSES`] clauses of [`MAX_FILTER_CHARS`] characters in all.
+pub fn parse_filter(filter: &str) -> Result<Vec<Clause>, String> {
+    let bad = |why: &str| format!("bad filter {filter:?}: {why}");
+    if filter.chars().count() > MAX_FILTER_CHARS {
+        return Err(format!(
+            "the filter is longer than {MAX_FILTER_CHARS} characters"
+        ));
+    }
     let mut clauses = Vec::new();
     let mut rest = filter.trim();
     while !rest.is_empty() {
+        if clauses.len() == MAX_FILTER_CLAUSES {
+            return Err(format!(
+                "the filter has more than {MAX_FILTER_CLAUSES} clauses"
+            ));
+        }
         // attribute
         let (attribute, after) = if let Some(tag) = rest
             .strip_prefix("tag.`")
@@ -655,55 +710,42 @@ fn parse_filter(filter: &str) -> Result<Vec<Clause>, MlflowError> {
     Ok(clauses)
 }
 
-/// SQL LIKE (case-sensitive) as a match.
-/// SQL LIKE (`%` any run, `_` one character) as a match, in time linear in pattern × value (a
-/// backtracking matcher is exponential on patterns like `%%%%x`).
-fn like(pattern: &str, value: &str, fold: bool) -> bool {
-    let (p, v) = if fold {
-        (pattern.to_lowercase(), value.to_lowercase())
-    } else {
-        (pattern.to_string(), value.to_string())
-    };
-    let p: Vec<char> = p.chars().collect();
-    let v: Vec<char> = v.chars().collect();
-    // reach[j]: the pattern read so far can match the first j characters of the value.
-    let mut reach = vec![false; v.len() + 1];
-    reach[0] = true;
-    for c in &p {
-        let mut next = vec![false; v.len() + 1];
-        match c {
-            '%' => {
-                let mut any = false;
-                for j in 0..=v.len() {
-                    any |= reach[j];
-                    next[j] = any;
-                }
+/// Adds `AND <clause>` to `query` for each clause, comparing in SQL: `name` and `run_id` are
+/// columns of the row, `tag.<key>` its tag (a missing tag equals nothing and differs from
+/// everything, as in MLflow).
+fn push_clauses(query: &mut QueryBuilder<'_, Postgres>, clauses: &[Clause]) {
+    for clause in clauses {
+        query.push(" AND ");
+        match clause.attribute.strip_prefix("tag.") {
+            Some(key) => {
+                query.push("(tags->>");
+                query.push_bind(key.to_string());
+                query.push(")");
             }
-            _ => {
-                for j in 1..=v.len() {
-                    next[j] = reach[j - 1] && (*c == '_' || v[j - 1] == *c);
-                }
+            None if clause.attribute == "run_id" => {
+                query.push("run_id");
+            }
+            None => {
+                query.push("name");
             }
         }
-        reach = next;
-    }
-    reach[v.len()]
-}
-
-fn matches(clause: &Clause, value: Option<&str>) -> bool {
-    match (clause.op.as_str(), value) {
-        ("=", Some(v)) => v == clause.value,
-        // A missing tag is not equal to anything (MLflow's client relies on it for its
-        // `mlflow.prompt.is_prompt` clause).
-        ("!=", v) => v != Some(clause.value.as_str()),
-        ("LIKE", Some(v)) => like(&clause.value, v, false),
-        ("ILIKE", Some(v)) => like(&clause.value, v, true),
-        _ => false,
+        let (op, pattern) = match clause.op.as_str() {
+            "=" => (" = ", false),
+            "!=" => (" IS DISTINCT FROM ", false),
+            "ILIKE" => (" ILIKE ", true),
+            _ => (" LIKE ", true),
+        };
+        query.push(op);
+        query.push_bind(clause.value.clone());
+        // `%` and `_` are the only wildcards; a backslash is a character like any other.
+        if pattern {
+            query.push(" ESCAPE ''");
+        }
     }
 }
 
 fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError> {
-    let limit = match optional(args, "max_results") {
+    let limit = match optional(args, "max_results")? {
         None => default,
         Some(raw) => raw
             .parse::<i64>()
@@ -713,7 +755,7 @@ fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError
                 MlflowError::invalid(format!("max_results must be 1-{most}, not {raw}"))
             })?,
     };
-    let offset = match optional(args, "page_token").filter(|t| !t.is_empty()) {
+    let offset = match optional(args, "page_token")?.filter(|t| !t.is_empty()) {
         None => 0,
         Some(token) => token
             .parse::<i64>()
@@ -726,94 +768,61 @@ fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError
     Ok((limit, offset))
 }
 
+fn filter_of(args: &Value) -> Result<Vec<Clause>, MlflowError> {
+    parse_filter(&optional(args, "filter")?.unwrap_or_default()).map_err(MlflowError::invalid)
+}
+
+/// Registered models by the filter, by name; the matching is done by Postgres, a page at a time.
 async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
-    let clauses = parse_filter(&optional(args, "filter").unwrap_or_default())?;
+    let clauses = filter_of(args)?;
+    if let Some(c) = clauses.iter().find(|c| c.attribute == "run_id") {
+        return Err(MlflowError::invalid(format!(
+            "registered models are searched by name or tags, not {}",
+            c.attribute
+        )));
+    }
     let (limit, offset) = page(args, 100, 1000)?;
-    // A name prefix narrows in the database (index on name); the rest is checked per model.
-    let prefix = clauses
-        .iter()
-        .find(|c| {
-            c.attribute == "name"
-                && c.op == "LIKE"
-                && c.value.ends_with('%')
-                && !c.value[..c.value.len() - 1].contains(['%', '_'])
-        })
-        .map(|c| c.value.clone());
-    let exact = clauses
-        .iter()
-        .find(|c| c.attribute == "name" && c.op == "=")
-        .map(|c| c.value.clone());
-    let rows = sqlx::query!(
-        r#"
-        SELECT name, tags FROM mlflow_models
-        WHERE ($1::text IS NULL OR name LIKE $1) AND ($2::text IS NULL OR name = $2)
-        ORDER BY name
-        "#,
-        prefix,
-        exact,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let wanted: Vec<String> = rows
-        .into_iter()
-        .filter(|r| {
-            clauses
-                .iter()
-                .all(|c| match c.attribute.strip_prefix("tag.") {
-                    Some(key) => matches(c, r.tags.get(key).and_then(Value::as_str)),
-                    None if c.attribute == "name" => matches(c, Some(&r.name)),
-                    None => false,
-                })
-        })
-        .map(|r| r.name)
-        .collect();
-    let total = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
-    let shown: Vec<String> = wanted
-        .iter()
-        .skip(usize::try_from(offset).unwrap_or(0))
-        .take(usize::try_from(limit).unwrap_or(0))
-        .cloned()
-        .collect();
-    let models = models_json(conn, &shown).await?;
+    let mut query = QueryBuilder::<Postgres>::new("SELECT name FROM mlflow_models WHERE TRUE");
+    push_clauses(&mut query, &clauses);
+    query.push(" ORDER BY name LIMIT ");
+    query.push_bind(limit + 1);
+    query.push(" OFFSET ");
+    query.push_bind(offset);
+    let mut names: Vec<String> = query
+        .build_query_scalar()
+        .fetch_all(&mut *conn)
+        .await?;
+    let more = names.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    names.truncate(usize::try_from(limit).unwrap_or(0));
+    let models = models_json(conn, &names).await?;
     let mut answer = json!({ "registered_models": models });
-    if offset + limit < total {
+    if more {
         answer["next_page_token"] = Value::String((offset + limit).to_string());
     }
     Ok(answer)
 }
 
+/// Model versions by the filter (name, run_id, tags), by name and newest version first.
 async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
-    let clauses = parse_filter(&optional(args, "filter").unwrap_or_default())?;
+    let clauses = filter_of(args)?;
+    // MLflow's documented limits: 10,000 by default, at most 200,000.
     let (limit, offset) = page(args, 10_000, 200_000)?;
-    let mut name = None;
-    let mut name_like = None;
-    for c in &clauses {
-        match (c.attribute.as_str(), c.op.as_str()) {
-            ("name", "=") => name = Some(c.value.clone()),
-            ("name", "LIKE") => name_like = Some(c.value.clone()),
-            _ => {
-                return Err(MlflowError::invalid(format!(
-                    "model version search takes name = or name LIKE, not {} {}",
-                    c.attribute, c.op
-                )));
-            }
-        }
-    }
-    let found = versions(
-        conn,
-        name.as_deref(),
-        name_like.as_deref(),
-        None,
-        limit + 1,
-        offset,
-    )
-    .await?;
-    let more = i64::try_from(found.len()).unwrap_or(0) > limit;
-    let found: Vec<Value> = found
-        .into_iter()
-        .take(usize::try_from(limit).unwrap_or(0))
-        .collect();
-    let mut answer = json!({ "model_versions": found });
+    let mut query = QueryBuilder::<Postgres>::new(
+        "SELECT v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, \
+                v.tags, v.created_ms, v.updated_ms, \
+                coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM mlflow_aliases a \
+                          WHERE a.name = v.name AND a.version = v.version), '{}') AS aliases \
+         FROM mlflow_versions v WHERE TRUE",
+    );
+    push_clauses(&mut query, &clauses);
+    query.push(" ORDER BY v.name, v.version DESC LIMIT ");
+    query.push_bind(limit + 1);
+    query.push(" OFFSET ");
+    query.push_bind(offset);
+    let mut found: Vec<VersionRow> = query.build_query_as().fetch_all(&mut *conn).await?;
+    let more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut answer = json!({ "model_versions": found.iter().map(version_json).collect::<Vec<_>>() });
     if more {
         answer["next_page_token"] = Value::String((offset + limit).to_string());
     }
@@ -1020,7 +1029,7 @@ async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Ans
         VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING
         "#,
         name,
-        optional(args, "description").unwrap_or_default(),
+        optional(args, "description")?.unwrap_or_default(),
         tags,
         now,
     )
@@ -1041,7 +1050,7 @@ async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Ans
 async fn update_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
     model_exists(conn, &name).await?;
-    if let Some(description) = optional(args, "description") {
+    if let Some(description) = optional(args, "description")? {
         sqlx::query!(
             "UPDATE mlflow_models SET description = $2, updated_ms = $3 WHERE name = $1",
             name,
@@ -1074,7 +1083,7 @@ async fn set_model_tag(conn: &mut PgConnection, actor: &str, args: &Value, set: 
     let key = text(args, "key")?;
     model_exists(conn, &name).await?;
     if set {
-        let value = optional(args, "value").unwrap_or_default();
+        let value = optional(args, "value")?.unwrap_or_default();
         sqlx::query!(
             "UPDATE mlflow_models SET tags = tags || jsonb_build_object($2::text, $3::text), updated_ms = $4 WHERE name = $1",
             name, key, value, now_ms()
@@ -1097,8 +1106,8 @@ async fn set_model_tag(conn: &mut PgConnection, actor: &str, args: &Value, set: 
 
 async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
-    let source = optional(args, "source").unwrap_or_default();
-    let run_id = optional(args, "run_id").unwrap_or_default();
+    let source = optional(args, "source")?.unwrap_or_default();
+    let run_id = optional(args, "run_id")?.unwrap_or_default();
     model_exists(conn, &name).await?;
     // The model's counter gives the number (and holds the row: one version at a time).
     let next = sqlx::query_scalar!(
@@ -1117,8 +1126,8 @@ async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> A
         name,
         source,
         run_id,
-        optional(args, "run_link").unwrap_or_default(),
-        optional(args, "description").unwrap_or_default(),
+        optional(args, "run_link")?.unwrap_or_default(),
+        optional(args, "description")?.unwrap_or_default(),
         tags_in(args)?,
         now,
         next,
@@ -1139,7 +1148,7 @@ async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> A
             AssetKind::ModelBinary,
             format!("{name} v{version}"),
         );
-        b.description = optional(args, "description");
+        b.description = optional(args, "description")?;
         b.tags = Some(BTreeMap::from([(
             "mlflow.source".to_string(),
             source.clone(),
@@ -1180,7 +1189,7 @@ async fn update_version(conn: &mut PgConnection, args: &Value) -> Answer {
     let name = text(args, "name")?;
     let version = version_of(args)?;
     version_row(conn, &name, version).await?;
-    if let Some(description) = optional(args, "description") {
+    if let Some(description) = optional(args, "description")? {
         sqlx::query!(
             "UPDATE mlflow_versions SET description = $3, updated_ms = $4 WHERE name = $1 AND version = $2",
             name, version, description, now_ms()
@@ -1251,7 +1260,7 @@ async fn set_version_tag(conn: &mut PgConnection, args: &Value, set: bool) -> An
     if set {
         sqlx::query!(
             "UPDATE mlflow_versions SET tags = tags || jsonb_build_object($3::text, $4::text), updated_ms = $5 WHERE name = $1 AND version = $2",
-            name, version, key, optional(args, "value").unwrap_or_default(), now_ms()
+            name, version, key, optional(args, "value")?.unwrap_or_default(), now_ms()
         )
         .execute(&mut *conn)
         .await?;
@@ -1324,15 +1333,21 @@ mod tests {
             parse_filter("name LIKE 'm%' AND tag.`mlflow.prompt.is_prompt` != 'true'").unwrap();
         assert_eq!(clauses.len(), 2);
         assert_eq!(clauses[1].attribute, "tag.mlflow.prompt.is_prompt");
-        assert!(matches(&clauses[1], None), "a missing tag is != 'true'");
-        assert!(matches(&clauses[0], Some("model-1")));
-        assert!(!matches(&clauses[0], Some("xm")));
+        assert_eq!((clauses[1].op.as_str(), clauses[1].value.as_str()), ("!=", "true"));
         assert_eq!(parse_filter("name='m2'").unwrap()[0].value, "m2");
         assert!(parse_filter("version > 2").is_err());
         assert!(parse_filter("name = 'unclosed").is_err());
-        assert!(
-            like("a_c%", "abcdef", false) && !like("A%", "abc", false) && like("A%", "abc", true)
-        );
+    }
+
+    #[test]
+    fn filters_are_bounded() {
+        let clause = "name = 'a'";
+        let twenty = vec![clause; MAX_FILTER_CLAUSES].join(" AND ");
+        assert_eq!(parse_filter(&twenty).unwrap().len(), MAX_FILTER_CLAUSES);
+        let more = format!("{twenty} AND {clause}");
+        assert!(parse_filter(&more).unwrap_err().contains("more than 20 clauses"));
+        let long = format!("name LIKE '{}'", "%".repeat(MAX_FILTER_CHARS));
+        assert!(parse_filter(&long).unwrap_err().contains("longer than"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::model::admin::TokenRow;
 use crate::model::registry::{Operation, Outcome};
 use crate::model::role::Role;
-use crate::server::auth::Caller;
+use crate::server::auth::{Admin, Editor};
 use crate::server::repo::tokens;
 use crate::server::state::AppState;
 
@@ -38,10 +38,9 @@ fn body<T>(body: Result<Json<T>, JsonRejection>, shape: &str) -> Result<T, AppEr
 /// Runs one registry operation (editor); 200 with what it did, 409 when the move is refused.
 async fn operate(
     State(state): State<AppState>,
-    caller: Caller,
+    Editor(caller): Editor,
     op: Result<Json<Operation>, JsonRejection>,
 ) -> Result<Json<Outcome>, AppError> {
-    caller.require(Role::Editor)?;
     let op = body(
         op,
         r#"{"op": "register|create_deployment|promote|deploy|rollback|retire", ...}"#,
@@ -61,10 +60,9 @@ struct NewToken {
 /// Creates a token (admin); the answer is the only time its secret is shown.
 async fn create_token(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(_): Admin,
     new: Result<Json<NewToken>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
-    caller.require(Role::Admin)?;
     let new = body(new, r#"{"name": "...", "role": "viewer|editor|admin"}"#)?;
     let token = tokens::create(&state.pool, &new.name, new.role).await?;
     Ok((
@@ -76,19 +74,17 @@ async fn create_token(
 /// Every token by name and role, revoked ones included (admin).
 async fn list_tokens(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(_): Admin,
 ) -> Result<Json<Vec<TokenRow>>, AppError> {
-    caller.require(Role::Admin)?;
     Ok(Json(tokens::list(&state.pool).await?))
 }
 
 /// Revokes the active token with this name (admin); its sessions end with it.
 async fn revoke_token(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(_): Admin,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    caller.require(Role::Admin)?;
     if !tokens::revoke(&state.pool, &name).await? {
         return Err(AppError::NotFound(format!(
             "no active token named {name:?}"

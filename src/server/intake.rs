@@ -1,0 +1,231 @@
+//! Reading a write's body, once its caller is known: the size limit (applied to the body as
+//! decompressed), `Content-Encoding: gzip`, and one budget of bytes in flight across all write
+//! surfaces, so that many large bodies at once are refused with 503 and `Retry-After` instead of
+//! growing the server's memory. Compiled only with `ssr`.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use futures::StreamExt;
+use http::{HeaderMap, header};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::AppError;
+
+/// Bytes of request bodies held at once by every write surface together (as read, and again as
+/// decompressed); the `MODELGOV_INGEST_BUDGET_MB` setting.
+#[derive(Clone)]
+pub struct Budget(Arc<Semaphore>);
+
+impl Budget {
+    pub fn new(bytes: usize) -> Self {
+        Self(Arc::new(Semaphore::new(bytes.min(Semaphore::MAX_PERMITS))))
+    }
+
+    /// Takes `bytes` from the budget, or refuses with 503 when it is spent.
+    fn take(&self, bytes: usize) -> Result<OwnedSemaphorePermit, AppError> {
+        let bytes = u32::try_from(bytes).map_err(|_| AppError::Busy)?;
+        self.0
+            .clone()
+            .try_acquire_many_owned(bytes)
+            .map_err(|_| AppError::Busy)
+    }
+}
+
+/// A body read whole; its bytes count against the budget until it is dropped.
+pub struct Intake {
+    pub bytes: Bytes,
+    _held: Option<OwnedSemaphorePermit>,
+}
+
+/// How a body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+}
+
+fn encoding(headers: &HeaderMap) -> Result<Encoding, AppError> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(Encoding::Identity);
+    };
+    let text = value.to_str().unwrap_or("").trim().to_ascii_lowercase();
+    match text.as_str() {
+        "" | "identity" => Ok(Encoding::Identity),
+        "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+        _ => Err(AppError::UnsupportedMediaType(format!(
+            "Content-Encoding {value:?} is not read; send the body as it is or with gzip"
+        ))),
+    }
+}
+
+/// Reads `body` whole: at most `limit` bytes once decompressed (`what` names the limit in the
+/// 413), counted against `budget` while it is held. Call it only after the caller is known.
+pub async fn read(
+    budget: &Budget,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    what: &str,
+) -> Result<Intake, AppError> {
+    let encoding = encoding(headers)?;
+    let too_large = || {
+        AppError::PayloadTooLarge(format!(
+            "{what} is at most {}; split it",
+            megabytes(limit)
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let keep = |permit: OwnedSemaphorePermit, held: &mut Option<OwnedSemaphorePermit>| {
+        match held {
+            Some(all) => all.merge(permit),
+            None => *held = Some(permit),
+        }
+    };
+    let mut read = Vec::new();
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            AppError::BadRequest(format!("the body could not be read to its end: {e}"))
+        })?;
+        if read.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        keep(budget.take(chunk.len())?, &mut held);
+        read.extend_from_slice(&chunk);
+    }
+    let bytes = match encoding {
+        Encoding::Identity => Bytes::from(read),
+        Encoding::Gzip => {
+            // Inflating is CPU work: off the async workers, and stopped as soon as it passes
+            // the limit (a small bomb must not become gigabytes).
+            let inflated = tokio::task::spawn_blocking(move || gunzip(&read, limit))
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "decompressing a body panicked");
+                    AppError::Internal
+                })?;
+            let inflated = inflated.map_err(|problem| match problem {
+                Inflate::TooLarge => too_large(),
+                Inflate::Invalid(e) => {
+                    AppError::BadRequest(format!("the body is not valid gzip: {e}"))
+                }
+            })?;
+            // The compressed bytes are gone; the budget holds the inflated ones instead.
+            held = None;
+            keep(budget.take(inflated.len())?, &mut held);
+            Bytes::from(inflated)
+        }
+    };
+    Ok(Intake {
+        bytes,
+        _held: held,
+    })
+}
+
+enum Inflate {
+    TooLarge,
+    Invalid(std::io::Error),
+}
+
+/// Decompresses gzip (every member), refusing output over `limit` bytes.
+fn gunzip(compressed: &[u8], limit: usize) -> Result<Vec<u8>, Inflate> {
+    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(limit));
+    flate2::read::MultiGzDecoder::new(compressed)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(Inflate::Invalid)?;
+    if out.len() > limit {
+        return Err(Inflate::TooLarge);
+    }
+    Ok(out)
+}
+
+fn megabytes(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KB", bytes / 1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), http::HeaderValue::from_static(v)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn gzip_is_read_and_a_bomb_stops_at_the_limit() {
+        let budget = Budget::new(1 << 20);
+        let gz = headers(&[(header::CONTENT_ENCODING, "gzip")]);
+        let small = read(&budget, &gz, Body::from(gzip(b"hello")), 100, "a body")
+            .await
+            .unwrap();
+        assert_eq!(&small.bytes[..], b"hello");
+        let bomb = gzip(&vec![b'a'; 10 * 1024 * 1024]);
+        assert!(bomb.len() < 100 * 1024);
+        let refused = read(&budget, &gz, Body::from(bomb), 1024 * 1024, "a body")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(refused.status(), 413);
+        let broken = read(&budget, &gz, Body::from("not gzip"), 100, "a body")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(broken.status(), 400);
+        let br = headers(&[(header::CONTENT_ENCODING, "br")]);
+        let unknown = read(&budget, &br, Body::from("x"), 100, "a body")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(unknown.status(), 415);
+    }
+
+    #[tokio::test]
+    async fn the_budget_is_shared_and_given_back() {
+        let budget = Budget::new(10);
+        let none = HeaderMap::new();
+        let first = read(&budget, &none, Body::from("123456"), 100, "a body")
+            .await
+            .unwrap();
+        let refused = read(&budget, &none, Body::from("123456"), 100, "a body")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(refused.status(), 503);
+        drop(first);
+        assert!(
+            read(&budget, &none, Body::from("123456"), 100, "a body")
+                .await
+                .is_ok()
+        );
+        let over = read(&budget, &none, Body::from("x".repeat(101)), 100, "a body")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(over.status(), 413);
+    }
+}
