@@ -55,7 +55,10 @@ pub async fn sign_in(token: String) -> Result<(), AppError> {
         let secure = parts
             .as_ref()
             .is_some_and(|p| session::secure(&p.headers, state.config.https));
-        if let Some(old) = parts.as_ref().and_then(|p| session::cookie(&p.headers, secure)) {
+        if let Some(old) = parts
+            .as_ref()
+            .and_then(|p| session::cookie(&p.headers, secure))
+        {
             session::end(&state.pool, &old).await?;
         }
         let hours = state.config.session_hours.max(1);

@@ -113,8 +113,8 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         return secured(AppError::Forbidden(why).into_response(), &config, false);
     }
     let secure = session::secure(request.headers(), config.https);
-    let cookie = session::cookie(request.headers(), secure)
-        .filter(|_| !static_path(request.uri().path()));
+    let cookie =
+        session::cookie(request.headers(), secure).filter(|_| !static_path(request.uri().path()));
     let session = match &cookie {
         Some(secret) => match session::find(&state.pool, secret).await {
             Ok(found) => found,

@@ -142,7 +142,10 @@ mod tests {
         let url = ("DATABASE_URL", "postgres://localhost/x");
         let set = config(&[url, ("MODELGOV_COMPANY", "hr/acme/eu")]).unwrap();
         let company = set.company.unwrap();
-        assert_eq!((company.source.as_str(), company.id.as_str()), ("hr", "acme/eu"));
+        assert_eq!(
+            (company.source.as_str(), company.id.as_str()),
+            ("hr", "acme/eu")
+        );
         let error = config(&[url, ("MODELGOV_COMPANY", "acme")]).unwrap_err();
         assert!(error.starts_with("MODELGOV_COMPANY=\"acme\""), "{error}");
     }

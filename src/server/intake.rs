@@ -60,7 +60,7 @@ fn encoding(headers: &HeaderMap) -> Result<Encoding, AppError> {
     }
 }
 
-/// Reads `body` whole: at most `limit` bytes once decompressed (`what` names the limit in the
+/// Reads `body` whole: at most `limit` bytes once decompressed (`what` names the body in the
 /// 413), counted against `budget` while it is held. Call it only after the caller is known.
 pub async fn read(
     budget: &Budget,
@@ -72,7 +72,7 @@ pub async fn read(
     let encoding = encoding(headers)?;
     let too_large = || {
         AppError::PayloadTooLarge(format!(
-            "{what} is at most {}; split it",
+            "{what} is over {}, the most this endpoint takes; split it",
             megabytes(limit)
         ))
     };
@@ -84,11 +84,9 @@ pub async fn read(
         return Err(too_large());
     }
     let mut held: Option<OwnedSemaphorePermit> = None;
-    let keep = |permit: OwnedSemaphorePermit, held: &mut Option<OwnedSemaphorePermit>| {
-        match held {
-            Some(all) => all.merge(permit),
-            None => *held = Some(permit),
-        }
+    let keep = |permit: OwnedSemaphorePermit, held: &mut Option<OwnedSemaphorePermit>| match held {
+        Some(all) => all.merge(permit),
+        None => *held = Some(permit),
     };
     let mut read = Vec::new();
     let mut chunks = body.into_data_stream();
@@ -125,10 +123,7 @@ pub async fn read(
             Bytes::from(inflated)
         }
     };
-    Ok(Intake {
-        bytes,
-        _held: held,
-    })
+    Ok(Intake { bytes, _held: held })
 }
 
 enum Inflate {

@@ -268,7 +268,11 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(cookie(&headers, false).as_deref(), Some("abc123"));
-        assert_eq!(cookie(&headers, true), None, "over https only __Host- counts");
+        assert_eq!(
+            cookie(&headers, true),
+            None,
+            "over https only __Host- counts"
+        );
         headers.insert(header::COOKIE, "modelgov_session_x=1".parse().unwrap());
         assert_eq!(cookie(&headers, false), None);
     }

@@ -316,6 +316,19 @@ pub async fn apply_in(
         )
         .collect();
     let kind_of = |key: &Ref| kinds.get(key).copied();
+    // An edge or measurement naming a record that waits in quarantine (in this batch or from
+    // before) waits with it, and applies after it once a mapping arrives.
+    let quarantined_here: HashSet<Ref> = quarantined.iter().map(|(_, p)| p.key.clone()).collect();
+    let missing: HashSet<Ref> = edges
+        .iter()
+        .flat_map(|(_, from, to)| [from, to])
+        .chain(measurements.iter().map(|(_, key, _)| &key.0))
+        .filter(|key| kind_of(key).is_none() && !quarantined_here.contains(*key))
+        .cloned()
+        .collect();
+    let quarantined_before = graph::quarantined(&mut *tx, &missing).await?;
+    let waiting = |key: &Ref| quarantined_here.contains(key) || quarantined_before.contains(key);
+    let mut dependents: Vec<(usize, Ref)> = Vec::new();
 
     // 6. Edges: both ends exist, the kinds allow the edge, and "exactly one" ends stay so.
     let one_source_targets: HashSet<i64> = edges
@@ -328,6 +341,11 @@ pub async fn apply_in(
     let mut serving: BTreeMap<Ref, Ref> = BTreeMap::new();
     for (index, from, to) in &edges {
         let (Some(from_kind), Some(to_kind)) = (kind_of(from), kind_of(to)) else {
+            if let Some(waited) = [from, to].into_iter().find(|end| waiting(end)) {
+                decisions[*index] = Decision::Quarantined;
+                dependents.push((*index, waited.clone()));
+                continue;
+            }
             let missing = if kind_of(from).is_none() { from } else { to };
             decisions[*index] = Decision::Rejected(format!(
                 "reference rule: the asset {missing} does not exist"
@@ -380,7 +398,10 @@ pub async fn apply_in(
     // 7. Measurements belong to an asset that exists.
     let mut measurement_writes: BTreeMap<MeasurementKey, f64> = BTreeMap::new();
     for (index, key, value) in &measurements {
-        if kind_of(&key.0).is_none() {
+        if kind_of(&key.0).is_none() && waiting(&key.0) {
+            decisions[*index] = Decision::Quarantined;
+            dependents.push((*index, key.0.clone()));
+        } else if kind_of(&key.0).is_none() {
             decisions[*index] = Decision::Rejected(format!(
                 "reference rule: the asset {} does not exist",
                 key.0
@@ -453,6 +474,14 @@ pub async fn apply_in(
         })
         .collect();
     graph::write_quarantine(&mut *tx, &quarantine_rows).await?;
+    let dependent_rows: Vec<(Ref, serde_json::Value)> = dependents
+        .iter()
+        .filter_map(|(index, waited)| {
+            let record = items[*index].record.as_ref().ok()?;
+            Some((waited.clone(), serde_json::to_value(record).ok()?))
+        })
+        .collect();
+    graph::write_quarantine_dependents(&mut *tx, &dependent_rows).await?;
 
     // 9. The answer per record.
     let outcome = |created: bool, updated: bool| {

@@ -126,9 +126,11 @@ mod tests {
 
     #[test]
     fn json_takes_an_object_or_an_array() {
-        let one =
-            json(br#"{"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}"#, 1)
-                .unwrap();
+        let one = json(
+            br#"{"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}"#,
+            1,
+        )
+        .unwrap();
         assert_eq!(one[0].place, Place::Single);
         let many = json(br#"[{"type":"nope"}, {"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}]"#, 2)
             .unwrap();

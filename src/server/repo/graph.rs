@@ -631,3 +631,81 @@ pub async fn write_quarantine(
     .await?;
     Ok(())
 }
+
+/// Which of `keys` are records waiting in quarantine.
+pub async fn quarantined(
+    tx: &mut PgConnection,
+    keys: &HashSet<Ref>,
+) -> Result<HashSet<Ref>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let (sources, ids) = split(keys.iter().cloned());
+    let rows = sqlx::query!(
+        r#"
+        SELECT q.source, q.external_id FROM quarantine q
+        JOIN unnest($1::text[], $2::text[]) AS x(source, external_id)
+          ON q.source = x.source AND q.external_id = x.external_id
+        "#,
+        &sources,
+        &ids,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| key(r.source, r.external_id))
+        .collect())
+}
+
+/// Keeps edges and measurements (`record`) that wait for a quarantined record (`waiting_for`).
+pub async fn write_quarantine_dependents(
+    tx: &mut PgConnection,
+    records: &[(Ref, serde_json::Value)],
+) -> Result<(), sqlx::Error> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let (sources, ids) = split(records.iter().map(|(k, _)| k.clone()));
+    let bodies: Vec<serde_json::Value> = records.iter().map(|(_, r)| r.clone()).collect();
+    sqlx::query!(
+        r#"
+        INSERT INTO quarantine_dependents (source, external_id, record, actor)
+        SELECT x.source, x.external_id, x.record, modelgov_actor()
+        FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS x(source, external_id, record, n)
+        ORDER BY x.n
+        "#,
+        &sources,
+        &ids,
+        &bodies,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Takes the edges and measurements that waited for any of `keys`, in the order they arrived.
+pub async fn take_quarantine_dependents(
+    tx: &mut PgConnection,
+    keys: &[Ref],
+) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (sources, ids) = split(keys.iter().cloned());
+    sqlx::query_scalar!(
+        r#"
+        WITH taken AS (
+            DELETE FROM quarantine_dependents d
+            USING unnest($1::text[], $2::text[]) AS x(source, external_id)
+            WHERE d.source = x.source AND d.external_id = x.external_id
+            RETURNING d.id, d.record
+        )
+        SELECT record FROM taken ORDER BY id
+        "#,
+        &sources,
+        &ids,
+    )
+    .fetch_all(&mut *tx)
+    .await
+}

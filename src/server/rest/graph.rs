@@ -74,7 +74,7 @@ async fn post_records(
         &headers,
         body,
         limit,
-        &format!("a body of {media}"),
+        &format!("the body ({media})"),
     )
     .await?;
     let items = if ndjson {

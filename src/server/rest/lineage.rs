@@ -55,14 +55,7 @@ async fn post_event(
             "send an OpenLineage event as application/json, not {media:?}"
         )));
     }
-    let body = intake::read(
-        &state.intake,
-        &headers,
-        body,
-        MAX_EVENT_BYTES,
-        "an OpenLineage event",
-    )
-    .await?;
+    let body = intake::read(&state.intake, &headers, body, MAX_EVENT_BYTES, "the event").await?;
     let raw: serde_json::Value = serde_json::from_slice(&body.bytes)
         .map_err(|e| AppError::BadRequest(format!("the body is not JSON: {e}")))?;
     // Events are kept whole, and Postgres stores no NUL character in jsonb.

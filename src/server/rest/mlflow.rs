@@ -85,9 +85,10 @@ impl From<AppError> for MlflowError {
             AppError::PayloadTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "INVALID_PARAMETER_VALUE")
             }
-            AppError::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "INVALID_PARAMETER_VALUE")
-            }
+            AppError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "INVALID_PARAMETER_VALUE",
+            ),
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST"),
@@ -154,8 +155,7 @@ async fn run(
     let args = if *method == Method::GET {
         query_args(query.as_deref().unwrap_or(""))
     } else {
-        let read = intake::read(&state.intake, headers, body, MAX_BODY, "an MLflow call's body")
-            .await?;
+        let read = intake::read(&state.intake, headers, body, MAX_BODY, "the body").await?;
         let args = if read.bytes.is_empty() {
             json!({})
         } else {
@@ -788,10 +788,7 @@ async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
     query.push_bind(limit + 1);
     query.push(" OFFSET ");
     query.push_bind(offset);
-    let mut names: Vec<String> = query
-        .build_query_scalar()
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut names: Vec<String> = query.build_query_scalar().fetch_all(&mut *conn).await?;
     let more = names.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     names.truncate(usize::try_from(limit).unwrap_or(0));
     let models = models_json(conn, &names).await?;
@@ -822,7 +819,8 @@ async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
     let mut found: Vec<VersionRow> = query.build_query_as().fetch_all(&mut *conn).await?;
     let more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     found.truncate(usize::try_from(limit).unwrap_or(0));
-    let mut answer = json!({ "model_versions": found.iter().map(version_json).collect::<Vec<_>>() });
+    let mut answer =
+        json!({ "model_versions": found.iter().map(version_json).collect::<Vec<_>>() });
     if more {
         answer["next_page_token"] = Value::String((offset + limit).to_string());
     }
@@ -1333,7 +1331,10 @@ mod tests {
             parse_filter("name LIKE 'm%' AND tag.`mlflow.prompt.is_prompt` != 'true'").unwrap();
         assert_eq!(clauses.len(), 2);
         assert_eq!(clauses[1].attribute, "tag.mlflow.prompt.is_prompt");
-        assert_eq!((clauses[1].op.as_str(), clauses[1].value.as_str()), ("!=", "true"));
+        assert_eq!(
+            (clauses[1].op.as_str(), clauses[1].value.as_str()),
+            ("!=", "true")
+        );
         assert_eq!(parse_filter("name='m2'").unwrap()[0].value, "m2");
         assert!(parse_filter("version > 2").is_err());
         assert!(parse_filter("name = 'unclosed").is_err());
@@ -1345,7 +1346,11 @@ mod tests {
         let twenty = vec![clause; MAX_FILTER_CLAUSES].join(" AND ");
         assert_eq!(parse_filter(&twenty).unwrap().len(), MAX_FILTER_CLAUSES);
         let more = format!("{twenty} AND {clause}");
-        assert!(parse_filter(&more).unwrap_err().contains("more than 20 clauses"));
+        assert!(
+            parse_filter(&more)
+                .unwrap_err()
+                .contains("more than 20 clauses")
+        );
         let long = format!("name LIKE '{}'", "%".repeat(MAX_FILTER_CHARS));
         assert!(parse_filter(&long).unwrap_err().contains("longer than"));
     }

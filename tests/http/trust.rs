@@ -1,0 +1,879 @@
+//! Trusting what comes in: no work before authentication, every text field checked, caller
+//! mistakes answered 4xx, hostile metadata rendered as text on every page, one company, records
+//! waiting in quarantine with what names them, compressed bodies.
+
+use std::io::Write;
+
+use super::*;
+use axum::body::Bytes;
+use modelgov::model::role::Role;
+
+/// A body that fails if anyone reads it: a surface that answers 401/403 to it has not read it
+/// (one that read it would answer that the body could not be read).
+fn unread_body() -> Body {
+    Body::from_stream(futures::stream::iter(vec![Err::<Bytes, std::io::Error>(
+        std::io::Error::other("the body was read"),
+    )]))
+}
+
+fn request(method: &str, uri: &str, token: Option<&str>, body: Body) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(body).unwrap()
+}
+
+/// Every write surface, as (method, path, role it needs).
+const WRITES: [(&str, &str, Role); 10] = [
+    ("POST", "/api/v1/records", Role::Editor),
+    ("POST", "/api/v1/lineage", Role::Editor),
+    ("POST", "/api/v1/operations", Role::Editor),
+    ("POST", "/api/v1/recompute", Role::Editor),
+    ("POST", "/api/v1/tokens", Role::Admin),
+    ("PUT", "/api/v1/mappings/airflow/Run", Role::Admin),
+    (
+        "POST",
+        "/api/2.0/mlflow/registered-models/create",
+        Role::Editor,
+    ),
+    (
+        "POST",
+        "/api/2.0/mlflow/model-versions/create",
+        Role::Editor,
+    ),
+    ("POST", "/api/fn/operate", Role::Editor),
+    ("POST", "/api/fn/create_token", Role::Admin),
+];
+
+#[sqlx::test]
+async fn callers_are_refused_before_their_body_is_read(pool: PgPool) {
+    let app = app(pool.clone());
+    let viewer = token(&pool, "reader", Role::Viewer).await;
+    let editor = token(&pool, "writer", Role::Editor).await;
+    for (method, uri, needed) in WRITES {
+        for (who, token) in [
+            ("nobody", None),
+            ("an unknown token", Some("mgv_unknown")),
+            ("a viewer", Some(viewer.as_str())),
+            ("an editor", Some(editor.as_str())),
+        ] {
+            let allowed = match who {
+                "a viewer" => needed == Role::Viewer,
+                "an editor" => needed != Role::Admin,
+                _ => false,
+            };
+            // Server functions go by the session, which none of these callers has.
+            if allowed && !uri.starts_with("/api/fn/") {
+                continue;
+            }
+            let (status, _, body) = call(&app, request(method, uri, token, unread_body())).await;
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN,
+                "{method} {uri} by {who}: {status} {body}"
+            );
+            assert!(!body.contains("could not be read"), "{uri}: {body}");
+        }
+    }
+    // An empty body with an unknown token is 401, not a complaint about the body.
+    let (status, _, body) = call(
+        &app,
+        post_records(Some("mgv_unknown"), "application/x-ndjson", ""),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn gzipped(uri: &str, token: &str, content_type: &str, data: &[u8]) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_ENCODING, "gzip")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(gzip(data)))
+        .unwrap()
+}
+
+const EVENT: &str = r#"{"eventType":"COMPLETE","eventTime":"2026-11-01T10:00:00Z",
+ "producer":"https://example.com/p","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+ "run":{"runId":"0192a1b2-0000-7000-8000-000000000001"},"job":{"namespace":"ns","name":"train"},
+ "inputs":[],"outputs":[]}"#;
+
+#[sqlx::test]
+async fn gzip_bodies_are_read_and_a_decompression_bomb_is_refused(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    let (status, _, body) = call(
+        &app,
+        gzipped(
+            "/api/v1/records",
+            &editor,
+            "application/x-ndjson",
+            format!("{ONE_ASSET}\n").as_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(asset_count(&pool).await, 1);
+
+    let (status, _, body) = call(
+        &app,
+        gzipped(
+            "/api/v1/lineage",
+            &editor,
+            "application/json",
+            EVENT.as_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let before = asset_count(&pool).await;
+    // 64 MB of blank lines, about 64 KB compressed: refused as soon as it passes 10 MB.
+    let bomb = vec![b'\n'; 64 * 1024 * 1024];
+    let (status, _, body) = call(
+        &app,
+        gzipped("/api/v1/records", &editor, "application/x-ndjson", &bomb),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body.contains("over 10 MB"), "{body}");
+    for uri in [
+        "/api/v1/lineage",
+        "/api/2.0/mlflow/registered-models/create",
+    ] {
+        let (status, _, body) = call(&app, gzipped(uri, &editor, "application/json", &bomb)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}: {body}");
+    }
+
+    let broken = Request::post("/api/v1/records")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_ENCODING, "gzip")
+        .header(header::AUTHORIZATION, format!("Bearer {editor}"))
+        .body(Body::from("not gzip at all"))
+        .unwrap();
+    let (status, _, body) = call(&app, broken).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("not valid gzip"), "{body}");
+    assert_eq!(
+        asset_count(&pool).await,
+        before,
+        "refused bodies change nothing"
+    );
+}
+
+#[sqlx::test]
+async fn too_many_records_in_one_request_are_refused(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    let line = r#"{"type":"edge","from":{"source":"a","id":"1"},"to":{"source":"a","id":"2"}}"#;
+    let body = format!("{line}\n").repeat(50_001);
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body.contains("more than 50000 records"), "{body}");
+}
+
+fn mlflow(method: &str, call: &str, token: &str, body: &serde_json::Value) -> Request<Body> {
+    request(
+        method,
+        &format!("/api/2.0/mlflow/{call}"),
+        Some(token),
+        Body::from(body.to_string()),
+    )
+}
+
+#[sqlx::test]
+async fn nul_control_characters_and_overlong_fields_are_refused_naming_the_field(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    let asset = |field: &str, value: serde_json::Value| {
+        let mut record = serde_json::json!({
+            "type": "asset", "source": "git", "id": "m", "kind": "model_source", "name": "M"
+        });
+        record[field] = value;
+        record.to_string()
+    };
+    for (body, named) in [
+        (asset("name", "a\u{0}b".into()), "name"),
+        (asset("description", "a\u{0}b".into()), "description"),
+        (
+            asset("tags", serde_json::json!({"tier": "1\u{0}"})),
+            "tags.tier",
+        ),
+        (
+            asset("tags", serde_json::json!({"ti\u{0}er": "1"})),
+            "a tag key",
+        ),
+        (asset("id", "m\u{0}".into()), "id"),
+        (asset("owners", serde_json::json!(["a\u{1b}b"])), "owners"),
+        (asset("status", "production\u{0}".into()), "status"),
+        (asset("label", "Mo\u{0}del".into()), "label"),
+    ] {
+        let (status, _, answer) =
+            call(&app, post_records(Some(&editor), "application/json", body)).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{named}: {answer}"
+        );
+        assert!(answer.contains(named), "{named}: {answer}");
+    }
+    // A description keeps its lines.
+    let (status, _, answer) = call(
+        &app,
+        post_records(
+            Some(&editor),
+            "application/json",
+            asset("description", "line one\n\tline two".into()),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // The refusals are kept for the ingestion page, NUL and all.
+    let (status, _, answer) = get(&app, "/api/v1/rejections").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        answer.contains("must not contain the NUL character"),
+        "{answer}"
+    );
+
+    // OpenLineage: anywhere in the event, facets included.
+    let mut event: serde_json::Value = serde_json::from_str(EVENT).unwrap();
+    event["job"]["facets"] = serde_json::json!({"sql": {"query": "SELECT '\u{0}'"}});
+    let (status, _, answer) = call(
+        &app,
+        request(
+            "POST",
+            "/api/v1/lineage",
+            Some(&editor),
+            Body::from(event.to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("job.facets.sql.query"), "{answer}");
+    let mut event: serde_json::Value = serde_json::from_str(EVENT).unwrap();
+    event["job"]["name"] = "tr\u{7}ain".into();
+    let (status, _, answer) = call(
+        &app,
+        request(
+            "POST",
+            "/api/v1/lineage",
+            Some(&editor),
+            Body::from(event.to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("job.name"), "{answer}");
+
+    // MLflow: names, descriptions, tags, a version's source; and names longer than MLflow's.
+    let create =
+        |body: serde_json::Value| mlflow("POST", "registered-models/create", &editor, &body);
+    for (body, named) in [
+        (serde_json::json!({"name": "a\u{0}"}), "name"),
+        (
+            serde_json::json!({"name": "a", "description": "x\u{0}"}),
+            "description",
+        ),
+        (
+            serde_json::json!({"name": "a", "tags": [{"key": "k", "value": "\u{0}"}]}),
+            "value",
+        ),
+        (
+            serde_json::json!({"name": "é".repeat(251)}),
+            "name is longer than 250",
+        ),
+        (
+            serde_json::json!({"name": "a\u{1b}"}),
+            "name must not contain a control",
+        ),
+    ] {
+        let (status, _, answer) = call(&app, create(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{named}: {answer}");
+        assert!(answer.contains("INVALID_PARAMETER_VALUE"), "{answer}");
+        assert!(answer.contains(named), "{named}: {answer}");
+    }
+    let (status, _, answer) = call(&app, create(serde_json::json!({"name": "ok"}))).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, _, answer) = call(
+        &app,
+        mlflow(
+            "POST",
+            "model-versions/create",
+            &editor,
+            &serde_json::json!({"name": "ok", "source": "s3://x\u{0}"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("source"), "{answer}");
+    let long_alias = serde_json::json!({"name": "ok", "alias": "a".repeat(3000), "version": "1"});
+    let (status, _, answer) = call(
+        &app,
+        mlflow("POST", "registered-models/alias", &editor, &long_alias),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("alias is longer than 250"), "{answer}");
+}
+
+#[sqlx::test]
+async fn mlflow_searches_are_bounded_and_matched_in_the_database(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    for name in ["alpha", "alp_x", "beta", "back\\slash"] {
+        let body = serde_json::json!({"name": name, "tags": [{"key": "team", "value": "t1"}]});
+        let (status, _, answer) = call(
+            &app,
+            mlflow("POST", "registered-models/create", &editor, &body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let search = |filter: &str, max: &str| {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", filter)
+            .append_pair("max_results", max)
+            .finish();
+        format!("/api/2.0/mlflow/registered-models/search?{query}")
+    };
+    let names = |answer: &str| -> Vec<String> {
+        let value: serde_json::Value = serde_json::from_str(answer).unwrap();
+        value["registered_models"]
+            .as_array()
+            .map(|models| {
+                models
+                    .iter()
+                    .map(|m| m["name"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (filter, expected) in [
+        ("name LIKE 'alp%'", vec!["alp_x", "alpha"]),
+        ("name LIKE 'alp\\_%'", vec![]),
+        ("name ILIKE 'ALP_X'", vec!["alp_x", "alpha"][..1].to_vec()),
+        ("name LIKE 'back\\%'", vec!["back\\slash"]),
+        (
+            "tags.team = 't1' AND name != 'beta'",
+            vec!["alp_x", "alpha", "back\\slash"],
+        ),
+        ("tag.`missing` != 'x' AND name = 'beta'", vec!["beta"]),
+    ] {
+        let (status, _, answer) = get(&app, &search(filter, "100")).await;
+        assert_eq!(status, StatusCode::OK, "{filter}: {answer}");
+        assert_eq!(names(&answer), expected, "{filter}");
+    }
+    // Paged: one at a time, each page says where the next starts.
+    let (_, _, first) = get(&app, &search("", "1")).await;
+    let token = serde_json::from_str::<serde_json::Value>(&first).unwrap()["next_page_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, _, second) = get(&app, &format!("{}&page_token={token}", search("", "1"))).await;
+    assert_eq!(names(&first), ["alp_x"]);
+    assert_eq!(names(&second), ["alpha"]);
+
+    let many = vec!["name = 'a'"; 21].join(" AND ");
+    let long = format!("name LIKE '{}'", "%".repeat(2_000));
+    for (uri, says) in [
+        (search(&many, "10"), "more than 20 clauses"),
+        (search(&long, "10"), "longer than 2000"),
+        (search("", "1001"), "max_results"),
+        (search("run_id = 'r'", "10"), "not run_id"),
+    ] {
+        let (status, _, answer) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{says}: {answer}");
+        assert!(answer.contains(says), "{says}: {answer}");
+    }
+    let versions = format!(
+        "/api/2.0/mlflow/model-versions/search?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", &many)
+            .finish()
+    );
+    let (status, _, answer) = get(&app, &versions).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+}
+
+#[sqlx::test(fixtures("../fixtures/small_tree.sql"))]
+async fn malformed_server_function_calls_are_the_callers_mistake(pool: PgPool) {
+    let app = app(pool);
+    let form = |uri: &str, body: String| {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    for (uri, body, expected) in [
+        (
+            "/api/fn/get_model_page",
+            String::new(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/fn/search_assets",
+            "text=a&offset=many".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/fn/get_model_page",
+            "model=x".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/fn/list_trend",
+            "days=x".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/fn/search_assets",
+            format!("text={}", "a".repeat(3 * 1024 * 1024)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let (status, _, answer) = call(&app, form(uri, body)).await;
+        assert_eq!(status, expected, "{uri}: {answer}");
+        assert!(!answer.contains("Transport"), "{uri}: {answer}");
+    }
+    // A state-changing call without a session is refused before its body is looked at.
+    let (status, _, answer) = call(
+        &app,
+        Request::post("/api/fn/operate")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"csrf":"x","op":{"op":"nonsense"}}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+}
+
+#[sqlx::test]
+async fn a_second_top_level_unit_leaves_the_company_as_it_was(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    let company = r#"
+{"type":"org_unit","source":"hr","id":"acme","name":"Acme"}
+{"type":"org_unit","source":"hr","id":"ads","name":"Ads","parent":{"source":"hr","id":"acme"}}
+{"type":"asset","source":"git","id":"owned","kind":"model_source","name":"Owned","owner":{"source":"hr","id":"ads"}}
+{"type":"asset","source":"git","id":"stray","kind":"model_source","name":"Nobody's"}
+"#;
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", company),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Someone makes a bigger tree of their own, beside the company.
+    let mut rival =
+        String::from(r#"{"type":"org_unit","source":"evil","id":"top","name":"Takeover"}"#);
+    for i in 0..5 {
+        rival.push_str(&format!(
+            "\n{{\"type\":\"org_unit\",\"source\":\"evil\",\"id\":\"c{i}\",\"name\":\"C{i}\",\"parent\":{{\"source\":\"evil\",\"id\":\"top\"}}}}"
+        ));
+    }
+    let (status, _, body) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", rival),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let catalog = modelgov::server::metrics::catalog::load(None).unwrap();
+    modelgov::server::metrics::recompute(&pool, &catalog)
+        .await
+        .unwrap();
+
+    let (status, _, body) = get(&app, "/api/v1/scorecard").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let card: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(card["unit"]["external_id"], "acme", "{body}");
+    let (_, _, page) = get(&app, "/").await;
+    assert!(
+        page.contains("Acme") && !page.contains("Takeover ·"),
+        "{page}"
+    );
+
+    // The model nobody owns counts once more, at the company only.
+    let (status, _, rollups) = get(&app, "/api/v1/export/rollups.ndjson").await;
+    assert_eq!(status, StatusCode::OK, "{rollups}");
+    let overall = |unit: &str| -> u64 {
+        rollups
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .find(|row| row["unit"]["id"] == unit && row["scope"] == "overall")
+            .map(|row| {
+                row["counts"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .map(|n| n.as_u64().unwrap())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(overall("acme"), 2, "its own model and the unowned one");
+    assert_eq!(overall("unowned"), 1);
+    assert_eq!(
+        overall("top"),
+        0,
+        "another top-level unit gets none of them"
+    );
+}
+
+#[sqlx::test]
+async fn an_edge_and_a_measurement_wait_in_quarantine_with_their_record(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    let admin = token(&pool, "root", Role::Admin).await;
+    let body = r#"
+{"type":"asset","source":"git","id":"m","kind":"model_source","name":"M"}
+{"type":"asset","source":"airflow","id":"run-1","label":"Pipeline Run","name":"run 1","status":"succeeded"}
+{"type":"edge","from":{"source":"git","id":"m"},"to":{"source":"airflow","id":"run-1"}}
+{"type":"measurement","asset":{"source":"airflow","id":"run-1"},"name":"training_energy_kwh","value":12.5,"at":"2026-11-01T00:00:00Z"}
+{"type":"edge","from":{"source":"git","id":"m"},"to":{"source":"nowhere","id":"x"}}
+"#;
+    let (status, _, answer) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let statuses: Vec<&str> = answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "created",
+            "quarantined",
+            "quarantined",
+            "quarantined",
+            "rejected"
+        ]
+    );
+    let edges = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM edges")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(edges().await, 0);
+
+    // A later request that names the waiting run waits too.
+    let later = r#"{"type":"measurement","asset":{"source":"airflow","id":"run-1"},"name":"training_energy_kwh","value":13.0,"at":"2026-11-02T00:00:00Z"}"#;
+    let (status, _, answer) =
+        call(&app, post_records(Some(&editor), "application/json", later)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains("quarantined"), "{answer}");
+
+    let mapping = Request::put("/api/v1/mappings/airflow/Pipeline%20Run")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::from(r#"{"kind":"workflow_run"}"#))
+        .unwrap();
+    let (status, _, answer) = call(&app, mapping).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(edges().await, 1, "the edge applied with its run: {answer}");
+    let values: Vec<f64> = sqlx::query_scalar(
+        "SELECT m.value FROM measurements m JOIN assets a ON a.id = m.asset_id ORDER BY m.at",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(values, [12.5, 13.0], "both measurements, in order");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM quarantine_dependents")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+/// Strings that would become markup, script or a redirect if any context forgot to escape.
+const HOSTILE: [&str; 9] = [
+    "</title><meta http-equiv=\"refresh\" content=\"0;url=/about?x\"><title>",
+    "</script><x-evil>s</x-evil><script>",
+    "</style><x-evil>st</x-evil>",
+    "</textarea><x-evil>ta</x-evil>",
+    "\" x-evil-attr=\"1",
+    "' x-evil-attr='1",
+    "<svg onload=alert(1)><x-evil/></svg>",
+    "javascript:alert(1)",
+    "&lt;x-evil-escaped&gt;",
+];
+
+/// One start tag: its name and attributes (names lower case, values as written).
+#[derive(Debug)]
+struct Tag {
+    name: String,
+    attributes: Vec<(String, String)>,
+}
+
+/// The start tags of `page` and its text outside them (script and style contents are raw text,
+/// as a browser reads them): enough of HTML's tokenizer to see what markup a page holds.
+fn tokenize(page: &str) -> (Vec<Tag>, String) {
+    let bytes = page.as_bytes();
+    let (mut tags, mut text) = (Vec::new(), String::new());
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_tag = bytes[i] == b'<'
+            && bytes
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'/' || *b == b'!');
+        if !starts_tag {
+            let next = bytes[i + 1..]
+                .iter()
+                .position(|b| *b == b'<')
+                .map_or(page.len(), |n| i + 1 + n);
+            text.push_str(&page[i..next]);
+            i = next;
+            continue;
+        }
+        // To the tag's end, skipping quoted attribute values.
+        let mut j = i + 1;
+        let mut quote = None;
+        while j < bytes.len() {
+            match (quote, bytes[j]) {
+                (None, b'"' | b'\'') => quote = Some(bytes[j]),
+                (Some(q), b) if b == q => quote = None,
+                (None, b'>') => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        let inside = &page[i + 1..j.min(page.len())];
+        i = j + 1;
+        if inside.starts_with('/') || inside.starts_with('!') {
+            continue;
+        }
+        let tag = parse_tag(inside);
+        // Raw text elements end only at their own end tag.
+        if tag.name == "script" || tag.name == "style" {
+            let end = format!("</{}", tag.name);
+            i = page[i.min(page.len())..]
+                .to_ascii_lowercase()
+                .find(&end)
+                .map_or(page.len(), |n| i + n);
+        }
+        tags.push(tag);
+    }
+    (tags, text)
+}
+
+fn parse_tag(inside: &str) -> Tag {
+    let inside = inside.trim_end_matches('/');
+    let name_end = inside
+        .find(|c: char| c.is_whitespace())
+        .unwrap_or(inside.len());
+    let mut attributes = Vec::new();
+    let mut rest = inside[name_end..].trim_start();
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '=')
+            .unwrap_or(rest.len());
+        let name = rest[..end].to_ascii_lowercase();
+        rest = rest[end..].trim_start();
+        let mut value = String::new();
+        if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            let (v, remaining) = match after.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let close = after[1..].find(q).map_or(after.len(), |n| n + 1);
+                    (&after[1..close], after.get(close + 1..).unwrap_or(""))
+                }
+                _ => {
+                    let close = after.find(char::is_whitespace).unwrap_or(after.len());
+                    (&after[..close], &after[close..])
+                }
+            };
+            value = v.to_string();
+            rest = remaining.trim_start();
+        }
+        if !name.is_empty() {
+            attributes.push((name, value));
+        }
+    }
+    Tag {
+        name: inside[..name_end].to_ascii_lowercase(),
+        attributes,
+    }
+}
+
+/// Nothing in `page` came from the hostile strings as markup: no element, attribute, event
+/// handler, `javascript:` address or refresh; and text that was already escaped shows as typed.
+fn only_text(uri: &str, page: &str) {
+    let (tags, text) = tokenize(page);
+    for tag in &tags {
+        assert!(
+            !tag.name.starts_with("x-evil"),
+            "{uri}: an element from the data: {tag:?}"
+        );
+        assert!(
+            !(tag.name == "meta" && tag.attributes.iter().any(|(n, _)| n == "http-equiv")),
+            "{uri}: a meta refresh from the data: {tag:?}"
+        );
+        for (name, value) in &tag.attributes {
+            assert!(
+                !name.starts_with("x-evil") && !name.starts_with("on"),
+                "{uri}: an attribute from the data: {tag:?}"
+            );
+            assert!(
+                !value
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("javascript:"),
+                "{uri}: a javascript: address: {tag:?}"
+            );
+        }
+    }
+    assert!(
+        !text.contains("&lt;x-evil-escaped&gt;"),
+        "{uri}: text that was already escaped lost its escaping"
+    );
+}
+
+#[test]
+fn the_tokenizer_sees_markup_and_only_markup() {
+    let (tags, text) = tokenize(
+        "<p title=\"a > b\" x-evil-attr='1'>x \" y-attr=\"2</p><script>\"</p><x-evil>\"</script><b>t</b>",
+    );
+    let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["p", "script", "b"]);
+    assert_eq!(tags[0].attributes[1], ("x-evil-attr".into(), "1".into()));
+    assert!(text.contains("x \" y-attr=\"2") && !text.contains("x-evil>"));
+}
+
+#[sqlx::test]
+async fn hostile_metadata_is_text_on_every_page(pool: PgPool) {
+    let app = app(pool.clone());
+    let admin = token(&pool, "root", Role::Admin).await;
+    let text = HOSTILE.join(" ");
+    let key = |i: usize| format!("{i}{}", HOSTILE[i % HOSTILE.len()]);
+    let records = [
+        serde_json::json!({"type":"org_unit","source":"hr","id":"co","name": format!("Co {text}"), "description": text}),
+        serde_json::json!({"type":"org_unit","source":"hr","id": key(1),"name": format!("=HYPERLINK(\"x\") Org {text}"),"parent":{"source":"hr","id":"co"}}),
+        serde_json::json!({"type":"org_unit","source":"hr","id": key(2),"name": format!("Team {text}"),"parent":{"source":"hr","id": key(1)}}),
+        serde_json::json!({"type":"asset","source":"git","id": key(3),"kind":"model_source","name": format!("Model {text}"),
+            "description": text, "owner": {"source":"hr","id": key(2)}, "owners": [key(4)], "tags": {"t": HOSTILE[0], "k": HOSTILE[4]}}),
+        serde_json::json!({"type":"asset","source":"ci","id": key(5),"kind":"workflow_run","name": format!("Run {text}"),"status":"succeeded",
+            "started_at":"2026-10-01T00:00:00Z","ended_at":"2026-10-01T01:00:00Z"}),
+        serde_json::json!({"type":"asset","source":"reg","id": key(6),"kind":"model_binary","name": format!("Binary {text}")}),
+        serde_json::json!({"type":"asset","source":"deploy","id": key(7),"kind":"deployment","name": format!("Deployment {text}"),"status":"production"}),
+        serde_json::json!({"type":"edge","from":{"source":"git","id": key(3)},"to":{"source":"ci","id": key(5)}}),
+        serde_json::json!({"type":"edge","from":{"source":"ci","id": key(5)},"to":{"source":"reg","id": key(6)}}),
+        serde_json::json!({"type":"edge","from":{"source":"reg","id": key(6)},"to":{"source":"deploy","id": key(7)}}),
+        serde_json::json!({"type":"asset","source": HOSTILE[3],"id": key(8),"label": HOSTILE[1],"name": text}),
+        serde_json::json!({"type":"asset","source":"git","id": key(0),"kind":"nonsense","name": text}),
+    ];
+    let body = records
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (status, _, answer) = call(
+        &app,
+        post_records(Some(&admin), "application/x-ndjson", body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{answer}");
+    token(&pool, HOSTILE[5], Role::Viewer).await;
+    let catalog = modelgov::server::metrics::catalog::load(None).unwrap();
+    modelgov::server::metrics::recompute(&pool, &catalog)
+        .await
+        .unwrap();
+
+    let path = |source: &str, id: &str| {
+        format!(
+            "{}/{}",
+            modelgov::model::dashboard::encode(source),
+            modelgov::model::dashboard::encode(id)
+        )
+    };
+    let pages = [
+        "/".to_string(),
+        format!("/units/{}", path("hr", &key(1))),
+        format!("/units/{}", path("hr", &key(2))),
+        format!("/models/{}", path("git", &key(3))),
+        "/metrics/lineage_completeness".into(),
+        format!("/search?q={}", modelgov::model::dashboard::encode("Model")),
+        "/units".into(),
+        "/ingestion".into(),
+        "/signin".into(),
+        format!(
+            "/no/such/{}",
+            modelgov::model::dashboard::encode(HOSTILE[0])
+        ),
+    ];
+    for uri in &pages {
+        let (status, _, page) = get(&app, uri).await;
+        assert!(
+            status.is_success() || status == StatusCode::NOT_FOUND,
+            "{uri}: {status}"
+        );
+        assert!(page.contains("<title>"), "{uri}");
+        only_text(uri, &page);
+    }
+    // The title holds the name as text.
+    let (_, _, page) = get(&app, &format!("/units/{}", path("hr", &key(1)))).await;
+    let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
+    assert!(title.contains("Org &lt;/title&gt;&lt;meta"), "{title}");
+
+    // The admin page, signed in as an admin, with a token named like an attack.
+    let (status, headers, answer) = call(
+        &app,
+        Request::post("/api/fn/sign_in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(format!("token={admin}")))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _, page) = call(
+        &app,
+        Request::get("/admin")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("x-evil-attr"),
+        "the token's name is on the page"
+    );
+    only_text("/admin", &page);
+
+    // CSV exports carry the text as data, never as a formula.
+    let (status, _, csv) = get(&app, "/api/v1/export/rollups.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"),
+        "{csv}"
+    );
+}
