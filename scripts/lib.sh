@@ -150,6 +150,23 @@ ensure_interop_venv() {
     export INTEROP_PYTHON
 }
 
+# A venv with schemathesis (tests/api/requirements.txt), in its own venv: its dependencies need
+# not agree with the interop clients'.
+ensure_schemathesis_venv() {
+    local venv=$TARGET_DIR/schemathesis-venv want
+    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+    want=$(sha256sum "$ROOT/tests/api/requirements.txt" | cut -d' ' -f1)
+    if [ "$(cat "$venv/.modelgov-requirements-hash" 2>/dev/null)" != "$want" ]; then
+        say "installing schemathesis from PyPI"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tests/api/requirements.txt"
+        echo "$want" >"$venv/.modelgov-requirements-hash"
+    fi
+    SCHEMATHESIS=$venv/bin/st
+    export SCHEMATHESIS
+}
+
 # Installs end2end/'s npm packages when they are missing or the lock file changed.
 ensure_npm_packages() {
     command -v npm >/dev/null || apt_install nodejs npm

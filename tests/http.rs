@@ -41,7 +41,7 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, http::HeaderMap, String) {
 /// change, so this asks again until it does, for at most a minute (a busy machine is slow, not
 /// wrong).
 async fn page_showing(app: &Router, uri: &str, text: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         let (status, _, body) = get(app, uri).await;
         if status == StatusCode::OK && body.contains(text) {

@@ -6,7 +6,7 @@ use super::ingestion::MappingRow;
 use super::role::Role;
 
 /// A token as listed: its name, role and dates; never its secret or hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenRow {
     pub name: String,
     pub role: Role,
@@ -18,14 +18,14 @@ pub struct TokenRow {
 }
 
 /// A token just created: the only time its secret is shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedToken {
     pub name: String,
     pub role: Role,
     pub token: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AdminPage {
     pub tokens: Vec<TokenRow>,
     pub mappings: Vec<MappingRow>,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::record::{AssetKind, Ref};
 
 /// An asset as lists and walks show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AssetSummary {
     #[serde(rename = "ref")]
     pub key: Ref,
@@ -16,7 +16,7 @@ pub struct AssetSummary {
 }
 
 /// Which way a lineage walk goes from its root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Up,
@@ -40,7 +40,7 @@ pub const LINEAGE_DEFAULT_DEPTH: u32 = 3;
 pub const LINEAGE_MAX_DEPTH: u32 = 10;
 pub const LINEAGE_MAX_NODES: u32 = 2_000;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LineageNode {
     #[serde(flatten)]
     pub asset: AssetSummary,
@@ -48,13 +48,13 @@ pub struct LineageNode {
     pub distance: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LineageEdge {
     pub from: Ref,
     pub to: Ref,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lineage {
     pub root: Ref,
     pub direction: Direction,
@@ -67,7 +67,7 @@ pub struct Lineage {
 }
 
 /// One change to the graph.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change {
     pub id: i64,
     /// RFC 3339.
@@ -96,7 +96,7 @@ impl Change {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct History {
     pub asset: Ref,
     pub changes: Vec<Change>,
@@ -104,7 +104,7 @@ pub struct History {
     pub next_before: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchHit {
     #[serde(flatten)]
     pub asset: AssetSummary,
@@ -113,7 +113,7 @@ pub struct SearchHit {
     pub owner: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchPage {
     pub hits: Vec<SearchHit>,
     /// Pass as `offset` for the next page; absent on the last page.
@@ -121,7 +121,7 @@ pub struct SearchPage {
 }
 
 /// Which binary a deployment served at a moment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Serving {
     pub deployment: Ref,
     pub deployment_name: String,
@@ -132,7 +132,7 @@ pub struct Serving {
     pub until: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServingAsOf {
     pub asset: Ref,
     pub as_of: String,

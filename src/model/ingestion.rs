@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A mapping, or a label waiting in quarantine without one (`kind` empty).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MappingRow {
     pub source: String,
     pub label: String,
@@ -13,7 +13,7 @@ pub struct MappingRow {
 }
 
 /// A record waiting for a mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuarantineRow {
     pub source: String,
     pub external_id: String,
@@ -23,7 +23,7 @@ pub struct QuarantineRow {
 }
 
 /// An OpenLineage event as received.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventRow {
     pub received_at: String,
     pub run_id: String,
@@ -34,7 +34,7 @@ pub struct EventRow {
 }
 
 /// A record the graph refused, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RejectionRow {
     pub source: String,
     pub external_id: String,
@@ -44,7 +44,7 @@ pub struct RejectionRow {
 }
 
 /// The ingestion page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IngestionPage {
     pub mappings: Vec<MappingRow>,
     pub quarantine: Vec<QuarantineRow>,
@@ -60,7 +60,7 @@ pub const RECENT_CHANGES: i64 = 2_000;
 
 /// A source system's latest writes to the graph (through any surface: records, OpenLineage,
 /// MLflow, registry operations).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SourceActivity {
     pub source: String,
     /// RFC 3339.

@@ -6,7 +6,19 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// One of the four maturity levels: 0 at risk, 1 basic, 2 managed, 3 optimized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(try_from = "u8", into = "u8")]
 pub struct Level(u8);
 
@@ -56,7 +68,7 @@ impl fmt::Display for Level {
 }
 
 /// Which way a metric's value improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Better {
     Higher,
@@ -64,7 +76,7 @@ pub enum Better {
 }
 
 /// How a domain (or the overall level) combines the levels below it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// The floor of the weighted mean of the known levels.
@@ -74,7 +86,7 @@ pub enum Rule {
 }
 
 /// Where a metric's value comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "from", content = "name", rename_all = "snake_case")]
 pub enum Source {
     /// A fact read off the graph (see [`COMPUTED_FACTS`]).
@@ -99,7 +111,7 @@ pub const COMPUTED_FACTS: [&str; 12] = [
     "failed_run_share",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Domain {
     pub id: String,
     pub name: String,
@@ -107,7 +119,7 @@ pub struct Domain {
     pub weight: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Metric {
     pub id: String,
     pub domain: String,
@@ -122,7 +134,7 @@ pub struct Metric {
 }
 
 /// The whole catalog, with its version (a content hash of the file).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Catalog {
     pub version: String,
     pub overall_rule: Rule,
@@ -203,7 +215,7 @@ pub fn aggregate(rule: Rule, inputs: &[(Option<Level>, f64)]) -> Option<Level> {
 }
 
 /// How many models of a unit sit at each level of one scope, and their mean level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Counts {
     pub levels: [i64; 4],
     pub unknown: i64,
@@ -397,7 +409,7 @@ mod tests {
 }
 
 /// Which snapshot of results an answer comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SnapshotMeta {
     pub id: i64,
     /// RFC 3339.
@@ -406,7 +418,7 @@ pub struct SnapshotMeta {
 }
 
 /// An org unit as scorecards name it; `id` 0 is the row of models no unit owns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnitName {
     pub id: i64,
     pub source: String,
@@ -415,7 +427,7 @@ pub struct UnitName {
 }
 
 /// One unit's counts and score in one scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScopeRollup {
     pub scope: String,
     pub counts: Counts,
@@ -423,7 +435,7 @@ pub struct ScopeRollup {
 }
 
 /// A unit's scorecard: every scope's rollup, from one snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Scorecard {
     pub unit: UnitName,
     pub snapshot: SnapshotMeta,
@@ -431,7 +443,7 @@ pub struct Scorecard {
 }
 
 /// A child unit's rollup in one scope, for ranking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChildRollup {
     pub unit: UnitName,
     pub counts: Counts,
@@ -439,7 +451,7 @@ pub struct ChildRollup {
 }
 
 /// One model as the "holding back" list shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ModelLevelRow {
     pub model: crate::model::record::Ref,
     pub name: String,
@@ -448,7 +460,7 @@ pub struct ModelLevelRow {
 }
 
 /// A unit's counts and score in one scope at one snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrendPoint {
     pub computed_at: String,
     pub counts: Counts,
@@ -456,7 +468,7 @@ pub struct TrendPoint {
 }
 
 /// One unit's rollup in one scope, with its place in the tree.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnitRollupRow {
     pub unit: UnitName,
     pub parent_id: Option<i64>,
@@ -466,7 +478,7 @@ pub struct UnitRollupRow {
 }
 
 /// One metric's result for one model, with the evidence that decided it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MetricResult {
     pub metric: String,
     pub domain: String,
@@ -479,7 +491,7 @@ pub struct MetricResult {
 }
 
 /// Everything modelgov knows of one model source's maturity, from one snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ModelMetrics {
     pub model: crate::model::record::Ref,
     pub name: String,

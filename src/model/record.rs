@@ -19,7 +19,9 @@ pub const MAX_NAME_CHARS: usize = 10_000;
 pub const MAX_DESCRIPTION_CHARS: usize = 100_000;
 
 /// A reference to any record: its identity is the pair.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Ref {
     pub source: String,
@@ -33,7 +35,19 @@ impl fmt::Display for Ref {
 }
 
 /// The seven canonical kinds of asset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AssetKind {
     FeatureSource,
@@ -189,7 +203,7 @@ pub fn statuses_of(kind: AssetKind) -> &'static [&'static str] {
 }
 
 /// One record of a write, as the wire contract defines it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
     OrgUnit(OrgUnitRecord),
@@ -198,7 +212,7 @@ pub enum Record {
     Measurement(MeasurementRecord),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgUnitRecord {
     pub source: String,
@@ -211,7 +225,7 @@ pub struct OrgUnitRecord {
 }
 
 /// `Default` is for records built on the server: name the fields that matter, `..Default::default()`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetRecord {
     pub source: String,
@@ -248,14 +262,14 @@ impl AssetRecord {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeRecord {
     pub from: Ref,
     pub to: Ref,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeasurementRecord {
     pub asset: Ref,
@@ -265,7 +279,7 @@ pub struct MeasurementRecord {
 }
 
 /// What happened to one record of a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Created,
@@ -276,7 +290,7 @@ pub enum Outcome {
 }
 
 /// The answer for one record: its place in the request, what happened, and why if rejected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordResult {
     /// 1-based line for NDJSON, 0-based index for a JSON array, 0 for a single object.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -296,7 +310,9 @@ pub fn check_key_part(what: &str, value: &str) -> Result<(), String> {
     }
     check_text(what, value, MAX_KEY_CHARS, Lines::One)?;
     if value.len() > MAX_KEY_BYTES {
-        return Err(format!("{what} is longer than {MAX_KEY_BYTES} bytes in UTF-8"));
+        return Err(format!(
+            "{what} is longer than {MAX_KEY_BYTES} bytes in UTF-8"
+        ));
     }
     Ok(())
 }

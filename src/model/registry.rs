@@ -9,7 +9,19 @@ use serde::{Deserialize, Serialize};
 use super::record::Ref;
 
 /// A deployment's status, in the order a deployment moves through them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Development,
@@ -79,7 +91,7 @@ impl fmt::Display for Stage {
 }
 
 /// One registry operation, as the API takes it (`{"op": "promote", ...}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Operation {
     /// Registers a new binary of `model`, produced by `run` (a workflow run of that model).
@@ -124,7 +136,7 @@ impl Operation {
 }
 
 /// What an operation did, and the deployment (or binary) after it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
     /// The id of the operation's row in the history.
     pub change: i64,

@@ -1,6 +1,8 @@
 //! Text that comes in from any tool and goes out into pages: the one rule for what a text field
 //! may hold, and escaping for the one place markup is written by hand (the page title).
 
+use std::fmt::Write;
+
 use serde_json::Value;
 
 /// Whether a field is one line (names, ids, labels) or may hold lines (descriptions).
@@ -36,7 +38,7 @@ pub fn find_nul(value: &Value) -> Option<String> {
             Value::String(s) => s.contains('\0'),
             Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
                 let len = path.len();
-                path.push_str(&format!("[{i}]"));
+                let _ = write!(path, "[{i}]");
                 let found = walk(item, path);
                 if !found {
                     path.truncate(len);
@@ -59,7 +61,13 @@ pub fn find_nul(value: &Value) -> Option<String> {
         }
     }
     let mut path = String::new();
-    walk(value, &mut path).then(|| if path.is_empty() { "the body".into() } else { path })
+    walk(value, &mut path).then(|| {
+        if path.is_empty() {
+            "the body".into()
+        } else {
+            path
+        }
+    })
 }
 
 /// Replaces every NUL character in `value`'s strings and keys with U+FFFD, so that a refused
@@ -132,7 +140,10 @@ mod tests {
         assert!(find_nul(&key).is_some());
         scrub_nul(&mut key);
         assert_eq!(key["k\u{fffd}"], 1);
-        assert_eq!(find_nul(&serde_json::json!("\u{0}")).as_deref(), Some("the body"));
+        assert_eq!(
+            find_nul(&serde_json::json!("\u{0}")).as_deref(),
+            Some("the body")
+        );
     }
 
     #[test]

@@ -59,6 +59,21 @@ fn cross_site(headers: &HeaderMap) -> Option<String> {
     }
 }
 
+/// Whether a request's address carries a control character (`%00`-`%1F`, `%7F`): no name, id,
+/// filter or time has one, and Postgres cannot even compare text holding NUL.
+fn control_in_address(uri: &http::Uri) -> bool {
+    let text = uri
+        .path_and_query()
+        .map_or("", http::uri::PathAndQuery::as_str);
+    text.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .is_some_and(|b| b < 0x20 || b == 0x7f)
+    })
+}
+
 /// Paths anyone may reach, signed in or not: signing in, health checks, the app's files.
 fn open(path: &str) -> bool {
     matches!(path, "/signin" | "/api/fn/sign_in") || static_path(path)
@@ -109,6 +124,12 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
+    if control_in_address(request.uri()) {
+        let refused = AppError::BadRequest(
+            "the address must not hold control characters (such as %00)".into(),
+        );
+        return secured(refused.into_response(), &config, false);
+    }
     if writes && let Some(why) = cross_site(request.headers()) {
         return secured(AppError::Forbidden(why).into_response(), &config, false);
     }
@@ -252,6 +273,16 @@ mod tests {
             cross_site(&headers(&[])).is_none(),
             "API clients send neither"
         );
+    }
+
+    #[test]
+    fn control_characters_in_addresses_are_found() {
+        let found = |uri: &str| control_in_address(&uri.parse().unwrap());
+        assert!(found("/units/hr/a%00b"));
+        assert!(found("/search?q=%1b[31m"));
+        assert!(found("/search?q=%7F"));
+        assert!(!found("/search?q=%20a%2Fb%C3%A9"));
+        assert!(!found("/units/hr/100%25"));
     }
 
     #[test]

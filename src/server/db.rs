@@ -95,6 +95,15 @@ impl From<sqlx::Error> for AppError {
             Self::Conflict(
                 "another change to the same records happened at the same moment; nothing of this one was kept, retry it".into(),
             )
+        } else if let Some(code @ ("22021" | "22P05" | "54000")) = code.as_deref() {
+            // A value the caller sent that Postgres cannot take (a NUL character, a key too long
+            // for an index): every surface checks its fields first; this is the backstop, so
+            // that one it missed is still the caller's 400, not the server's 500.
+            tracing::warn!(%error, code, "a value the database cannot store");
+            Self::BadRequest(
+                "a value holds the NUL character or is too long to be stored; nothing was changed"
+                    .into(),
+            )
         } else {
             tracing::error!(%error, "database error");
             Self::Internal

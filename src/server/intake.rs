@@ -152,6 +152,44 @@ fn megabytes(bytes: usize) -> String {
     }
 }
 
+/// Most bytes of a small JSON body (an operation, a token, a mapping).
+pub const MAX_SMALL_JSON: usize = 64 * 1024;
+
+/// A small JSON body of type `T`, read as [`read`] reads every body (so after the caller
+/// extractors that run before it): `application/json`, maybe gzip, at most [`MAX_SMALL_JSON`].
+/// A body that is not a `T` is a 400 naming what is wrong with it.
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<crate::server::state::AppState>
+    for JsonBody<T>
+{
+    type Rejection = AppError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &crate::server::state::AppState,
+    ) -> Result<Self, AppError> {
+        let (parts, body) = request.into_parts();
+        let media = crate::server::rest::media_type(&parts.headers);
+        if media != "application/json" {
+            return Err(AppError::UnsupportedMediaType(format!(
+                "send Content-Type: application/json, not {media:?}"
+            )));
+        }
+        let read = read(
+            &state.intake,
+            &parts.headers,
+            body,
+            MAX_SMALL_JSON,
+            "the body",
+        )
+        .await?;
+        serde_json::from_slice(&read.bytes)
+            .map(Self)
+            .map_err(|e| AppError::BadRequest(format!("the body does not read: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;

@@ -482,9 +482,10 @@ async fn a_second_top_level_unit_leaves_the_company_as_it_was(pool: PgPool) {
     let mut rival =
         String::from(r#"{"type":"org_unit","source":"evil","id":"top","name":"Takeover"}"#);
     for i in 0..5 {
-        rival.push_str(&format!(
-            "\n{{\"type\":\"org_unit\",\"source\":\"evil\",\"id\":\"c{i}\",\"name\":\"C{i}\",\"parent\":{{\"source\":\"evil\",\"id\":\"top\"}}}}"
-        ));
+        let child = serde_json::json!({"type": "org_unit", "source": "evil", "id": format!("c{i}"),
+            "name": format!("C{i}"), "parent": {"source": "evil", "id": "top"}});
+        rival.push('\n');
+        rival.push_str(&child.to_string());
     }
     let (status, _, body) = call(
         &app,
@@ -515,7 +516,7 @@ async fn a_second_top_level_unit_leaves_the_company_as_it_was(pool: PgPool) {
             .lines()
             .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
             .find(|row| row["unit"]["id"] == unit && row["scope"] == "overall")
-            .map(|row| {
+            .map_or(0, |row| {
                 row["counts"]
                     .as_object()
                     .unwrap()
@@ -523,7 +524,6 @@ async fn a_second_top_level_unit_leaves_the_company_as_it_was(pool: PgPool) {
                     .map(|n| n.as_u64().unwrap())
                     .sum()
             })
-            .unwrap_or(0)
     };
     assert_eq!(overall("acme"), 2, "its own model and the unowned one");
     assert_eq!(overall("unowned"), 1);
@@ -693,15 +693,12 @@ fn parse_tag(inside: &str) -> Tag {
         let mut value = String::new();
         if let Some(after) = rest.strip_prefix('=') {
             let after = after.trim_start();
-            let (v, remaining) = match after.chars().next() {
-                Some(q @ ('"' | '\'')) => {
-                    let close = after[1..].find(q).map_or(after.len(), |n| n + 1);
-                    (&after[1..close], after.get(close + 1..).unwrap_or(""))
-                }
-                _ => {
-                    let close = after.find(char::is_whitespace).unwrap_or(after.len());
-                    (&after[..close], &after[close..])
-                }
+            let (v, remaining) = if let Some(q @ ('"' | '\'')) = after.chars().next() {
+                let close = after[1..].find(q).map_or(after.len(), |n| n + 1);
+                (&after[1..close], after.get(close + 1..).unwrap_or(""))
+            } else {
+                let close = after.find(char::is_whitespace).unwrap_or(after.len());
+                (&after[..close], &after[close..])
             };
             value = v.to_string();
             rest = remaining.trim_start();

@@ -18,7 +18,7 @@ use crate::server::repo::graph;
 const REPLAYED_EVENTS: i64 = 10_000;
 
 /// What adding a mapping did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Remapped {
     pub source: String,
     pub label: String,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::model::graph::{Direction, LINEAGE_DEFAULT_DEPTH};
-use crate::model::record::{AssetKind, Outcome, RecordResult, Ref};
+use crate::model::record::{AssetKind, Outcome, Record, RecordResult, Ref};
 use crate::model::role::Role;
 use crate::server::auth::Bearer;
 use crate::server::ingest::parse;
@@ -41,14 +41,26 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/search", get(get_search))
 }
 
-#[derive(Debug, Serialize)]
-struct RecordsAnswer {
+/// The answer to a write: how many records had each outcome, and each record's.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordsAnswer {
     summary: BTreeMap<&'static str, u64>,
     results: Vec<RecordResult>,
 }
 
 /// Writes records: one JSON object, an array, or NDJSON. 200 when every record applied, 207 when
 /// some were rejected, 422 when all were.
+#[utoipa::path(post, path = "/api/v1/records", tag = "graph",
+    request_body(description = "one record, an array of records (application/json, at most 1 MB), or one record per line (application/x-ndjson, at most 10 MB); at most 50,000 records; may be gzip-compressed",
+        content((Record = "application/json"), (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "every record applied", body = RecordsAnswer),
+        (status = 207, description = "some records were rejected; the others applied", body = RecordsAnswer),
+        (status = 422, description = "every record was rejected", body = RecordsAnswer),
+        (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)
+    ),
+    security(("bearer" = [])))]
 async fn post_records(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -113,6 +125,14 @@ struct LineageQuery {
     depth: Option<String>,
 }
 
+/// One bounded walk of the lineage from an asset.
+#[utoipa::path(get, path = "/api/v1/assets/{source}/{id}/lineage", tag = "graph",
+    params(("source" = String, Path, description = "the record's source system"),
+        ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"),
+        ("direction" = Option<Direction>, Query, description = "up, down or both (the default)"),
+        ("depth" = Option<u32>, Query, minimum = 1, description = "steps to walk (default 3, at most 10)")),
+    responses((status = 200, description = "the nodes and edges reached", body = crate::model::graph::Lineage), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_lineage(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -146,6 +166,14 @@ struct HistoryQuery {
     before: Option<String>,
 }
 
+/// Every change to an asset, newest first.
+#[utoipa::path(get, path = "/api/v1/assets/{source}/{id}/history", tag = "graph",
+    params(("source" = String, Path, description = "the record's source system"),
+        ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "changes per page (default 50)"),
+        ("before" = Option<i64>, Query, description = "only changes older than this change id")),
+    responses((status = 200, description = "the changes", body = crate::model::graph::History), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_history(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -169,6 +197,12 @@ struct ServingQuery {
     as_of: Option<String>,
 }
 
+/// Which binary each deployment of an asset served at a time.
+#[utoipa::path(get, path = "/api/v1/assets/{source}/{id}/serving", tag = "graph",
+    params(("source" = String, Path, description = "the record's source system"),
+        ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "an RFC 3339 time (default now)")),
+    responses((status = 200, description = "the deployments and what they served", body = crate::model::graph::ServingAsOf), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_serving(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -179,6 +213,15 @@ async fn get_serving(
     Ok(Json(serving).into_response())
 }
 
+/// Assets by name and description, kind and tags.
+#[utoipa::path(get, path = "/api/v1/search", tag = "graph",
+    params(("q" = Option<String>, Query, max_length = 200, description = "words of the name or description"),
+        ("kind" = Option<AssetKind>, Query, description = "only assets of this kind"),
+        ("tag" = Option<String>, Query, description = "key:value; only assets with this tag"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "hits per page (default 20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, maximum = 10000, description = "hits to skip")),
+    responses((status = 200, description = "a page of hits", body = crate::model::graph::SearchPage), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_search(
     State(state): State<AppState>,
     Query(pairs): Query<Vec<(String, String)>>,

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow, RejectionRow};
 use crate::server::auth::Admin;
 use crate::server::ingest::remap::{self, Remapped};
+use crate::server::intake::JsonBody;
 use crate::server::repo::ingestion;
 use crate::server::state::AppState;
 
@@ -26,43 +27,64 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Every mapping, and every label waiting in quarantine without one (kind empty).
+#[utoipa::path(get, path = "/api/v1/mappings", tag = "ingestion",
+    responses((status = 200, description = "the mappings", body = Vec<MappingRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn list_mappings(State(state): State<AppState>) -> Result<Json<Vec<MappingRow>>, AppError> {
     Ok(Json(ingestion::mappings(&state.pool).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// The kind a label maps to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MappingBody {
+pub struct MappingBody {
     kind: String,
 }
 
 /// Sets a mapping (admin) and applies the quarantined records it covers.
+#[utoipa::path(put, path = "/api/v1/mappings/{source}/{label}", tag = "ingestion",
+    params(("source" = String, Path, description = "the tool's source system"),
+        ("label" = String, Path, description = "the tool's label")),
+    request_body = MappingBody,
+    responses((status = 200, description = "the mapping and what it applied", body = Remapped), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 async fn put_mapping(
     State(state): State<AppState>,
     Admin(caller): Admin,
     Path((source, label)): Path<(String, String)>,
-    body: Result<Json<MappingBody>, axum::extract::rejection::JsonRejection>,
+    JsonBody(body): JsonBody<MappingBody>,
 ) -> Result<Json<Remapped>, AppError> {
-    let Json(body) = body.map_err(|e| {
-        AppError::BadRequest(format!(
-            "send {{\"kind\": \"<asset kind>\"}}: {}",
-            e.body_text()
-        ))
-    })?;
     let remapped = remap::put(&state, &caller.actor(), &source, &label, &body.kind).await?;
     Ok(Json(remapped))
 }
 
 /// Removes a mapping (admin); assets already written keep their kind.
+#[utoipa::path(delete, path = "/api/v1/mappings/{source}/{label}", tag = "ingestion",
+    params(("source" = String, Path, description = "the tool's source system"),
+        ("label" = String, Path, description = "the tool's label")),
+    responses((status = 200, description = "removed", body = Removed), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 async fn delete_mapping(
     State(state): State<AppState>,
     Admin(_): Admin,
     Path((source, label)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Removed>, AppError> {
     remap::remove(&state.pool, &source, &label).await?;
-    Ok(Json(
-        serde_json::json!({ "source": source, "label": label, "removed": true }),
-    ))
+    Ok(Json(Removed {
+        source,
+        label,
+        removed: true,
+    }))
+}
+
+/// A removed mapping.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Removed {
+    pub source: String,
+    pub label: String,
+    pub removed: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +106,10 @@ fn limit(value: Option<i64>) -> Result<i64, AppError> {
 }
 
 /// The records waiting for a mapping, newest first.
+#[utoipa::path(get, path = "/api/v1/quarantine", tag = "ingestion",
+    params(("source" = Option<String>, Query, description = "only this source system"), ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "rows (default 100)")),
+    responses((status = 200, description = "the records waiting for a mapping, newest first", body = Vec<QuarantineRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn list_quarantine(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
@@ -95,6 +121,10 @@ async fn list_quarantine(
 }
 
 /// The records the graph refused last, with the reason, newest first.
+#[utoipa::path(get, path = "/api/v1/rejections", tag = "ingestion",
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "rows (default 100)")),
+    responses((status = 200, description = "what the graph refused last, newest first", body = Vec<RejectionRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn list_rejections(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
@@ -109,6 +139,10 @@ async fn list_rejections(
 }
 
 /// The OpenLineage events received last, newest first.
+#[utoipa::path(get, path = "/api/v1/lineage/events", tag = "ingestion",
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "rows (default 100)")),
+    responses((status = 200, description = "the OpenLineage events received last, newest first", body = Vec<EventRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn list_events(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,

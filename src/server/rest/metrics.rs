@@ -33,6 +33,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/recompute", post(post_recompute))
 }
 
+/// What a recompute wrote.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Recomputed {
+    pub snapshot: i64,
+    pub computed_at: String,
+    pub models: i64,
+    pub duration_ms: u64,
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct ReadQuery {
     as_of: Option<String>,
@@ -54,10 +63,18 @@ pub fn as_of(value: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
         .transpose()
 }
 
+/// The metric catalog in use.
+#[utoipa::path(get, path = "/api/v1/catalog", tag = "metrics",
+    responses((status = 200, description = "domains, metrics, thresholds, weights, rules and version", body = crate::model::metrics::Catalog)))]
 async fn get_catalog(State(state): State<AppState>) -> Response {
     Json(state.catalog.as_ref()).into_response()
 }
 
+/// Every model's level (or every unit's rollup) per scope, as NDJSON or CSV.
+#[utoipa::path(get, path = "/api/v1/export/{file}", tag = "metrics",
+    params(("file" = String, Path, description = "levels.ndjson, levels.csv, rollups.ndjson or rollups.csv"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
+    responses((status = 200, description = "the rows", content((String = "application/x-ndjson"), (String = "text/csv"))), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_export(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -103,6 +120,11 @@ async fn get_export(
         .into_response())
 }
 
+/// The company's scorecard: every scope's rollup.
+#[utoipa::path(get, path = "/api/v1/scorecard", tag = "metrics",
+    params(("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
+    responses((status = 200, description = "the company's rollups", body = crate::model::metrics::Scorecard), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_company_scorecard(
     State(state): State<AppState>,
     Query(query): Query<ReadQuery>,
@@ -112,6 +134,12 @@ async fn get_company_scorecard(
     Ok(Json(reads::scorecard(&state.pool, &snapshot, unit).await?).into_response())
 }
 
+/// An org unit's scorecard: every scope's rollup.
+#[utoipa::path(get, path = "/api/v1/units/{source}/{id}/scorecard", tag = "metrics",
+    params(("source" = String, Path, description = "the record's source system"),
+        ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
+    responses((status = 200, description = "the unit's rollups", body = crate::model::metrics::Scorecard), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_scorecard(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -122,6 +150,12 @@ async fn get_scorecard(
     Ok(Json(reads::scorecard(&state.pool, &snapshot, unit).await?).into_response())
 }
 
+/// The units directly below an org unit in one scope, the lowest score first.
+#[utoipa::path(get, path = "/api/v1/units/{source}/{id}/children", tag = "metrics",
+    params(("source" = String, Path, description = "the record's source system"),
+        ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time"), ("scope" = Option<String>, Query, description = "overall (the default), domain:<id> or metric:<id>")),
+    responses((status = 200, description = "the child units' rollups", body = Vec<crate::model::metrics::ChildRollup>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_children(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -134,6 +168,14 @@ async fn get_children(
     Ok(Json(reads::children(&state.pool, &snapshot, unit.id, &scope).await?).into_response())
 }
 
+/// An org unit's score in one scope over the last days.
+#[utoipa::path(get, path = "/api/v1/units/{source}/{id}/trend", tag = "metrics",
+    params(("source" = String, Path, description = "the record's source system"),
+        ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "the window's end, RFC 3339 (default now)"),
+        ("scope" = Option<String>, Query, description = "overall (the default), domain:<id> or metric:<id>"),
+        ("days" = Option<i64>, Query, minimum = 1, maximum = 3650, description = "the window (default 90)")),
+    responses((status = 200, description = "one point per snapshot", body = Vec<crate::model::metrics::TrendPoint>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_trend(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -162,6 +204,12 @@ async fn get_trend(
     Ok(Json(points).into_response())
 }
 
+/// A model source's level in every scope, with evidence and what would lift it.
+#[utoipa::path(get, path = "/api/v1/models/{source}/{id}/metrics", tag = "metrics",
+    params(("source" = String, Path, description = "the record's source system"),
+        ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
+    responses((status = 200, description = "the model's results", body = crate::model::metrics::ModelMetrics), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_model_metrics(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -175,16 +223,20 @@ async fn get_model_metrics(
 }
 
 /// Recomputes now (editor role) and answers with the new snapshot.
+#[utoipa::path(post, path = "/api/v1/recompute", tag = "metrics",
+    responses((status = 200, description = "the new snapshot", body = Recomputed), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 async fn post_recompute(
     State(state): State<AppState>,
     Editor(_): Editor,
 ) -> Result<Response, AppError> {
     let done = metrics::recompute(&state.pool, &state.catalog).await?;
-    Ok(Json(serde_json::json!({
-        "snapshot": done.snapshot_id,
-        "computed_at": reads::rfc3339(done.computed_at),
-        "models": done.models,
-        "duration_ms": done.duration.as_millis(),
-    }))
+    Ok(Json(Recomputed {
+        snapshot: done.snapshot_id,
+        computed_at: reads::rfc3339(done.computed_at),
+        models: done.models,
+        duration_ms: u64::try_from(done.duration.as_millis()).unwrap_or(u64::MAX),
+    })
     .into_response())
 }

@@ -799,7 +799,7 @@ async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
     Ok(answer)
 }
 
-/// Model versions by the filter (name, run_id, tags), by name and newest version first.
+/// Model versions by the filter (name, `run_id`, tags), by name and newest version first.
 async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
     let clauses = filter_of(args)?;
     // MLflow's documented limits: 10,000 by default, at most 200,000.

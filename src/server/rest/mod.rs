@@ -6,6 +6,7 @@ pub mod lineage;
 pub mod mappings;
 pub mod metrics;
 pub mod mlflow;
+pub mod openapi;
 pub mod registry;
 
 use axum::Json;
@@ -52,10 +53,46 @@ pub fn media_type(headers: &http::HeaderMap) -> String {
 }
 
 pub fn routes() -> Router<AppState> {
-    graph::routes()
+    let native = graph::routes()
         .merge(lineage::routes())
         .merge(mappings::routes())
         .merge(metrics::routes())
-        .merge(mlflow::routes())
         .merge(registry::routes())
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(openapi::document),
+        )
+        .layer(axum::middleware::map_response(errors_as_json));
+    native.merge(mlflow::routes())
+}
+
+/// Answers an error that axum wrote itself (a path or query that does not read, a method the
+/// route does not take) in the API's shape, `{"error": "..."}`, like every other error.
+async fn errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let text = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::json!({ "error": text }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }

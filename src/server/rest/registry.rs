@@ -1,6 +1,5 @@
 //! Registry operations (editors) and API tokens (admins) over HTTP. Compiled only with `ssr`.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
@@ -8,12 +7,20 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::model::admin::TokenRow;
+use crate::model::admin::{CreatedToken, TokenRow};
 use crate::model::registry::{Operation, Outcome};
 use crate::model::role::Role;
 use crate::server::auth::{Admin, Editor};
+use crate::server::intake::JsonBody;
 use crate::server::repo::tokens;
 use crate::server::state::AppState;
+
+/// A revoked token's name.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    pub name: String,
+    pub revoked: bool,
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -22,56 +29,57 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens/{name}", delete(revoke_token))
 }
 
-/// Reads a JSON body, naming what is wrong with it.
-fn body<T>(body: Result<Json<T>, JsonRejection>, shape: &str) -> Result<T, AppError> {
-    body.map(|Json(value)| value).map_err(|e| match e {
-        JsonRejection::BytesRejection(_) => {
-            AppError::PayloadTooLarge(format!("the body is too large: {}", e.body_text()))
-        }
-        JsonRejection::MissingJsonContentType(_) => {
-            AppError::UnsupportedMediaType("send Content-Type: application/json".into())
-        }
-        _ => AppError::BadRequest(format!("send {shape}: {}", e.body_text())),
-    })
-}
-
 /// Runs one registry operation (editor); 200 with what it did, 409 when the move is refused.
+#[utoipa::path(post, path = "/api/v1/operations", tag = "registry",
+    request_body = Operation,
+    responses((status = 200, description = "what the operation did", body = Outcome), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 async fn operate(
     State(state): State<AppState>,
     Editor(caller): Editor,
-    op: Result<Json<Operation>, JsonRejection>,
+    JsonBody(op): JsonBody<Operation>,
 ) -> Result<Json<Outcome>, AppError> {
-    let op = body(
-        op,
-        r#"{"op": "register|create_deployment|promote|deploy|rollback|retire", ...}"#,
-    )?;
     let outcome = crate::server::registry::apply(&state.pool, &caller.actor(), &op).await?;
     state.recomputer.request();
     Ok(Json(outcome))
 }
 
-#[derive(Debug, Deserialize)]
+/// A token to create.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub struct NewToken {
     name: String,
     role: Role,
 }
 
 /// Creates a token (admin); the answer is the only time its secret is shown.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "access",
+    request_body = NewToken,
+    responses((status = 201, description = "the token, shown this once", body = CreatedToken), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 async fn create_token(
     State(state): State<AppState>,
     Admin(_): Admin,
-    new: Result<Json<NewToken>, JsonRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
-    let new = body(new, r#"{"name": "...", "role": "viewer|editor|admin"}"#)?;
+    JsonBody(new): JsonBody<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
     let token = tokens::create(&state.pool, &new.name, new.role).await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "name": new.name, "role": new.role, "token": token })),
+        Json(CreatedToken {
+            name: new.name,
+            role: new.role,
+            token,
+        }),
     ))
 }
 
 /// Every token by name and role, revoked ones included (admin).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "access",
+    responses((status = 200, description = "the tokens, never a secret", body = Vec<TokenRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 async fn list_tokens(
     State(state): State<AppState>,
     Admin(_): Admin,
@@ -80,15 +88,23 @@ async fn list_tokens(
 }
 
 /// Revokes the active token with this name (admin); its sessions end with it.
+#[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "access",
+    params(("name" = String, Path, description = "the token's name")),
+    responses((status = 200, description = "revoked", body = Revoked), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 async fn revoke_token(
     State(state): State<AppState>,
     Admin(_): Admin,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Revoked>, AppError> {
     if !tokens::revoke(&state.pool, &name).await? {
         return Err(AppError::NotFound(format!(
             "no active token named {name:?}"
         )));
     }
-    Ok(Json(serde_json::json!({ "name": name, "revoked": true })))
+    Ok(Json(Revoked {
+        name,
+        revoked: true,
+    }))
 }
