@@ -157,11 +157,16 @@ pub const MAX_SMALL_JSON: usize = 64 * 1024;
 
 /// A small JSON body of type `T`, read as [`read`] reads every body (so after the caller
 /// extractors that run before it): `application/json`, maybe gzip, at most [`MAX_SMALL_JSON`].
-/// A body that is not a `T` is a 400 naming what is wrong with it.
+/// A body that is not a `T` is a 400 naming what is wrong with it and the shape to send.
 pub struct JsonBody<T>(pub T);
 
-impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<crate::server::state::AppState>
-    for JsonBody<T>
+/// The shape of a JSON body, as a 400 shows it to a caller who sent something else.
+pub trait Shaped {
+    const SHAPE: &'static str;
+}
+
+impl<T: serde::de::DeserializeOwned + Shaped>
+    axum::extract::FromRequest<crate::server::state::AppState> for JsonBody<T>
 {
     type Rejection = AppError;
 
@@ -186,7 +191,7 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<crate::server::s
         .await?;
         serde_json::from_slice(&read.bytes)
             .map(Self)
-            .map_err(|e| AppError::BadRequest(format!("the body does not read: {e}")))
+            .map_err(|e| AppError::BadRequest(format!("send {}: {e}", T::SHAPE)))
     }
 }
 

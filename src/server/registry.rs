@@ -8,7 +8,7 @@ use tracing::instrument;
 
 use super::repo::graph::set_actor;
 use crate::error::AppError;
-use crate::model::record::{MAX_DESCRIPTION_CHARS, Ref, check_key_part, check_name};
+use crate::model::record::{Ref, check_description, check_key_part, check_name};
 use crate::model::registry::{Operation, Outcome, Stage};
 
 /// An asset as the operations need it.
@@ -61,28 +61,50 @@ fn check(op: &Operation) -> Result<(), AppError> {
         check_key_part(&format!("{what}.source"), &r.source)
             .and_then(|()| check_key_part(&format!("{what}.id"), &r.id))
     };
-    match op {
+    let (refs, name, description): (Vec<(&str, &Ref)>, Option<&String>, Option<&String>) = match op
+    {
         Operation::Register {
+            model,
             binary,
+            run,
             name,
             description,
-            ..
-        } => {
-            key("binary", binary).map_err(bad)?;
-            check_name(name).map_err(bad)?;
-            if description.chars().count() > MAX_DESCRIPTION_CHARS {
-                return Err(bad(format!(
-                    "description is longer than {MAX_DESCRIPTION_CHARS} characters"
-                )));
-            }
-        }
+        } => (
+            vec![("model", model), ("binary", binary), ("run", run)],
+            Some(name),
+            Some(description),
+        ),
         Operation::CreateDeployment {
-            deployment, name, ..
-        } => {
-            key("deployment", deployment).map_err(bad)?;
-            check_name(name).map_err(bad)?;
-        }
-        _ => {}
+            model,
+            deployment,
+            name,
+            binary,
+        } => (
+            vec![
+                ("model", model),
+                ("deployment", deployment),
+                ("binary", binary),
+            ],
+            Some(name),
+            None,
+        ),
+        Operation::Deploy { deployment, binary } => (
+            vec![("deployment", deployment), ("binary", binary)],
+            None,
+            None,
+        ),
+        Operation::Promote { deployment, .. }
+        | Operation::Rollback { deployment }
+        | Operation::Retire { deployment } => (vec![("deployment", deployment)], None, None),
+    };
+    for (what, r) in refs {
+        key(what, r).map_err(bad)?;
+    }
+    if let Some(name) = name {
+        check_name(name).map_err(bad)?;
+    }
+    if let Some(description) = description {
+        check_description(description).map_err(bad)?;
     }
     Ok(())
 }

@@ -10,7 +10,11 @@ use crate::error::AppError;
 use crate::model::ingestion::{EventRow, MappingRow, QuarantineRow, RejectionRow};
 use crate::server::auth::Admin;
 use crate::server::ingest::remap::{self, Remapped};
-use crate::server::intake::JsonBody;
+use crate::server::intake::{JsonBody, Shaped};
+
+impl Shaped for MappingBody {
+    const SHAPE: &'static str = r#"{"kind": "<asset kind>"}"#;
+}
 use crate::server::repo::ingestion;
 use crate::server::state::AppState;
 

@@ -11,7 +11,16 @@ use crate::model::admin::{CreatedToken, TokenRow};
 use crate::model::registry::{Operation, Outcome};
 use crate::model::role::Role;
 use crate::server::auth::{Admin, Editor};
-use crate::server::intake::JsonBody;
+use crate::server::intake::{JsonBody, Shaped};
+
+impl Shaped for Operation {
+    const SHAPE: &'static str =
+        r#"{"op": "register|create_deployment|promote|deploy|rollback|retire", ...}"#;
+}
+
+impl Shaped for NewToken {
+    const SHAPE: &'static str = r#"{"name": "...", "role": "viewer|editor|admin"}"#;
+}
 use crate::server::repo::tokens;
 use crate::server::state::AppState;
 
