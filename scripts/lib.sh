@@ -135,35 +135,31 @@ ensure_chromium() {
 
 # A Python virtual environment with the real interop clients (tests/interop/requirements.txt),
 # made again when the requirements change. Sets INTEROP_PYTHON.
-ensure_interop_venv() {
-    local venv=$TARGET_DIR/interop-venv want
+# ensure_venv DIR REQUIREMENTS WHAT: a venv in DIR with the packages REQUIREMENTS pins, made again
+# when that file changes.
+ensure_venv() {
+    local venv=$1 requirements=$2 want
     python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-    want=$(sha256sum "$ROOT/tests/interop/requirements.txt" | cut -d' ' -f1)
+    want=$(sha256sum "$requirements" | cut -d' ' -f1)
     if [ "$(cat "$venv/.modelgov-requirements-hash" 2>/dev/null)" != "$want" ]; then
-        say "installing the interop clients from PyPI"
+        say "installing $3 from PyPI"
         rm -rf "$venv"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tests/interop/requirements.txt"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
         echo "$want" >"$venv/.modelgov-requirements-hash"
     fi
-    INTEROP_PYTHON=$venv/bin/python
+}
+
+ensure_interop_venv() {
+    ensure_venv "$TARGET_DIR/interop-venv" "$ROOT/tests/interop/requirements.txt" "the interop clients"
+    INTEROP_PYTHON=$TARGET_DIR/interop-venv/bin/python
     export INTEROP_PYTHON
 }
 
-# A venv with schemathesis (tests/api/requirements.txt), in its own venv: its dependencies need
-# not agree with the interop clients'.
+# schemathesis has a venv of its own: its dependencies need not agree with the interop clients'.
 ensure_schemathesis_venv() {
-    local venv=$TARGET_DIR/schemathesis-venv want
-    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-    want=$(sha256sum "$ROOT/tests/api/requirements.txt" | cut -d' ' -f1)
-    if [ "$(cat "$venv/.modelgov-requirements-hash" 2>/dev/null)" != "$want" ]; then
-        say "installing schemathesis from PyPI"
-        rm -rf "$venv"
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tests/api/requirements.txt"
-        echo "$want" >"$venv/.modelgov-requirements-hash"
-    fi
-    SCHEMATHESIS=$venv/bin/st
+    ensure_venv "$TARGET_DIR/schemathesis-venv" "$ROOT/tests/api/requirements.txt" "schemathesis"
+    SCHEMATHESIS=$TARGET_DIR/schemathesis-venv/bin/st
     export SCHEMATHESIS
 }
 

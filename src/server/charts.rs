@@ -50,21 +50,6 @@ struct Hotspot {
     title: String,
 }
 
-fn xml_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Draws with `draw` on a `width` × `height` SVG and lays `hotspots` over it as links. The SVG
 /// names itself with `title` for assistive technology.
 fn svg(
@@ -98,15 +83,18 @@ fn svg(
         let _ = write!(
             links,
             r#"<a href="{}" class="chart-link"><title>{}</title><rect x="{}" y="{}" width="{}" height="{}" fill="transparent"/></a>"#,
-            xml_escape(&h.href),
-            xml_escape(&h.title),
+            crate::model::text::escape_html(&h.href),
+            crate::model::text::escape_html(&h.title),
             x0.min(x1),
             y0.min(y1),
             (x1 - x0).abs().max(1),
             (y1 - y0).abs().max(1),
         );
     }
-    let labelled = format!(r#"<svg role="img" aria-label="{}" "#, xml_escape(title));
+    let labelled = format!(
+        r#"<svg role="img" aria-label="{}" "#,
+        crate::model::text::escape_html(title)
+    );
     out.replacen("<svg ", &labelled, 1)
         .replacen("</svg>", &format!("{links}</svg>"), 1)
 }

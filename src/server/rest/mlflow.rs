@@ -789,14 +789,9 @@ async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
     query.push(" OFFSET ");
     query.push_bind(offset);
     let mut names: Vec<String> = query.build_query_scalar().fetch_all(&mut *conn).await?;
-    let more = names.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    names.truncate(usize::try_from(limit).unwrap_or(0));
+    let more = page_of(&mut names, limit);
     let models = models_json(conn, &names).await?;
-    let mut answer = json!({ "registered_models": models });
-    if more {
-        answer["next_page_token"] = Value::String((offset + limit).to_string());
-    }
-    Ok(answer)
+    Ok(paged("registered_models", models, more, offset + limit))
 }
 
 /// Model versions by the filter (name, `run_id`, tags), by name and newest version first.
@@ -817,14 +812,26 @@ async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
     query.push(" OFFSET ");
     query.push_bind(offset);
     let mut found: Vec<VersionRow> = query.build_query_as().fetch_all(&mut *conn).await?;
-    let more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    found.truncate(usize::try_from(limit).unwrap_or(0));
-    let mut answer =
-        json!({ "model_versions": found.iter().map(version_json).collect::<Vec<_>>() });
+    let more = page_of(&mut found, limit);
+    let versions = found.iter().map(version_json).collect();
+    Ok(paged("model_versions", versions, more, offset + limit))
+}
+
+/// Cuts `rows` (read with one row more than `limit`) to the page; true when there is more.
+fn page_of<T>(rows: &mut Vec<T>, limit: i64) -> bool {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    more
+}
+
+/// A page of a search as MLflow answers it: the items, and the token of the next page if any.
+fn paged(key: &str, items: Vec<Value>, more: bool, next: i64) -> Value {
+    let mut answer = json!({ key: items });
     if more {
-        answer["next_page_token"] = Value::String((offset + limit).to_string());
+        answer["next_page_token"] = Value::String(next.to_string());
     }
-    Ok(answer)
+    answer
 }
 
 // ---- writes -------------------------------------------------------------------------------------
