@@ -11,7 +11,7 @@ use super::text::{Lines, check_text};
 pub const MAX_KEY_CHARS: usize = 512;
 /// Most bytes of a key part in UTF-8: both parts fit one Postgres index row (2,704 bytes).
 pub const MAX_KEY_BYTES: usize = 1_000;
-/// Most characters of a one-line value (a tag's, a status, a time).
+/// Most characters of a value (a tag's, a status).
 pub const MAX_VALUE_CHARS: usize = 5_000;
 /// Longest name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 10_000;
@@ -335,9 +335,15 @@ pub fn check_description(value: &str) -> Result<(), String> {
     check_text("description", value, MAX_DESCRIPTION_CHARS, Lines::Many)
 }
 
-/// Checks a one-line value such as a tag's (`what` names it): at most [`MAX_VALUE_CHARS`].
+/// Checks a one-line value such as a status (`what` names it): at most [`MAX_VALUE_CHARS`].
 pub fn check_value(what: &str, value: &str) -> Result<(), String> {
     check_text(what, value, MAX_VALUE_CHARS, Lines::One)
+}
+
+/// Checks a tag's value (`what` names it): at most [`MAX_VALUE_CHARS`]; tools put notes with
+/// line breaks in tags, so tabs and line breaks are allowed.
+pub fn check_tag_value(what: &str, value: &str) -> Result<(), String> {
+    check_text(what, value, MAX_VALUE_CHARS, Lines::Many)
 }
 
 pub fn check_ref(what: &str, r: &Ref) -> Result<(), String> {

@@ -71,9 +71,21 @@ impl Config {
             https: parse(&lookup, "MODELGOV_HTTPS", "false")?,
             session_hours: parse(&lookup, "MODELGOV_SESSION_HOURS", "12")?,
             forwarded_for: parse(&lookup, "MODELGOV_FORWARDED_FOR", "false")?,
-            ingest_budget_mb: parse(&lookup, "MODELGOV_INGEST_BUDGET_MB", "64")?,
+            ingest_budget_mb: budget(parse(&lookup, "MODELGOV_INGEST_BUDGET_MB", "64")?)?,
             company: company(lookup("MODELGOV_COMPANY"))?,
         })
+    }
+}
+
+/// `MODELGOV_INGEST_BUDGET_MB` must hold the largest body (10 MB of NDJSON), or such a body
+/// would be told to retry forever.
+fn budget(megabytes: usize) -> Result<usize, String> {
+    if megabytes >= 16 {
+        Ok(megabytes)
+    } else {
+        Err(format!(
+            "MODELGOV_INGEST_BUDGET_MB={megabytes} is not valid: it must be at least 16, to hold the largest body (10 MB)"
+        ))
     }
 }
 

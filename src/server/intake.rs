@@ -36,7 +36,7 @@ impl Budget {
 /// A body read whole; its bytes count against the budget until it is dropped.
 pub struct Intake {
     pub bytes: Bytes,
-    _held: Option<OwnedSemaphorePermit>,
+    _held: Held,
 }
 
 /// How a body is encoded.
@@ -83,12 +83,13 @@ pub async fn read(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let mut held: Option<OwnedSemaphorePermit> = None;
-    let keep = |permit: OwnedSemaphorePermit, held: &mut Option<OwnedSemaphorePermit>| match held {
-        Some(all) => all.merge(permit),
-        None => *held = Some(permit),
-    };
-    let mut read = Vec::new();
+    // Every allocation is charged as it grows, so the budget holds what the body really costs.
+    let mut held = Held::default();
+    let expected = usize::try_from(declared.unwrap_or(0))
+        .unwrap_or(limit)
+        .min(limit);
+    let mut read: Vec<u8> = Vec::new();
+    held.grow(budget, &mut read, expected, limit)?;
     let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|e| {
@@ -97,51 +98,93 @@ pub async fn read(
         if read.len() + chunk.len() > limit {
             return Err(too_large());
         }
-        keep(budget.take(chunk.len())?, &mut held);
+        held.grow(budget, &mut read, chunk.len(), limit)?;
         read.extend_from_slice(&chunk);
     }
     let bytes = match encoding {
         Encoding::Identity => Bytes::from(read),
         Encoding::Gzip => {
-            // Inflating is CPU work: off the async workers, and stopped as soon as it passes
-            // the limit (a small bomb must not become gigabytes).
-            let inflated = tokio::task::spawn_blocking(move || gunzip(&read, limit))
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "decompressing a body panicked");
-                    AppError::Internal
-                })?;
-            let inflated = inflated.map_err(|problem| match problem {
-                Inflate::TooLarge => too_large(),
-                Inflate::Invalid(e) => {
-                    AppError::BadRequest(format!("the body is not valid gzip: {e}"))
-                }
-            })?;
+            // Inflating is CPU work: off the async workers, charged to the budget as the output
+            // grows, and stopped as soon as it passes the limit (a small bomb must not become
+            // gigabytes).
+            let budget = budget.clone();
+            let (inflated, inflated_held) =
+                tokio::task::spawn_blocking(move || gunzip(&read, limit, &budget))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "decompressing a body panicked");
+                        AppError::Internal
+                    })?
+                    .map_err(|problem| match problem {
+                        Inflate::TooLarge => too_large(),
+                        Inflate::Busy => AppError::Busy,
+                        Inflate::Invalid(e) => {
+                            AppError::BadRequest(format!("the body is not valid gzip: {e}"))
+                        }
+                    })?;
             // The compressed bytes are gone; the budget holds the inflated ones instead.
-            held = None;
-            keep(budget.take(inflated.len())?, &mut held);
+            held = inflated_held;
             Bytes::from(inflated)
         }
     };
     Ok(Intake { bytes, _held: held })
 }
 
+/// Budget taken for one body, as its buffer grew.
+#[derive(Default)]
+struct Held(Option<OwnedSemaphorePermit>);
+
+impl Held {
+    /// Makes room in `buffer` for `more` bytes (it never needs more than `cap`), charging the
+    /// budget for what it allocates, before it is allocated.
+    fn grow(
+        &mut self,
+        budget: &Budget,
+        buffer: &mut Vec<u8>,
+        more: usize,
+        cap: usize,
+    ) -> Result<(), AppError> {
+        let before = buffer.capacity();
+        let needed = buffer.len() + more;
+        if needed > before {
+            // Doubling, as `Vec` grows, up to what the body may hold.
+            let want = needed.max(before.saturating_mul(2).max(8 * 1024).min(cap));
+            let permit = budget.take(want - before)?;
+            buffer.reserve_exact(want - buffer.len());
+            match &mut self.0 {
+                Some(all) => all.merge(permit),
+                None => self.0 = Some(permit),
+            }
+        }
+        Ok(())
+    }
+}
+
 enum Inflate {
     TooLarge,
+    Busy,
     Invalid(std::io::Error),
 }
 
-/// Decompresses gzip (every member), refusing output over `limit` bytes.
-fn gunzip(compressed: &[u8], limit: usize) -> Result<Vec<u8>, Inflate> {
-    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(limit));
-    flate2::read::MultiGzDecoder::new(compressed)
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(Inflate::Invalid)?;
-    if out.len() > limit {
-        return Err(Inflate::TooLarge);
+/// Decompresses gzip (every member), refusing output over `limit` bytes, charging `budget` for
+/// the output as it grows.
+fn gunzip(compressed: &[u8], limit: usize, budget: &Budget) -> Result<(Vec<u8>, Held), Inflate> {
+    let mut decoder = flate2::read::MultiGzDecoder::new(compressed);
+    let mut out = Vec::new();
+    let mut held = Held::default();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = decoder.read(&mut chunk).map_err(Inflate::Invalid)?;
+        if n == 0 {
+            return Ok((out, held));
+        }
+        if out.len() + n > limit {
+            return Err(Inflate::TooLarge);
+        }
+        held.grow(budget, &mut out, n, limit)
+            .map_err(|_| Inflate::Busy)?;
+        out.extend_from_slice(&chunk[..n]);
     }
-    Ok(out)
 }
 
 fn megabytes(bytes: usize) -> String {
@@ -152,11 +195,13 @@ fn megabytes(bytes: usize) -> String {
     }
 }
 
-/// Most bytes of a small JSON body (an operation, a token, a mapping).
-pub const MAX_SMALL_JSON: usize = 64 * 1024;
+/// Most bytes of a small JSON body (an operation, a token, a mapping): an operation's
+/// description may be 100,000 characters.
+pub const MAX_SMALL_JSON: usize = 1024 * 1024;
 
 /// A small JSON body of type `T`, read as [`read`] reads every body (so after the caller
-/// extractors that run before it): `application/json`, maybe gzip, at most [`MAX_SMALL_JSON`].
+/// extractors that run before it): JSON (`application/json` or `application/<x>+json`), maybe
+/// gzip, at most [`MAX_SMALL_JSON`].
 /// A body that is not a `T` is a 400 naming what is wrong with it and the shape to send.
 pub struct JsonBody<T>(pub T);
 
@@ -176,7 +221,7 @@ impl<T: serde::de::DeserializeOwned + Shaped>
     ) -> Result<Self, AppError> {
         let (parts, body) = request.into_parts();
         let media = crate::server::rest::media_type(&parts.headers);
-        if media != "application/json" {
+        if media != "application/json" && !media.ends_with("+json") {
             return Err(AppError::UnsupportedMediaType(format!(
                 "send Content-Type: application/json, not {media:?}"
             )));
@@ -216,7 +261,7 @@ mod tests {
 
     #[tokio::test]
     async fn gzip_is_read_and_a_bomb_stops_at_the_limit() {
-        let budget = Budget::new(1 << 20);
+        let budget = Budget::new(8 << 20);
         let gz = headers(&[(header::CONTENT_ENCODING, "gzip")]);
         let small = read(&budget, &gz, Body::from(gzip(b"hello")), 100, "a body")
             .await
@@ -244,19 +289,20 @@ mod tests {
 
     #[tokio::test]
     async fn the_budget_is_shared_and_given_back() {
-        let budget = Budget::new(10);
+        let budget = Budget::new(100 * 1024);
         let none = HeaderMap::new();
-        let first = read(&budget, &none, Body::from("123456"), 100, "a body")
+        let body = || Body::from("x".repeat(60 * 1024));
+        let first = read(&budget, &none, body(), 1 << 20, "a body")
             .await
             .unwrap();
-        let refused = read(&budget, &none, Body::from("123456"), 100, "a body")
+        let refused = read(&budget, &none, body(), 1 << 20, "a body")
             .await
             .err()
             .unwrap();
         assert_eq!(refused.status(), 503);
         drop(first);
         assert!(
-            read(&budget, &none, Body::from("123456"), 100, "a body")
+            read(&budget, &none, body(), 1 << 20, "a body")
                 .await
                 .is_ok()
         );

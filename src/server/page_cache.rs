@@ -190,8 +190,10 @@ fn parameters_of(path: &str) -> &'static [&'static str] {
 }
 
 /// The key of a page address: its path and known parameters in a fixed order, `as_of` replaced
-/// by the snapshot it resolves to (`snapshot_of`), since pages show a snapshot's time.
-async fn normalized<F, Fut>(uri: &http::Uri, snapshot_of: F) -> String
+/// by the snapshot it resolves to (`snapshot_of`), since pages show a snapshot's time. `None`
+/// when a known parameter is repeated: which one a page reads is the router's business, so such
+/// an address is rendered and not kept.
+async fn normalized<F, Fut>(uri: &http::Uri, snapshot_of: F) -> Option<String>
 where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = Option<i64>>,
@@ -203,9 +205,10 @@ where
             .filter(|(name, _)| known.contains(&name.as_ref()))
             .map(|(name, value)| (name.into_owned(), value.into_owned()))
             .collect();
-    // Pages read the first of a repeated parameter.
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    pairs.dedup_by(|later, first| later.0 == first.0);
+    if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
     if let Some(at) = pairs.iter().position(|(name, _)| name == "as_of") {
         let raw = pairs[at].1.clone();
         if let Some(snapshot) = snapshot_of(raw).await {
@@ -219,7 +222,7 @@ where
         key.push('=');
         key.extend(form_urlencoded::byte_serialize(value.as_bytes()));
     }
-    key
+    Some(key)
 }
 
 /// The routes whose pages depend only on their address and the data's generation. (Not
@@ -307,10 +310,13 @@ pub async fn serve_cached(State(state): State<AppState>, request: Request, next:
     };
     // Trends show the last days up to now: pages also move on with the hour.
     let hour = chrono::Utc::now().timestamp() / 3600;
-    let address = normalized(request.uri(), |raw| async move {
+    let Some(address) = normalized(request.uri(), |raw| async move {
         snapshot_at(&state.pool, &raw).await
     })
-    .await;
+    .await
+    else {
+        return next.run(request).await;
+    };
     let key = (address, hour);
     if let Some(page) = cache.get(generation, &key) {
         return page.response();
@@ -419,6 +425,7 @@ mod tests {
             futures::executor::block_on(normalized(&uri.parse().unwrap(), |raw| async move {
                 (raw == "2026-11-01T00:00:00Z").then_some(7)
             }))
+            .unwrap_or_default()
         };
         assert_eq!(
             key("/?level=1&junk=2&scope=overall"),
@@ -429,6 +436,12 @@ mod tests {
         assert_eq!(key("/?as_of=yesterday"), "/?as_of=yesterday");
         assert_eq!(key("/search?q=a+b&offset=3"), "/search?q=a+b");
         assert_eq!(key("/units?q=x&scope=1"), "/units?q=x");
+        assert_eq!(
+            key("/?as_of=a&as_of=b"),
+            "",
+            "a repeated parameter is not kept"
+        );
+        assert_eq!(key("/search?q=a&q=b"), "");
     }
 
     #[test]

@@ -230,7 +230,17 @@ async fn nul_control_characters_and_overlong_fields_are_refused_naming_the_field
         );
         assert!(answer.contains(named), "{named}: {answer}");
     }
-    // A description keeps its lines.
+    // A description and a tag's value keep their lines.
+    let (status, _, answer) = call(
+        &app,
+        post_records(
+            Some(&editor),
+            "application/json",
+            asset("tags", serde_json::json!({"notes": "line one\nline two"})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, _, answer) = call(
         &app,
         post_records(
@@ -399,6 +409,19 @@ async fn mlflow_searches_are_bounded_and_matched_in_the_database(pool: PgPool) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{says}: {answer}");
         assert!(answer.contains(says), "{says}: {answer}");
     }
+    // A read sent by POST takes a small body, and no write budget.
+    let big = serde_json::json!({"name": "alpha", "pad": "x".repeat(20 * 1024)});
+    let (status, _, answer) = call(
+        &app,
+        request(
+            "POST",
+            "/api/2.0/mlflow/registered-models/get-latest-versions",
+            None,
+            Body::from(big.to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     let versions = format!(
         "/api/2.0/mlflow/model-versions/search?{}",
         form_urlencoded::Serializer::new(String::new())
@@ -604,6 +627,34 @@ async fn an_edge_and_a_measurement_wait_in_quarantine_with_their_record(pool: Pg
         .await
         .unwrap();
     assert_eq!(left, 0);
+
+    // A record that waits can also leave by being sent again with a kind: what waited for it
+    // applies then. An edge whose other end does not exist at all is refused, not kept.
+    let body = r#"
+{"type":"asset","source":"airflow","id":"run-2","label":"Job Run","name":"run 2","status":"succeeded"}
+{"type":"edge","from":{"source":"git","id":"m"},"to":{"source":"airflow","id":"run-2"}}
+{"type":"edge","from":{"source":"nowhere","id":"y"},"to":{"source":"airflow","id":"run-2"}}
+"#;
+    let (status, _, answer) = call(
+        &app,
+        post_records(Some(&editor), "application/x-ndjson", body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{answer}");
+    assert!(
+        answer.contains("the asset nowhere/y does not exist"),
+        "{answer}"
+    );
+    let again = r#"{"type":"asset","source":"airflow","id":"run-2","kind":"workflow_run","name":"run 2","status":"succeeded"}"#;
+    let (status, _, answer) =
+        call(&app, post_records(Some(&editor), "application/json", again)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(edges().await, 2, "the waiting edge applied with its run");
+    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM quarantine")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 0, "the run left the quarantine");
 }
 
 /// Strings that would become markup, script or a redirect if any context forgot to escape.

@@ -17,8 +17,8 @@ use super::parse::{Item, Place};
 use crate::error::AppError;
 use crate::model::record::{
     AssetKind, AssetRecord, Cardinality, MeasurementRecord, OrgUnitRecord, Outcome, Record,
-    RecordResult, Ref, check_description, check_key_part, check_name, check_ref, check_value,
-    edge_rule, statuses_of,
+    RecordResult, Ref, check_description, check_key_part, check_name, check_ref, check_tag_value,
+    check_value, edge_rule, statuses_of,
 };
 use crate::server::repo::graph::{
     self, AssetRow, AssetWrite, EdgeWrite, MeasurementWrite, UnitWrite,
@@ -341,12 +341,21 @@ pub async fn apply_in(
     let mut serving: BTreeMap<Ref, Ref> = BTreeMap::new();
     for (index, from, to) in &edges {
         let (Some(from_kind), Some(to_kind)) = (kind_of(from), kind_of(to)) else {
-            if let Some(waited) = [from, to].into_iter().find(|end| waiting(end)) {
+            // It waits when every end it lacks is waiting (for the first of them; it waits again
+            // for the other, if need be, when that one applies).
+            let lacking: Vec<&Ref> = [from, to]
+                .into_iter()
+                .filter(|end| kind_of(end).is_none())
+                .collect();
+            if lacking.iter().all(|end| waiting(end)) {
                 decisions[*index] = Decision::Quarantined;
-                dependents.push((*index, waited.clone()));
+                dependents.push((*index, lacking[0].clone()));
                 continue;
             }
-            let missing = if kind_of(from).is_none() { from } else { to };
+            let missing = lacking
+                .into_iter()
+                .find(|end| !waiting(end))
+                .unwrap_or(from);
             decisions[*index] = Decision::Rejected(format!(
                 "reference rule: the asset {missing} does not exist"
             ));
@@ -482,6 +491,22 @@ pub async fn apply_in(
         })
         .collect();
     graph::write_quarantine_dependents(&mut *tx, &dependent_rows).await?;
+    // Assets written now leave the quarantine if they waited there, and what waited for them
+    // applies after them (its own answer was `quarantined`; a refusal is kept as any is).
+    let written: Vec<Ref> = asset_rows.iter().map(|row| row.key.clone()).collect();
+    let released = graph::release_quarantined(&mut *tx, &written).await?;
+    if !released.is_empty() {
+        let items: Vec<Item> = released
+            .into_iter()
+            .zip(0..)
+            .map(|(record, i)| Item {
+                place: Place::Index(i),
+                record: serde_json::from_value::<Record>(record)
+                    .map_err(|e| format!("the waiting record could not be read: {e}")),
+            })
+            .collect();
+        Box::pin(apply_in(&mut *tx, actor, &items)).await?;
+    }
 
     // 9. The answer per record.
     let outcome = |created: bool, updated: bool| {
@@ -648,7 +673,7 @@ fn check_asset(asset: &AssetRecord) -> Result<AssetPlan, String> {
                     "tag {key:?} has a value longer than {MAX_TAG_VALUE_CHARS} characters"
                 ));
             }
-            check_value(&format!("tags.{key}"), value)?;
+            check_tag_value(&format!("tags.{key}"), value)?;
         }
     }
     let started_at = asset

@@ -7,11 +7,10 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use crate::error::AppError;
-use crate::model::record::{AssetKind, Outcome, Record, RecordResult, Ref, check_key_part};
+use crate::model::record::{AssetKind, Outcome, Record, RecordResult, check_key_part};
 use crate::server::ingest::apply;
 use crate::server::ingest::openlineage;
 use crate::server::ingest::parse::{Item, Place};
-use crate::server::repo::graph;
 
 /// Most OpenLineage events one new mapping replays (the newest first); past it, the next events
 /// of those runs bring the edges.
@@ -138,29 +137,6 @@ pub async fn set_mapping(
     )
     .execute(&mut *tx)
     .await?;
-    // Then the edges and measurements that waited for them, in the order they came (one that
-    // still names another waiting record waits again, for that one).
-    let applied_keys: Vec<Ref> = done
-        .iter()
-        .map(|id| Ref {
-            source: source.to_string(),
-            id: id.clone(),
-        })
-        .collect();
-    let dependents = graph::take_quarantine_dependents(&mut *tx, &applied_keys).await?;
-    let mut applied = applied;
-    if !dependents.is_empty() {
-        let items: Vec<Item> = dependents
-            .into_iter()
-            .zip(u32::try_from(applied.len()).unwrap_or(u32::MAX)..)
-            .map(|(record, i)| Item {
-                place: Place::Index(i),
-                record: serde_json::from_value::<Record>(record)
-                    .map_err(|e| format!("the waiting record could not be read: {e}")),
-            })
-            .collect();
-        applied.extend(apply::apply_in(&mut *tx, actor, &items).await?);
-    }
     let still_quarantined = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM quarantine WHERE source = $1 AND label = $2"#,
         source,

@@ -632,7 +632,9 @@ pub async fn write_quarantine(
     Ok(())
 }
 
-/// Which of `keys` are records waiting in quarantine.
+/// Which of `keys` are records waiting in quarantine, locked until the transaction ends (a
+/// mapping applying them at the same moment waits, so that nothing starts waiting for a record
+/// that has just left).
 pub async fn quarantined(
     tx: &mut PgConnection,
     keys: &HashSet<Ref>,
@@ -646,6 +648,7 @@ pub async fn quarantined(
         SELECT q.source, q.external_id FROM quarantine q
         JOIN unnest($1::text[], $2::text[]) AS x(source, external_id)
           ON q.source = x.source AND q.external_id = x.external_id
+        FOR KEY SHARE OF q
         "#,
         &sources,
         &ids,
@@ -684,8 +687,10 @@ pub async fn write_quarantine_dependents(
     Ok(())
 }
 
-/// Takes the edges and measurements that waited for any of `keys`, in the order they arrived.
-pub async fn take_quarantine_dependents(
+/// The assets `keys` were just written: whatever of them waited in quarantine leaves it (the
+/// newer write wins), and the edges and measurements that waited for them are taken, in the
+/// order they arrived, to be applied now.
+pub async fn release_quarantined(
     tx: &mut PgConnection,
     keys: &[Ref],
 ) -> Result<Vec<serde_json::Value>, sqlx::Error> {
@@ -695,13 +700,19 @@ pub async fn take_quarantine_dependents(
     let (sources, ids) = split(keys.iter().cloned());
     sqlx::query_scalar!(
         r#"
-        WITH taken AS (
-            DELETE FROM quarantine_dependents d
-            USING unnest($1::text[], $2::text[]) AS x(source, external_id)
-            WHERE d.source = x.source AND d.external_id = x.external_id
+        WITH written AS (
+            SELECT * FROM unnest($1::text[], $2::text[]) AS x(source, external_id)
+        ),
+        left_quarantine AS (
+            DELETE FROM quarantine q USING written w
+            WHERE q.source = w.source AND q.external_id = w.external_id
+        ),
+        taken AS (
+            DELETE FROM quarantine_dependents d USING written w
+            WHERE d.source = w.source AND d.external_id = w.external_id
             RETURNING d.id, d.record
         )
-        SELECT record FROM taken ORDER BY id
+        SELECT record AS "record!" FROM taken ORDER BY id
         "#,
         &sources,
         &ids,

@@ -28,6 +28,8 @@ use crate::server::state::AppState;
 /// The source system MLflow's assets are filed under.
 const SOURCE: &str = "mlflow";
 const MAX_BODY: usize = 1024 * 1024;
+/// Largest body of a read sent by POST (get-latest-versions: a name and stages).
+const MAX_READ_BODY: usize = 16 * 1024;
 const STAGES: [&str; 4] = ["None", "Staging", "Production", "Archived"];
 
 pub fn routes() -> Router<AppState> {
@@ -155,7 +157,20 @@ async fn run(
     let args = if *method == Method::GET {
         query_args(query.as_deref().unwrap_or(""))
     } else {
-        let read = intake::read(&state.intake, headers, body, MAX_BODY, "the body").await?;
+        // A read sent by POST is small, and stays out of the writes' budget: nobody can spend
+        // it without a token.
+        let read = if write {
+            intake::read(&state.intake, headers, body, MAX_BODY, "the body").await?
+        } else {
+            intake::read(
+                &intake::Budget::new(2 * MAX_READ_BODY),
+                headers,
+                body,
+                MAX_READ_BODY,
+                "the body",
+            )
+            .await?
+        };
         let args = if read.bytes.is_empty() {
             json!({})
         } else {
@@ -305,6 +320,8 @@ const MAX_KEY_CHARS: usize = 250;
 const MAX_VALUE_CHARS: usize = 5_000;
 /// Most characters of a search filter.
 const MAX_FILTER_CHARS: usize = 2_000;
+/// The furthest a page token reaches.
+const MAX_OFFSET: i64 = 1_000_000_000;
 /// Most clauses of a search filter.
 const MAX_FILTER_CLAUSES: usize = 20;
 
@@ -760,7 +777,7 @@ fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError
         Some(token) => token
             .parse::<i64>()
             .ok()
-            .filter(|n| *n >= 0)
+            .filter(|n| (0..=MAX_OFFSET).contains(n))
             .ok_or_else(|| {
                 MlflowError::invalid(format!("page_token {token:?} is not one modelgov gave"))
             })?,
