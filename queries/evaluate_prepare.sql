@@ -4,7 +4,11 @@
 -- estimated badly enough to cost minutes.
 
 CREATE TEMP TABLE eval_models ON COMMIT DROP AS
-SELECT id, owner_unit_id, cardinality(owners) AS owner_count, length(description) AS description_length
+-- Named owners count once each, whatever their letter case or surrounding spaces; no
+-- description is a description of length 0 (at risk, not unknown).
+SELECT id, owner_unit_id,
+       (SELECT count(DISTINCT lower(btrim(o))) FROM unnest(owners) o WHERE btrim(o) <> '') AS owner_count,
+       coalesce(length(description), 0) AS description_length
 FROM assets WHERE kind = 'model_source';
 
 -- The joins name the kind of both ends, so that they read the narrow covering indexes of

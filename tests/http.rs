@@ -1006,3 +1006,32 @@ async fn the_mlflow_api_answers_in_mlflows_error_shape(pool: PgPool) {
         "{body}"
     );
 }
+
+#[sqlx::test(fixtures("small_tree"))]
+async fn the_catalog_and_the_metric_page_state_what_a_metric_judges_and_its_levels(pool: PgPool) {
+    let catalog = modelgov::server::metrics::catalog::load(None).unwrap();
+    modelgov::server::metrics::recompute(&pool, &catalog)
+        .await
+        .unwrap();
+    let app = app(pool);
+    let (status, _, body) = get(&app, "/api/v1/catalog").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let freshness = served["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "retraining_freshness")
+        .unwrap();
+    assert!(freshness["judged"].as_str().unwrap().contains("production"));
+    assert!(
+        freshness["levels"]
+            .as_str()
+            .unwrap()
+            .contains("at or below 30")
+    );
+    let (status, _, page) = get(&app, "/metrics/retraining_freshness").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"data-testid="judged""#), "{page}");
+    assert!(page.contains("level 0 (at risk) above 180"), "{page}");
+}

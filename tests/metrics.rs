@@ -210,10 +210,18 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         &levels(&m3),
         &[
             ("owning_team", Some(0)),
-            ("lineage_completeness", None),
+            // Never unknown, says the catalog: with nothing registered there is no evaluation and
+            // none of the chain is known, which is at risk (so a model with nothing registered
+            // can never score best).
+            ("lineage_completeness", Some(0)),
+            ("safety_evaluation", Some(0)),
+            ("fairness_evaluation", Some(0)),
+            ("documentation", Some(0)),
+            ("serves_newest_binary", None),
             ("training_reliability", None),
             ("domain:ownership", Some(0)),
-            ("domain:safety", None),
+            ("domain:safety", Some(0)),
+            ("domain:fairness", Some(0)),
             ("overall", Some(0)),
         ],
     );
@@ -563,5 +571,76 @@ async fn results_are_stale_until_recomputed_and_again_after_a_write(pool: PgPool
     assert!(
         metrics::is_stale(&pool, &changed).await.unwrap(),
         "another catalog"
+    );
+}
+
+/// The catalog's own words, one case each: a failed run that produced the judged binary still
+/// dates it; a name listed twice is one owner; a unit with no model at or below it has its
+/// rollup row, all zeros and no score.
+#[sqlx::test]
+async fn levels_follow_the_catalogs_text_in_the_edge_cases(pool: PgPool) {
+    let owned_by = |unit: &str| format!(r#","owner":{{"source":"hr","id":"{unit}"}}"#);
+    ingest(
+        &pool,
+        &[
+            r#"{"type":"org_unit","source":"hr","id":"corp","name":"Corp"}"#.into(),
+            r#"{"type":"org_unit","source":"hr","id":"a","name":"Team A","parent":{"source":"hr","id":"corp"}}"#.into(),
+            r#"{"type":"org_unit","source":"hr","id":"empty","name":"Nobody's team","parent":{"source":"hr","id":"corp"}}"#.into(),
+            asset(
+                "m",
+                "model_source",
+                &format!(r#"{},"owners":["ana@x","Ana@x "," ana@x"]"#, owned_by("a")),
+            ),
+            run("rf", "failed", 10),
+            asset("bf", "model_binary", ""),
+            asset("pf", "deployment", r#","status":"production""#),
+            edge("x:m", "ci:rf"),
+            edge("ci:rf", "x:bf"),
+            edge("x:bf", "x:pf"),
+        ],
+    )
+    .await;
+    let catalog = catalog::load(None).unwrap();
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    let snapshot = reads::snapshot(&pool, None).await.unwrap();
+    let m = reads::model_metrics(&pool, &snapshot, &x("m"))
+        .await
+        .unwrap();
+    let value = |metric: &str| {
+        m.metrics
+            .iter()
+            .find(|r| r.metric == metric)
+            .and_then(|r| r.value)
+    };
+    // "unknown when the judged binary has no workflow run that produced it, or that run has no
+    // end time": this run failed, ended 10 days ago, and produced the binary in production.
+    check(&levels(&m), &[("retraining_freshness", Some(3))]);
+    assert!((value("retraining_freshness").unwrap() - 10.0).abs() < 0.01);
+    // "distinct named owners (the same name twice, in any letter case, counts once)".
+    assert_eq!(value("named_owners"), Some(1.0));
+    check(&levels(&m), &[("named_owners", Some(1))]);
+
+    // "one row per unit and scope (zero counts, no score)", DESIGN.md section 8.
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM unit_rollups r JOIN org_units u ON u.id = r.unit_id
+         WHERE r.snapshot_id = $1 AND u.external_id = 'empty'",
+    )
+    .bind(snapshot.meta.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, 1, "the empty unit has its row");
+    let empty = reads::scorecard(
+        &pool,
+        &snapshot,
+        reads::unit(&pool, Some(&hr("empty"))).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        empty
+            .rollups
+            .iter()
+            .all(|r| r.counts == Counts::default() && r.score.is_none())
     );
 }

@@ -130,7 +130,41 @@ pub struct Metric {
     /// Where levels 1, 2 and 3 begin.
     pub thresholds: [f64; 3],
     pub weight: f64,
+    /// What is judged: which binaries, runs or fields of the model source.
+    #[serde(default)]
+    pub judged: String,
     pub unknown_when: String,
+    /// The thresholds in words, with the side of each that is inclusive (from `direction`,
+    /// `thresholds` and `unit`; empty in snapshots older than it).
+    #[serde(default)]
+    pub levels: String,
+}
+
+/// A metric's thresholds in words, each level's inclusive side named: with `Better::Lower`,
+/// "level 3 (optimized) at or below 30; level 2 (managed) at or below 90; level 1 (basic) at or
+/// below 180; level 0 (at risk) above 180 (days since …)".
+pub fn levels_text(direction: Better, thresholds: [f64; 3], unit: &str) -> String {
+    let (reach, miss) = match direction {
+        Better::Higher => ("at or above", "below"),
+        Better::Lower => ("at or below", "above"),
+    };
+    let names = ["basic", "managed", "optimized"];
+    let mut parts: Vec<String> = (0..3)
+        .rev()
+        .map(|i| {
+            format!(
+                "level {} ({}) {reach} {}",
+                i + 1,
+                names[i],
+                number(thresholds[i])
+            )
+        })
+        .collect();
+    parts.push(format!(
+        "level 0 (at risk) {miss} {}",
+        number(thresholds[0])
+    ));
+    format!("{} ({unit})", parts.join("; "))
 }
 
 /// The whole catalog, with its version (a content hash of the file).
@@ -293,6 +327,21 @@ pub fn number(value: f64) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn levels_are_told_with_their_inclusive_side() {
+        assert_eq!(
+            levels_text(Better::Lower, [180.0, 90.0, 30.0], "days since the run"),
+            "level 3 (optimized) at or below 30; level 2 (managed) at or below 90; \
+             level 1 (basic) at or below 180; level 0 (at risk) above 180 (days since the run)"
+        );
+        assert_eq!(
+            levels_text(Better::Higher, [0.4, 0.8, 1.0], "share"),
+            "level 3 (optimized) at or above 1; level 2 (managed) at or above 0.8; \
+             level 1 (basic) at or above 0.4; level 0 (at risk) below 0.4 (share)"
+        );
+        assert!(levels_text(Better::Higher, [-0.02, 0.0, 0.01], "x").contains("at or above -0.02"));
+    }
+
     const HIGHER: [f64; 3] = [0.4, 0.8, 1.0];
     const LOWER: [f64; 3] = [180.0, 90.0, 30.0];
 
@@ -392,7 +441,9 @@ mod tests {
             direction: Better::Lower,
             thresholds: LOWER,
             weight: 1.0,
+            judged: "the binary in production".into(),
             unknown_when: "no run is known".into(),
+            levels: String::new(),
         };
         assert_eq!(
             lift(&metric, Some(120.0)).unwrap(),

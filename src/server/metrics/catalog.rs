@@ -50,6 +50,7 @@ struct MetricEntry {
     thresholds: Spanned<Vec<f64>>,
     #[serde(default = "one")]
     weight: Spanned<f64>,
+    judged: String,
     unknown_when: String,
 }
 
@@ -181,7 +182,20 @@ pub fn parse(name: &str, text: &str) -> Result<Catalog, String> {
                 m.direction.get_ref()
             ));
         }
+        for (field, text) in [
+            ("unit", &m.unit),
+            ("judged", &m.judged),
+            ("unknown_when", &m.unknown_when),
+        ] {
+            if text.trim().is_empty() {
+                return Err(format!(
+                    "{}: metric {id:?} must say its {field}",
+                    at(m.id.span())
+                ));
+            }
+        }
         metrics.push(Metric {
+            levels: crate::model::metrics::levels_text(direction, thresholds, &m.unit),
             id,
             domain,
             question: m.question.clone(),
@@ -190,6 +204,7 @@ pub fn parse(name: &str, text: &str) -> Result<Catalog, String> {
             direction,
             thresholds,
             weight: weight(&m.weight)?,
+            judged: m.judged.clone(),
             unknown_when: m.unknown_when.clone(),
         });
     }
@@ -236,6 +251,39 @@ pub fn load(path: Option<&str>) -> Result<Catalog, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_metric_states_what_it_judges_its_unit_its_levels_and_when_it_is_unknown() {
+        let catalog = parse("built-in", BUILT_IN).unwrap();
+        for metric in &catalog.metrics {
+            let id = &metric.id;
+            assert!(metric.judged.len() > 10, "{id} says what it judges");
+            assert!(metric.unit.len() > 2, "{id} has a unit");
+            assert!(
+                metric.unknown_when.starts_with("never")
+                    || metric.unknown_when.contains("no ")
+                    || metric.unknown_when.contains("never"),
+                "{id} says when it is unknown: {}",
+                metric.unknown_when
+            );
+            let side = match metric.direction {
+                Better::Higher => "at or above",
+                Better::Lower => "at or below",
+            };
+            assert_eq!(
+                metric.levels.matches(side).count(),
+                3,
+                "{id}: {}",
+                metric.levels
+            );
+            assert!(
+                metric.levels.ends_with(&format!("({})", metric.unit)),
+                "{id}"
+            );
+        }
+        let missing = BUILT_IN.replacen("judged = ", "jduged = ", 1);
+        assert!(parse("x", &missing).is_err());
+    }
 
     #[test]
     fn the_built_in_catalog_is_valid_and_covers_every_domain_twice() {

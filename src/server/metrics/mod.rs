@@ -194,7 +194,8 @@ async fn write_rollups(
 /// Sums the counts of the models each unit owns directly (`own`, unit 0 for the unowned) up the
 /// tree of `units` (id, parent): a unit's total is its own models and every unit's below it.
 /// Unowned models keep their own row (unit 0) and count once more, at the company (and so at no
-/// other top-level unit). Units with no model at or below them get no row.
+/// other top-level unit). Every unit gets a row: one with no model at or below it has zero counts
+/// (and so no score).
 pub fn spread(
     units: &[(i64, Option<i64>)],
     company: Option<i64>,
@@ -202,7 +203,10 @@ pub fn spread(
     scopes: usize,
 ) -> std::collections::BTreeMap<i64, Vec<Counts>> {
     let parent: std::collections::HashMap<i64, Option<i64>> = units.iter().copied().collect();
-    let mut totals = std::collections::BTreeMap::<i64, Vec<Counts>>::new();
+    let mut totals: std::collections::BTreeMap<i64, Vec<Counts>> = units
+        .iter()
+        .map(|(id, _)| (*id, vec![Counts::default(); scopes]))
+        .collect();
     let mut add = |unit: i64, counts: &[Counts]| {
         let total = totals
             .entry(unit)

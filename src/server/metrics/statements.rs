@@ -15,25 +15,22 @@ use crate::model::metrics::{Better, Catalog, Rule, Source};
 /// `COMPUTED_FACTS`).
 fn fact(name: &str) -> Option<&'static str> {
     Some(match name {
-        "retraining_age_days" => {
-            "CASE WHEN j.run_status = 'succeeded' THEN date_part('epoch', $2 - j.run_ended) / 86400 END"
-        }
+        // Unknown only without a producing run or its end time: the run produced the binary,
+        // whatever it said of itself.
+        "retraining_age_days" => "date_part('epoch', $2 - j.run_ended) / 86400",
         "binaries_behind_newest" => "(j.recency - 1)::float8",
-        "safety_evaluation_present" => {
-            "CASE WHEN j.binary_id IS NOT NULL THEN (bm.safety_at IS NOT NULL)::int::float8 END"
-        }
+        // Never unknown: a model source with no binary has no evaluation either (at risk).
+        "safety_evaluation_present" => "(bm.safety_at IS NOT NULL)::int::float8",
         "safety_evaluation_age_days" => "date_part('epoch', $2 - bm.safety_at) / 86400",
-        "fairness_evaluation_present" => {
-            "CASE WHEN j.binary_id IS NOT NULL THEN (bm.fairness_at IS NOT NULL)::int::float8 END"
-        }
+        "fairness_evaluation_present" => "(bm.fairness_at IS NOT NULL)::int::float8",
         // Five links known of the chain run, model source, datasets, logical features, feature
-        // sources: the first two come with the binary.
+        // sources: the first two come with the binary; with no binary, none is known (0).
         "lineage_completeness" => {
             "CASE WHEN j.binary_id IS NOT NULL THEN \
                (2 + (i.datasets IS NOT NULL)::int \
                   + coalesce(i.with_features = i.datasets, false)::int \
                   + coalesce(i.with_features = i.datasets AND i.with_unsourced = 0, false)::int \
-               )::float8 / 5 END"
+               )::float8 / 5 ELSE 0 END"
         }
         "owned_dataset_share" => "CASE WHEN i.datasets > 0 THEN i.owned::float8 / i.datasets END",
         "security_scan_age_days" => "date_part('epoch', $2 - bm.scan_at) / 86400",

@@ -102,8 +102,12 @@ fn MetricView(page: MetricPage) -> impl IntoView {
                 <code>{source}</code>
                 {format!(" ({}), {better}", m.unit)}
             </dd>
+            <dt>"Judged on"</dt>
+            <dd data-testid="judged">{m.judged.clone()}</dd>
             <dt>"Unknown when"</dt>
             <dd>{m.unknown_when.clone()}</dd>
+            <dt>"Levels"</dt>
+            <dd data-testid="levels-text">{m.levels.clone()}</dd>
             <dt>"Weight in its domain"</dt>
             <dd>{number(m.weight)}</dd>
         </dl>
