@@ -34,17 +34,6 @@ use crate::error::AppError;
 use config::Config;
 use state::AppState;
 
-/// Bytes as lowercase hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
-            let _ = write!(text, "{byte:02x}");
-            text
-        })
-}
-
 /// Sets the status (and `Retry-After`) of the response being rendered to match `error`, logs what
 /// the client does not see, and hands the error back for returning.
 pub fn respond_error(error: AppError) -> AppError {

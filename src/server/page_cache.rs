@@ -120,7 +120,7 @@ impl Page {
 fn fresh_nonce() -> Option<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).ok()?;
-    Some(super::hex(&bytes))
+    Some(hex::encode(bytes))
 }
 
 /// The pages of one generation, with the order they were last used in.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use http::HeaderMap;
 use http::header;
 use sqlx::PgPool;
-use subtle_eq::equal;
+use subtle::ConstantTimeEq;
 
 use super::repo::tokens::{self, TokenOwner};
 use crate::error::AppError;
@@ -33,7 +33,8 @@ pub struct Session {
 impl Session {
     /// Refuses (403) a change whose CSRF secret is not this session's.
     pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
-        if equal(sent.as_bytes(), self.csrf.as_bytes()) {
+        // In time that does not depend on where the secrets differ.
+        if bool::from(sent.as_bytes().ct_eq(self.csrf.as_bytes())) {
             Ok(())
         } else {
             Err(AppError::Forbidden(
@@ -64,20 +65,13 @@ pub fn authorize(needed: Role, csrf: &str) -> Result<Session, AppError> {
     Ok(session)
 }
 
-/// Compares secrets in time that does not depend on where they differ.
-mod subtle_eq {
-    pub fn equal(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
-}
-
 fn random_hex() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
         tracing::error!(error = %e, "no randomness for a session");
         AppError::Internal
     })?;
-    Ok(super::hex(&bytes))
+    Ok(hex::encode(bytes))
 }
 
 /// Starts a session for `owner`; returns the cookie's secret.
@@ -341,6 +335,7 @@ mod tests {
 
     #[test]
     fn secrets_compare_whole() {
+        let equal = |a: &[u8], b: &[u8]| bool::from(a.ct_eq(b));
         assert!(equal(b"abc", b"abc"));
         assert!(!equal(b"abc", b"abd"));
         assert!(!equal(b"abc", b"ab"));

@@ -24,8 +24,6 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Recomputes the metrics after writes.
     pub recomputer: Recomputer,
-    /// Unit pages already assembled from the current snapshot.
-    pub pages: Arc<crate::server::pages::PageCache>,
     /// Pages already rendered from the current data.
     pub rendered: Arc<crate::server::page_cache::RenderedPages>,
     /// Bytes of write bodies held at once, across every write surface.
@@ -61,7 +59,6 @@ impl AppState {
             leptos_options,
             catalog,
             recomputer,
-            pages: Arc::default(),
             rendered: Arc::default(),
             sign_ins: Arc::default(),
             intake: super::intake::Budget::new(config_budget),

@@ -355,7 +355,7 @@ impl Seen {
     }
 
     fn never_contains(&self, secret: &str) {
-        let hash = modelgov::server::hex(&Sha256::digest(secret.as_bytes()));
+        let hash = hex::encode(Sha256::digest(secret.as_bytes()));
         for answer in &self.0 {
             assert!(!answer.contains(secret), "a token leaked: {answer}");
             assert!(!answer.contains(&hash), "a token's hash leaked: {answer}");

@@ -459,8 +459,8 @@ async fn malformed_server_function_calls_are_the_callers_mistake(pool: PgPool) {
             StatusCode::BAD_REQUEST,
         ),
         (
-            "/api/fn/list_trend",
-            "days=x".into(),
+            "/api/fn/list_scope_spread",
+            "scope=overall&as_of=%7B%7D".into(),
             StatusCode::BAD_REQUEST,
         ),
         (

@@ -214,7 +214,7 @@ pub fn parse(name: &str, text: &str) -> Result<Catalog, String> {
         }
     }
     let digest = Sha256::digest(text.as_bytes());
-    let version = crate::server::hex(&digest[..6]);
+    let version = hex::encode(&digest[..6]);
     Ok(Catalog {
         version,
         overall_rule,

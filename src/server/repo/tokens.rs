@@ -24,7 +24,7 @@ pub fn generate() -> Result<String, AppError> {
         tracing::error!(error = %e, "no randomness for a token");
         AppError::Internal
     })?;
-    Ok(format!("{PREFIX}{}", crate::server::hex(&bytes)))
+    Ok(format!("{PREFIX}{}", hex::encode(bytes)))
 }
 
 /// Who a token belongs to.
