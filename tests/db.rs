@@ -628,33 +628,24 @@ async fn search_finds_by_name_description_tag_and_kind(pool: PgPool) {
     let lines = a_whole_lineage();
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     ingest(&pool, &lines).await;
-    let tags = serde_json::json!({});
-    let page = reads::search(&pool, "RANK", None, &tags, 10, 0)
-        .await
-        .unwrap();
+    let search = |text: &str, kind: Option<&str>, tags: &[&str], limit: i64| {
+        let query =
+            modelgov::model::params::SearchQuery::parse(text, kind, tags, None, None).unwrap();
+        let pool = pool.clone();
+        async move { reads::search(&pool, &query, limit).await.unwrap() }
+    };
+    let page = search("RANK", None, &[], 10).await;
     assert_eq!(
         page.hits[0].asset.key,
         r("git", "ranker"),
         "an exact name comes first"
     );
     assert_eq!(page.hits.len(), 2);
-    let tier = serde_json::json!({"tier": "1"});
-    let page = reads::search(
-        &pool,
-        "",
-        Some(modelgov::model::record::AssetKind::ModelSource),
-        &tier,
-        10,
-        0,
-    )
-    .await
-    .unwrap();
+    let page = search("", Some("model_source"), &["tier:1"], 10).await;
     assert_eq!(page.hits.len(), 1);
     assert_eq!(page.hits[0].owner.as_deref(), Some("Feed"));
-    let page = reads::search(&pool, "100%", None, &tags, 10, 0)
-        .await
-        .unwrap();
+    let page = search("100%", None, &[], 10).await;
     assert!(page.hits.is_empty(), "% matches literally");
-    let first = reads::search(&pool, "", None, &tags, 3, 0).await.unwrap();
+    let first = search("", None, &[], 3).await;
     assert_eq!(first.next_offset, Some(3));
 }

@@ -1035,3 +1035,59 @@ async fn the_catalog_and_the_metric_page_state_what_a_metric_judges_and_its_leve
     assert!(page.contains(r#"data-testid="judged""#), "{page}");
     assert!(page.contains("level 0 (at risk) above 180"), "{page}");
 }
+
+/// The API and the dashboard's server functions read shared parameters with one set of limits
+/// and answer a mistake in the same words.
+#[sqlx::test(fixtures("small_tree"))]
+async fn the_api_and_server_functions_share_their_limits(pool: PgPool) {
+    let catalog = modelgov::server::metrics::catalog::load(None).unwrap();
+    modelgov::server::metrics::recompute(&pool, &catalog)
+        .await
+        .unwrap();
+    let app = app(pool);
+    let form = |uri: &str, body: &str| {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let said = "days must be one of 7, 30, 90, 365, not 60";
+    let (status, _, rest) = get(&app, "/api/v1/units/hr/beta/trend?days=60").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(rest.contains(said), "{rest}");
+    let (status, _, page) = get(&app, "/units/hr/beta?days=60").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains(said), "{page}");
+    let (status, _, function) = call(
+        &app,
+        form(
+            "/api/fn/get_unit_page",
+            "unit[source]=hr&unit[id]=beta&days=60",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{function}");
+    assert!(function.contains(said), "{function}");
+    for days in ["7", "365"] {
+        let (status, _, body) =
+            get(&app, &format!("/api/v1/units/hr/beta/trend?days={days}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    let said = "offset must be 0-10000, not 10001";
+    let (status, _, rest) = get(&app, "/api/v1/search?q=a&offset=10001").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(rest.contains(said), "{rest}");
+    let (status, _, function) =
+        call(&app, form("/api/fn/search_assets", "text=a&offset=10001")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{function}");
+    assert!(function.contains(said), "{function}");
+    let said = "a tag must be key:value";
+    let (_, _, rest) = get(&app, "/api/v1/search?tag=notag").await;
+    let (_, _, function) = call(&app, form("/api/fn/search_assets", "text=&tag=notag")).await;
+    assert!(
+        rest.contains(said) && function.contains(said),
+        "{rest} {function}"
+    );
+}

@@ -8,7 +8,7 @@ use crate::model::graph::SearchPage;
 use crate::model::record::Ref;
 
 /// The trend ranges a unit page offers, in days.
-pub const TREND_DAYS: [i64; 4] = [7, 30, 90, 365];
+pub use crate::model::params::TREND_DAYS;
 
 /// The company (`unit` `None`), org or team page in `scope` (default `overall`), its models
 /// narrowed to `level` (`0`-`3` or `unknown`), as of a past time, with a trend over `days`.
@@ -35,12 +35,7 @@ pub async fn get_unit_page(
                 ))
             })?),
         };
-        let days = days.unwrap_or(30);
-        if !TREND_DAYS.contains(&days) {
-            return Err(AppError::BadRequest(format!(
-                "days must be one of 7, 30, 90, 365, not {days}"
-            )));
-        }
+        let days = crate::model::params::trend_days(days, None).map_err(AppError::BadRequest)?;
         let scope = scope
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "overall".into());
@@ -95,40 +90,15 @@ pub async fn search_assets(
     kind: Option<String>,
     offset: Option<i64>,
 ) -> Result<SearchPage, AppError> {
-    use crate::model::record::AssetKind;
+    use crate::model::params::SearchQuery;
     use crate::server::{repo::reads, respond_error, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
-        let kind = match kind.as_deref().filter(|k| !k.is_empty()) {
-            None => None,
-            Some(k) => Some(AssetKind::parse(k).ok_or_else(|| {
-                AppError::BadRequest(format!("kind {k:?} is not one of the asset kinds"))
-            })?),
-        };
-        let tags = match tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => serde_json::json!({}),
-            Some(tag) => {
-                let (k, v) = tag.split_once(':').ok_or_else(|| {
-                    AppError::BadRequest(format!(
-                        "a tag is key:value, like team:ranking, not {tag:?}"
-                    ))
-                })?;
-                serde_json::json!({ k.trim(): v.trim() })
-            }
-        };
-        if text.chars().count() > 200 {
-            return Err(AppError::BadRequest(
-                "search text is longer than 200 characters".into(),
-            ));
-        }
-        let offset = offset.unwrap_or(0);
-        if !(0..=100_000).contains(&offset) {
-            return Err(AppError::BadRequest(format!(
-                "offset must be 0-100000, not {offset}"
-            )));
-        }
-        reads::search(&state.pool, text.trim(), kind, &tags, 50, offset).await
+        let tags: Vec<&str> = tag.as_deref().into_iter().collect();
+        let query = SearchQuery::parse(&text, kind.as_deref(), &tags, offset, None)
+            .map_err(AppError::BadRequest)?;
+        reads::search(&state.pool, &query, 50).await
     }
     .await
     .map_err(respond_error)

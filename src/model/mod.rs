@@ -7,6 +7,7 @@ pub mod graph;
 pub mod ingestion;
 pub mod metrics;
 pub mod org_unit;
+pub mod params;
 pub mod record;
 pub mod registry;
 pub mod role;

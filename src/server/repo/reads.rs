@@ -189,16 +189,16 @@ pub fn like_pattern(query: &str) -> String {
 }
 
 /// Assets whose name or description contains `text`, of `kind`, carrying all of `tags`.
-#[instrument(skip_all, fields(text, ?kind))]
+#[instrument(skip_all, fields(text = %query.text, kind = ?query.kind))]
 pub async fn search(
     db: &sqlx::PgPool,
-    text: &str,
-    kind: Option<AssetKind>,
-    tags: &serde_json::Value,
+    query: &crate::model::params::SearchQuery,
     limit: i64,
-    offset: i64,
 ) -> Result<SearchPage, AppError> {
-    let kind = kind.map(AssetKind::as_str);
+    let text = query.text.as_str();
+    let kind = query.kind.map(AssetKind::as_str);
+    let tags = serde_json::to_value(&query.tags).unwrap_or_else(|_| serde_json::json!({}));
+    let offset = query.offset;
     let rows = sqlx::query!(
         r#"
         SELECT a.source, a.external_id, a.kind::text AS "kind!", a.name, a.status,
@@ -211,12 +211,12 @@ pub async fn search(
         ORDER BY (lower(a.name) = $6) DESC, a.id
         LIMIT $4 OFFSET $5
         "#,
-        like_pattern(text.trim()),
+        like_pattern(text),
         kind,
         tags,
         limit + 1,
         offset,
-        text.trim().to_lowercase(),
+        text.to_lowercase(),
     )
     .fetch_all(db)
     .await?;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::model::graph::{Direction, LINEAGE_DEFAULT_DEPTH};
+use crate::model::params::{self, SearchQuery};
 use crate::model::record::{AssetKind, Outcome, Record, RecordResult, Ref};
 use crate::model::role::Role;
 use crate::server::auth::Bearer;
@@ -228,26 +229,13 @@ async fn get_search(
 ) -> Result<Response, AppError> {
     let mut text = String::new();
     let mut kind = None;
-    let mut tags = serde_json::Map::new();
+    let mut tags: Vec<String> = Vec::new();
     let (mut limit, mut offset) = (None, None);
     for (name, value) in pairs {
         match name.as_str() {
             "q" => text = value,
-            "kind" if value.is_empty() => {}
-            "kind" => {
-                kind = Some(AssetKind::parse(&value).ok_or_else(|| {
-                    AppError::BadRequest(format!("kind {value:?} is not one of feature_source, logical_feature, dataset, model_source, workflow_run, model_binary, deployment"))
-                })?);
-            }
-            "tag" => {
-                let (key, tag_value) = value.split_once(':').ok_or_else(|| {
-                    AppError::BadRequest(format!("tag must be key:value, not {value:?}"))
-                })?;
-                tags.insert(
-                    key.to_string(),
-                    serde_json::Value::String(tag_value.to_string()),
-                );
-            }
+            "kind" => kind = Some(value),
+            "tag" => tags.push(value),
             "limit" => limit = Some(value),
             "offset" => offset = Some(value),
             other => {
@@ -257,29 +245,17 @@ async fn get_search(
             }
         }
     }
-    if text.chars().count() > 200 {
-        return Err(AppError::BadRequest(
-            "q is longer than 200 characters".into(),
-        ));
-    }
-    let limit = parse_limit(limit.as_deref(), 20, 100)?;
-    let offset = match offset.as_deref() {
-        None => 0,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|o| (0..=10_000).contains(o))
-            .ok_or_else(|| AppError::BadRequest(format!("offset must be 0-10000, not {v:?}")))?,
-    };
-    let page = reads::search(
-        &state.pool,
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let query = SearchQuery::parse(
         &text,
-        kind,
-        &serde_json::Value::Object(tags),
-        limit,
-        offset,
+        kind.as_deref(),
+        &tags,
+        params::whole(offset.as_deref()),
+        offset.as_deref(),
     )
-    .await?;
+    .map_err(AppError::BadRequest)?;
+    let limit = parse_limit(limit.as_deref(), 20, 100)?;
+    let page = reads::search(&state.pool, &query, limit).await?;
     Ok(Json(page).into_response())
 }
 

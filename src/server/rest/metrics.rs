@@ -12,6 +12,7 @@ use http::header;
 use serde::Deserialize;
 
 use crate::error::AppError;
+use crate::model::params;
 use crate::model::record::Ref;
 use crate::server::auth::Editor;
 use crate::server::metrics::export::{self, Format};
@@ -173,7 +174,7 @@ async fn get_children(
     params(("source" = String, Path, description = "the record's source system"),
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "the window's end, RFC 3339 (default now)"),
         ("scope" = Option<String>, Query, description = "overall (the default), domain:<id> or metric:<id>"),
-        ("days" = Option<i64>, Query, minimum = 1, maximum = 3650, description = "the window (default 90)")),
+        ("days" = Option<i64>, Query, description = "the window: 7, 30 (the default), 90 or 365")),
     responses((status = 200, description = "one point per snapshot", body = Vec<crate::model::metrics::TrendPoint>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
         (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
 async fn get_trend(
@@ -182,14 +183,8 @@ async fn get_trend(
     Query(query): Query<ReadQuery>,
 ) -> Result<Response, AppError> {
     let until = as_of(query.as_of.as_deref())?.unwrap_or_else(Utc::now);
-    let days = match query.days.as_deref() {
-        None => 90,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (1..=3650).contains(d))
-            .ok_or_else(|| AppError::BadRequest(format!("days must be 1-3650, not {v:?}")))?,
-    };
+    let days = params::trend_days(params::whole(query.days.as_deref()), query.days.as_deref())
+        .map_err(AppError::BadRequest)?;
     let scope = query.scope.unwrap_or_else(|| "overall".into());
     state.catalog.check_scope(&scope)?;
     let unit = reads::unit(&state.pool, Some(&Ref { source, id })).await?;
