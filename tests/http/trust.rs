@@ -925,3 +925,47 @@ async fn hostile_metadata_is_text_on_every_page(pool: PgPool) {
         "{csv}"
     );
 }
+
+#[sqlx::test]
+async fn concurrent_openlineage_events_share_transactions_and_get_their_own_answers(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ol", Role::Editor).await;
+    let event = |i: usize| {
+        let mut event: serde_json::Value = serde_json::from_str(EVENT).unwrap();
+        event["run"]["runId"] = format!("0192a1b2-0000-7000-8000-{i:012}").into();
+        event["job"]["name"] = format!("train-{}", i % 3).into();
+        event
+    };
+    let calls = (0..24).map(|i| {
+        let app = app.clone();
+        let body = event(i).to_string();
+        let editor = editor.clone();
+        async move {
+            call(
+                &app,
+                request("POST", "/api/v1/lineage", Some(&editor), Body::from(body)),
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    for (i, (status, _, body)) in answers.iter().enumerate() {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            answer["run"]["id"],
+            format!("run:0192a1b2-0000-7000-8000-{i:012}"),
+            "each request is answered with its own event"
+        );
+    }
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM assets WHERE kind = 'workflow_run'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, 24);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM lineage_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 24);
+}

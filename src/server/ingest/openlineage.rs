@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::record::{
-    AssetKind, AssetRecord, EdgeRecord, Record, Ref, check_key_part, check_name,
+    AssetKind, AssetRecord, EdgeRecord, Record, RecordResult, Ref, check_key_part, check_name,
 };
 
 /// The source system OpenLineage's assets and labels are filed under.
@@ -319,6 +319,77 @@ pub fn records(
         }
     }
     out
+}
+
+/// What applying one event did: the run, whether the event was new, and each record's outcome.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventAnswer {
+    pub run: Ref,
+    /// False when this exact event (run, type, time) had been received before.
+    pub new_event: bool,
+    pub results: Vec<RecordResult>,
+}
+
+/// Keeps the event, folds all of its run's events into the run's state, and writes the records.
+pub async fn apply_event(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    event: &Checked,
+    raw: &serde_json::Value,
+) -> Result<EventAnswer, sqlx::Error> {
+    // One run's events one at a time, so that each sees the ones before it.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 7246002))",
+        event.run_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let inserted = sqlx::query!(
+        r#"
+        INSERT INTO lineage_events (run_id, event_type, event_time, job_namespace, job_name, event, actor)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT ON CONSTRAINT lineage_events_once DO NOTHING
+        "#,
+        event.run_id,
+        event.event_type,
+        event.time,
+        event.job.namespace,
+        event.job.name,
+        raw,
+        actor,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let seen = sqlx::query!(
+        "SELECT event_type, event_time FROM lineage_events WHERE run_id = $1",
+        event.run_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let run_state = RunState::of(seen.iter().map(|e| (e.event_type.as_str(), e.event_time)));
+
+    let labels: Vec<String> = std::iter::once(job_label(&event.job))
+        .chain(event.inputs.iter().map(|d| dataset_label(d, false)))
+        .chain(event.outputs.iter().map(|d| dataset_label(d, true)))
+        .collect();
+    let kinds: HashMap<String, AssetKind> = sqlx::query!(
+        r#"SELECT label, kind::text AS "kind!" FROM label_mappings WHERE source = $1 AND label = ANY($2)"#,
+        SOURCE,
+        &labels,
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .filter_map(|r| Some((r.label, AssetKind::parse(&r.kind)?)))
+    .collect();
+    let items = super::parse::Item::numbered(records(event, &run_state, &kinds));
+    let results = super::apply::apply_in(tx, actor, &items).await?;
+    Ok(EventAnswer {
+        run: run_key(&event.run_id),
+        new_event: inserted > 0,
+        results,
+    })
 }
 
 #[cfg(test)]

@@ -6,30 +6,61 @@
 //! (records keep their order, and a rejected record still changes nothing), commit once, and answer
 //! each request with its own results. A request is answered only after the commit, so an
 //! acknowledged write is durable; what changes is that sixteen concurrent one-record requests cost
-//! the database a few transactions instead of sixteen. Compiled only with `ssr`.
+//! the database a few transactions instead of sixteen. OpenLineage events go the same way: a batch
+//! of events is one transaction, each event in a savepoint of its own (an event the graph refuses
+//! leaves nothing behind and is answered alone), in the order they came for each run. Compiled
+//! only with `ssr`.
 
 use std::sync::Arc;
 
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::apply::apply;
+use super::apply::{apply, is_race};
+use super::openlineage::{self, Checked, EventAnswer, SOURCE};
 use super::parse::Item;
 use crate::error::AppError;
 use crate::model::record::{Outcome, RecordResult};
 use crate::server::auth::Caller;
 use crate::server::metrics::Recomputer;
+use crate::server::repo::graph;
 
 /// Records one transaction takes from several requests; a larger request runs on its own.
 const BATCH_RECORDS: usize = 2_000;
+/// Events one transaction takes from several requests.
+const BATCH_EVENTS: usize = 64;
 /// Requests waiting for a writer before new ones are told to retry (503).
 const QUEUE_DEPTH: usize = 1_024;
+/// Times a batch of events is applied again after a concurrent writer got in its way.
+const ATTEMPTS: usize = 4;
+
+/// What one request asks to write.
+enum Work {
+    Records {
+        items: Vec<Item>,
+        reply: oneshot::Sender<Result<Vec<RecordResult>, AppError>>,
+    },
+    Event {
+        event: Box<Checked>,
+        raw: serde_json::Value,
+        reply: oneshot::Sender<Result<EventAnswer, AppError>>,
+    },
+}
 
 struct Job {
     /// How the history names the caller.
     actor: String,
-    items: Vec<Item>,
-    reply: oneshot::Sender<Result<Vec<RecordResult>, AppError>>,
+    work: Work,
+}
+
+impl Job {
+    /// How much of a batch this job takes, and of which kind (records or events).
+    fn size(&self) -> (bool, usize) {
+        match &self.work {
+            Work::Records { items, .. } => (false, items.len()),
+            Work::Event { .. } => (true, 1),
+        }
+    }
 }
 
 /// The handle requests write through; cheap to clone.
@@ -64,21 +95,49 @@ impl WriteQueue {
         items: Vec<Item>,
     ) -> Result<Vec<RecordResult>, AppError> {
         let (reply, answer) = oneshot::channel();
+        self.send(caller, Work::Records { items, reply })?;
+        wait(answer).await
+    }
+
+    /// Applies one checked OpenLineage event for `caller`, possibly together with other events,
+    /// and answers once it is committed (or, refused by the graph, once the refusal is kept).
+    pub async fn event(
+        &self,
+        caller: &Caller,
+        event: Checked,
+        raw: serde_json::Value,
+    ) -> Result<EventAnswer, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(
+            caller,
+            Work::Event {
+                event: Box::new(event),
+                raw,
+                reply,
+            },
+        )?;
+        wait(answer).await
+    }
+
+    fn send(&self, caller: &Caller, work: Work) -> Result<(), AppError> {
         self.jobs
             .try_send(Job {
                 actor: caller.actor(),
-                items,
-                reply,
+                work,
             })
-            .map_err(|_| AppError::Busy)?;
-        answer.await.map_err(|_| {
-            tracing::error!("a writer stopped before answering");
-            AppError::Internal
-        })?
+            .map_err(|_| AppError::Busy)
     }
 }
 
-/// The shared end of the queue, with a job taken but left for the next batch (another actor's).
+async fn wait<T>(answer: oneshot::Receiver<Result<T, AppError>>) -> Result<T, AppError> {
+    answer.await.map_err(|_| {
+        tracing::error!("a writer stopped before answering");
+        AppError::Internal
+    })?
+}
+
+/// The shared end of the queue, with a job taken but left for the next batch (another actor's,
+/// or another kind of work).
 struct Receiver {
     jobs: mpsc::Receiver<Job>,
     held: Option<Job>,
@@ -95,15 +154,17 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
                     None => return,
                 },
             };
-            let mut records = first.items.len();
+            let (events, mut taken) = first.size();
+            let most = if events { BATCH_EVENTS } else { BATCH_RECORDS };
             let mut batch = vec![first];
-            while records < BATCH_RECORDS {
+            while taken < most {
                 match receiver.jobs.try_recv() {
                     Ok(job)
                         if job.actor == batch[0].actor
-                            && records + job.items.len() <= BATCH_RECORDS =>
+                            && job.size().0 == events
+                            && taken + job.size().1 <= most =>
                     {
-                        records += job.items.len();
+                        taken += job.size().1;
                         batch.push(job);
                     }
                     Ok(job) => {
@@ -115,22 +176,28 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
             }
             batch
         };
-        if run(&pool, batch).await {
+        let changed = if batch[0].size().0 {
+            run_events(&pool, batch).await
+        } else {
+            run_records(&pool, batch).await
+        };
+        if changed {
             recomputer.request();
         }
     }
 }
 
-/// Applies the jobs as one batch and answers each with its slice of the results; true when the
-/// graph changed.
-async fn run(pool: &PgPool, batch: Vec<Job>) -> bool {
+/// Applies the record jobs as one batch and answers each with its slice of the results; true
+/// when the graph changed.
+async fn run_records(pool: &PgPool, batch: Vec<Job>) -> bool {
     let actor = batch[0].actor.clone();
-    let sizes: Vec<usize> = batch.iter().map(|job| job.items.len()).collect();
-    let mut items = Vec::with_capacity(sizes.iter().sum());
+    let mut items = Vec::new();
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch {
-        items.extend(job.items);
-        replies.push(job.reply);
+        if let Work::Records { items: more, reply } = job.work {
+            replies.push((reply, more.len()));
+            items.extend(more);
+        }
     }
     match apply(pool, &actor, &items).await {
         Ok(results) => {
@@ -138,16 +205,119 @@ async fn run(pool: &PgPool, batch: Vec<Job>) -> bool {
                 .iter()
                 .any(|r| matches!(r.status, Outcome::Created | Outcome::Updated));
             let mut results = results.into_iter();
-            for (reply, size) in replies.into_iter().zip(sizes) {
+            for (reply, size) in replies {
                 let _ = reply.send(Ok(results.by_ref().take(size).collect()));
             }
             changed
         }
         Err(error) => {
-            for reply in replies {
+            for (reply, _) in replies {
                 let _ = reply.send(Err(error.clone()));
             }
             false
         }
     }
+}
+
+/// Applies the event jobs in one transaction, each in its own savepoint, and answers each; true
+/// when an event was kept. A refused event leaves nothing behind but its refusal, which is kept
+/// for the ingestion page.
+async fn run_events(pool: &PgPool, batch: Vec<Job>) -> bool {
+    let actor = batch[0].actor.clone();
+    let mut jobs: Vec<EventJob> = batch
+        .into_iter()
+        .filter_map(|job| match job.work {
+            Work::Event { event, raw, reply } => Some((event, raw, reply)),
+            Work::Records { .. } => None,
+        })
+        .collect();
+    // One order of the runs' locks for every writer (no deadlock between two batches); a run's
+    // own events keep the order they came in.
+    jobs.sort_by(|a, b| a.0.run_id.cmp(&b.0.run_id));
+    let applied = apply_events(pool, &actor, &jobs).await;
+    match applied {
+        Ok(answers) => {
+            let kept = answers.iter().any(|a| !refused(a));
+            for ((_, _, reply), answer) in jobs.into_iter().zip(answers) {
+                let _ = reply.send(Ok(answer));
+            }
+            kept
+        }
+        Err(error) => {
+            for (_, _, reply) in jobs {
+                let _ = reply.send(Err(error.clone()));
+            }
+            false
+        }
+    }
+}
+
+fn refused(answer: &EventAnswer) -> bool {
+    answer.results.iter().any(|r| r.status == Outcome::Rejected)
+}
+
+type EventJob = (
+    Box<Checked>,
+    serde_json::Value,
+    oneshot::Sender<Result<EventAnswer, AppError>>,
+);
+
+async fn apply_events(
+    pool: &PgPool,
+    actor: &str,
+    jobs: &[EventJob],
+) -> Result<Vec<EventAnswer>, AppError> {
+    for _ in 0..ATTEMPTS {
+        let mut tx = pool.begin().await?;
+        match events_in(&mut tx, actor, jobs).await {
+            Ok(answers) => {
+                tx.commit().await?;
+                return Ok(answers);
+            }
+            Err(error) if is_race(&error) => {
+                tracing::info!(%error, "a concurrent write got in the way; applying the events again");
+                tx.rollback().await?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(AppError::Conflict(
+        "concurrent writes to the same assets kept getting in the way; send the event again".into(),
+    ))
+}
+
+async fn events_in(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    jobs: &[EventJob],
+) -> Result<Vec<EventAnswer>, sqlx::Error> {
+    let mut answers = Vec::with_capacity(jobs.len());
+    for (event, raw, _) in jobs {
+        let mut one = tx.begin().await?;
+        let answer = openlineage::apply_event(&mut one, actor, event, raw).await?;
+        if refused(&answer) {
+            one.rollback().await?;
+            // Nothing of the event is kept, but the refusal is, for the ingestion page.
+            let reasons: Vec<String> = answer
+                .results
+                .iter()
+                .filter_map(|r| r.error.clone())
+                .collect();
+            graph::set_actor(&mut *tx, actor).await?;
+            graph::write_rejections(
+                &mut *tx,
+                &[(
+                    SOURCE.to_string(),
+                    answer.run.id.clone(),
+                    Some(raw.clone()),
+                    reasons.join("; "),
+                )],
+            )
+            .await?;
+        } else {
+            one.commit().await?;
+        }
+        answers.push(answer);
+    }
+    Ok(answers)
 }

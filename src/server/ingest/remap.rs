@@ -168,8 +168,7 @@ pub async fn set_mapping(
             };
             // Each event in a savepoint: one the graph refuses leaves nothing behind.
             let mut one = sqlx::Connection::begin(&mut *tx).await?;
-            let answer =
-                crate::server::rest::lineage::apply_event(&mut one, actor, &event, &raw).await?;
+            let answer = openlineage::apply_event(&mut one, actor, &event, &raw).await?;
             if answer.results.iter().any(|r| r.status == Outcome::Rejected) {
                 one.rollback().await?;
             } else {
