@@ -337,41 +337,86 @@ pub async fn apply_event(
     event: &Checked,
     raw: &serde_json::Value,
 ) -> Result<EventAnswer, sqlx::Error> {
+    let mut answers = apply_events(tx, actor, &[(event, raw)]).await?;
+    answers.pop().ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Applies several events at once, set-based: their runs locked (in the order given: callers
+/// sort by run so that two batches never wait on each other), the events kept, each run's state
+/// folded from all of its events, and every event's records written in one pass. Answers one per
+/// event, in order; a record the graph refuses is answered in its own event's results (callers
+/// that keep events whole check for that and apply them one by one).
+pub async fn apply_events(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    events: &[(&Checked, &serde_json::Value)],
+) -> Result<Vec<EventAnswer>, sqlx::Error> {
+    use chrono::SubsecRound;
+    let mut runs: Vec<&str> = events.iter().map(|(e, _)| e.run_id.as_str()).collect();
+    runs.sort_unstable();
+    runs.dedup();
     // One run's events one at a time, so that each sees the ones before it.
     sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 7246002))",
-        event.run_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    let inserted = sqlx::query!(
-        r#"
-        INSERT INTO lineage_events (run_id, event_type, event_time, job_namespace, job_name, event, actor)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT ON CONSTRAINT lineage_events_once DO NOTHING
-        "#,
-        event.run_id,
-        event.event_type,
-        event.time,
-        event.job.namespace,
-        event.job.name,
-        raw,
-        actor,
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let seen = sqlx::query!(
-        "SELECT event_type, event_time FROM lineage_events WHERE run_id = $1",
-        event.run_id
+        "SELECT pg_advisory_xact_lock(hashtextextended(r, 7246002)) FROM unnest($1::text[]) WITH ORDINALITY AS x(r, n) ORDER BY n",
+        &runs as &[&str],
     )
     .fetch_all(&mut *tx)
     .await?;
-    let run_state = RunState::of(seen.iter().map(|e| (e.event_type.as_str(), e.event_time)));
+    let column = |f: fn(&Checked) -> String| events.iter().map(|(e, _)| f(e)).collect::<Vec<_>>();
+    let inserted = sqlx::query!(
+        r#"
+        INSERT INTO lineage_events (run_id, event_type, event_time, job_namespace, job_name, event, actor)
+        SELECT x.run_id, x.event_type, x.event_time, x.namespace, x.name, x.event, $7
+        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[])
+             WITH ORDINALITY AS x(run_id, event_type, event_time, namespace, name, event, n)
+        ORDER BY x.n
+        ON CONFLICT ON CONSTRAINT lineage_events_once DO NOTHING
+        RETURNING run_id, event_type, event_time
+        "#,
+        &column(|e| e.run_id.clone()),
+        &column(|e| e.event_type.to_string()),
+        &events.iter().map(|(e, _)| e.time).collect::<Vec<_>>(),
+        &column(|e| e.job.namespace.clone()),
+        &column(|e| e.job.name.clone()),
+        &events.iter().map(|(_, raw)| (*raw).clone()).collect::<Vec<_>>(),
+        actor,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut new_events: std::collections::HashSet<(String, String, DateTime<Utc>)> = inserted
+        .into_iter()
+        .map(|r| (r.run_id, r.event_type, r.event_time))
+        .collect();
+    let mut seen: HashMap<String, Vec<(String, DateTime<Utc>)>> = HashMap::new();
+    for row in sqlx::query!(
+        "SELECT run_id, event_type, event_time FROM lineage_events WHERE run_id = ANY($1)",
+        &runs as &[&str],
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        seen.entry(row.run_id)
+            .or_default()
+            .push((row.event_type, row.event_time));
+    }
+    let states: HashMap<&str, RunState> = runs
+        .iter()
+        .map(|run| {
+            let events = seen.get(*run).map(Vec::as_slice).unwrap_or_default();
+            (
+                *run,
+                RunState::of(events.iter().map(|(t, at)| (t.as_str(), *at))),
+            )
+        })
+        .collect();
 
-    let labels: Vec<String> = std::iter::once(job_label(&event.job))
-        .chain(event.inputs.iter().map(|d| dataset_label(d, false)))
-        .chain(event.outputs.iter().map(|d| dataset_label(d, true)))
+    let labels: Vec<String> = events
+        .iter()
+        .flat_map(|(e, _)| {
+            std::iter::once(job_label(&e.job))
+                .chain(e.inputs.iter().map(|d| dataset_label(d, false)))
+                .chain(e.outputs.iter().map(|d| dataset_label(d, true)))
+        })
         .collect();
     let kinds: HashMap<String, AssetKind> = sqlx::query!(
         r#"SELECT label, kind::text AS "kind!" FROM label_mappings WHERE source = $1 AND label = ANY($2)"#,
@@ -383,13 +428,41 @@ pub async fn apply_event(
     .into_iter()
     .filter_map(|r| Some((r.label, AssetKind::parse(&r.kind)?)))
     .collect();
-    let items = super::parse::Item::numbered(records(event, &run_state, &kinds));
-    let results = super::apply::apply_in(tx, actor, &items).await?;
-    Ok(EventAnswer {
-        run: run_key(&event.run_id),
-        new_event: inserted > 0,
-        results,
-    })
+    let per_event: Vec<Vec<Record>> = events
+        .iter()
+        .map(|(e, _)| records(e, &states[e.run_id.as_str()], &kinds))
+        .collect();
+    let sizes: Vec<usize> = per_event.iter().map(Vec::len).collect();
+    let items = super::parse::Item::numbered(per_event.into_iter().flatten().collect());
+    let mut results = super::apply::apply_in(tx, actor, &items).await?.into_iter();
+    Ok(events
+        .iter()
+        .zip(sizes)
+        .map(|((e, _), size)| {
+            let key = (
+                e.run_id.clone(),
+                e.event_type.to_string(),
+                e.time.trunc_subsecs(6),
+            );
+            EventAnswer {
+                run: run_key(&e.run_id),
+                // The first of two equal events in one batch is the new one.
+                new_event: new_events.remove(&key),
+                results: results
+                    .by_ref()
+                    .take(size)
+                    .enumerate()
+                    .map(|(i, mut r)| {
+                        // Numbered within its own event, as when it is applied alone.
+                        if r.index.is_some() {
+                            r.index = u32::try_from(i).ok();
+                        }
+                        r
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -291,6 +291,21 @@ async fn events_in(
     actor: &str,
     jobs: &[EventJob],
 ) -> Result<Vec<EventAnswer>, sqlx::Error> {
+    // All at once first: the records of every event in one pass. When the graph refuses any of
+    // them, that pass is undone and the events are applied one by one, so that only the
+    // refused event is left out.
+    if jobs.len() > 1 {
+        let events: Vec<(&Checked, &serde_json::Value)> =
+            jobs.iter().map(|(e, raw, _)| (e.as_ref(), raw)).collect();
+        let mut all = tx.begin().await?;
+        let answers = openlineage::apply_events(&mut all, actor, &events).await?;
+        if answers.iter().any(refused) {
+            all.rollback().await?;
+        } else {
+            all.commit().await?;
+            return Ok(answers);
+        }
+    }
     let mut answers = Vec::with_capacity(jobs.len());
     for (event, raw, _) in jobs {
         let mut one = tx.begin().await?;
