@@ -983,3 +983,67 @@ async fn concurrent_openlineage_events_share_transactions_and_get_their_own_answ
         .unwrap();
     assert_eq!(events, 23);
 }
+
+#[sqlx::test]
+async fn a_write_on_every_surface_asks_for_a_recompute(pool: PgPool) {
+    let state = AppState::new(pool.clone(), config()).unwrap();
+    let app = modelgov::server::router(state.clone());
+    let editor = token(&pool, "w", Role::Editor).await;
+    let admin = token(&pool, "a", Role::Admin).await;
+    let graph = r#"
+{"type":"asset","source":"git","id":"m","kind":"model_source","name":"M"}
+{"type":"asset","source":"ci","id":"r","kind":"workflow_run","name":"r","status":"succeeded"}
+{"type":"asset","source":"reg","id":"b","kind":"model_binary","name":"b"}
+{"type":"asset","source":"deploy","id":"d","kind":"deployment","name":"d","status":"development"}
+{"type":"edge","from":{"source":"git","id":"m"},"to":{"source":"ci","id":"r"}}
+{"type":"edge","from":{"source":"ci","id":"r"},"to":{"source":"reg","id":"b"}}
+{"type":"edge","from":{"source":"reg","id":"b"},"to":{"source":"deploy","id":"d"}}
+"#;
+    let promote = r#"{"op":"promote","deployment":{"source":"deploy","id":"d"},"to":"staging"}"#;
+    let writes: Vec<(&str, Request<Body>)> = vec![
+        (
+            "records",
+            post_records(Some(&editor), "application/x-ndjson", graph),
+        ),
+        (
+            "OpenLineage",
+            request("POST", "/api/v1/lineage", Some(&editor), Body::from(EVENT)),
+        ),
+        (
+            "MLflow",
+            mlflow(
+                "POST",
+                "registered-models/create",
+                &editor,
+                &serde_json::json!({"name": "recomputed"}),
+            ),
+        ),
+        (
+            "operations",
+            request(
+                "POST",
+                "/api/v1/operations",
+                Some(&editor),
+                Body::from(promote),
+            ),
+        ),
+        (
+            "mappings",
+            request(
+                "PUT",
+                "/api/v1/mappings/airflow/Run",
+                Some(&admin),
+                Body::from(r#"{"kind":"workflow_run"}"#),
+            ),
+        ),
+    ];
+    for (surface, write) in writes {
+        let before = state.recomputer.requested();
+        let (status, _, body) = call(&app, write).await;
+        assert!(status.is_success(), "{surface}: {status} {body}");
+        assert!(
+            state.recomputer.requested() > before,
+            "a write through {surface} asked for no recompute"
+        );
+    }
+}

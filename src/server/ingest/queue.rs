@@ -176,20 +176,17 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
             }
             batch
         };
-        let changed = if batch[0].size().0 {
-            run_events(&pool, batch).await
+        if batch[0].size().0 {
+            run_events(&pool, &recomputer, batch).await;
         } else {
-            run_records(&pool, batch).await
-        };
-        if changed {
-            recomputer.request();
+            run_records(&pool, &recomputer, batch).await;
         }
     }
 }
 
-/// Applies the record jobs as one batch and answers each with its slice of the results; true
-/// when the graph changed.
-async fn run_records(pool: &PgPool, batch: Vec<Job>) -> bool {
+/// Applies the record jobs as one batch and answers each with its slice of the results; when
+/// the graph changed, a recompute is asked for before anyone is answered.
+async fn run_records(pool: &PgPool, recomputer: &Recomputer, batch: Vec<Job>) {
     let actor = batch[0].actor.clone();
     let mut items = Vec::new();
     let mut replies = Vec::with_capacity(batch.len());
@@ -201,28 +198,29 @@ async fn run_records(pool: &PgPool, batch: Vec<Job>) -> bool {
     }
     match apply(pool, &actor, &items).await {
         Ok(results) => {
-            let changed = results
+            if results
                 .iter()
-                .any(|r| matches!(r.status, Outcome::Created | Outcome::Updated));
+                .any(|r| matches!(r.status, Outcome::Created | Outcome::Updated))
+            {
+                recomputer.request();
+            }
             let mut results = results.into_iter();
             for (reply, size) in replies {
                 let _ = reply.send(Ok(results.by_ref().take(size).collect()));
             }
-            changed
         }
         Err(error) => {
             for (reply, _) in replies {
                 let _ = reply.send(Err(error.clone()));
             }
-            false
         }
     }
 }
 
-/// Applies the event jobs in one transaction, each in its own savepoint, and answers each; true
-/// when an event was kept. A refused event leaves nothing behind but its refusal, which is kept
-/// for the ingestion page.
-async fn run_events(pool: &PgPool, batch: Vec<Job>) -> bool {
+/// Applies the event jobs in one transaction and answers each (after asking for a recompute when
+/// one was kept). A refused event leaves nothing behind but its refusal, which is kept for the
+/// ingestion page.
+async fn run_events(pool: &PgPool, recomputer: &Recomputer, batch: Vec<Job>) {
     let actor = batch[0].actor.clone();
     let mut jobs: Vec<EventJob> = batch
         .into_iter()
@@ -237,17 +235,17 @@ async fn run_events(pool: &PgPool, batch: Vec<Job>) -> bool {
     let applied = apply_events(pool, &actor, &jobs).await;
     match applied {
         Ok(answers) => {
-            let kept = answers.iter().any(|a| !refused(a));
+            if answers.iter().any(|a| !refused(a)) {
+                recomputer.request();
+            }
             for ((_, _, reply), answer) in jobs.into_iter().zip(answers) {
                 let _ = reply.send(Ok(answer));
             }
-            kept
         }
         Err(error) => {
             for (_, _, reply) in jobs {
                 let _ = reply.send(Err(error.clone()));
             }
-            false
         }
     }
 }

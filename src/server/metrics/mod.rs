@@ -261,6 +261,8 @@ pub async fn is_stale(pool: &PgPool, catalog: &Catalog) -> Result<bool, AppError
 #[derive(Clone)]
 pub struct Recomputer {
     wanted: Arc<Notify>,
+    /// Requests so far, for tests that check a write asked for one.
+    requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Recomputer {
@@ -283,11 +285,21 @@ impl Recomputer {
                 }
             }
         });
-        Self { wanted }
+        Self {
+            wanted,
+            requests: Arc::default(),
+        }
     }
 
     /// Asks for a recompute after the current burst of writes.
     pub fn request(&self) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.wanted.notify_one();
+    }
+
+    /// How many recomputes were asked for since the start.
+    pub fn requested(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
