@@ -79,6 +79,26 @@ pg_start() {
         || { tail -n 20 "$1/server.log" >&2; die "Postgres did not start (log: $1/server.log)"; }
 }
 
+# pg_start_free DATA_DIR FIRST_PORT: starts the cluster on the first port from FIRST_PORT that it
+# can bind (a port that looked free can still be taken, e.g. by a cluster that is just stopping),
+# and sets PG_PORT to it.
+pg_start_free() {
+    local port=$2 tries
+    for tries in 1 2 3 4 5 6 7 8; do
+        port=$(free_port "$port")
+        if pg_as_postgres "$PG_BIN/pg_ctl" -D "$1" -l "$1/server.log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=''" start >/dev/null; then
+            PG_PORT=$port
+            return 0
+        fi
+        grep -q "could not bind\|could not create any TCP/IP sockets" "$1/server.log" 2>/dev/null \
+            || { tail -n 20 "$1/server.log" >&2; die "Postgres did not start (log: $1/server.log)"; }
+        say "port $port was taken after all (try $tries); trying the next one"
+        port=$((port + 1))
+    done
+    die "Postgres found no port to listen on from $2"
+}
+
 pg_stop() {
     pg_as_postgres "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
 }
