@@ -981,7 +981,7 @@ async fn the_mlflow_api_answers_in_mlflows_error_shape(pool: PgPool) {
         (
             "/api/2.0/mlflow/model-versions/get?name=m&version=x",
             StatusCode::BAD_REQUEST,
-            "version must be",
+            "Parameter 'version' must be an integer, got 'x'.",
         ),
         (
             "/api/2.0/mlflow/registered-models/search?filter=version%20%3E%202",

@@ -84,7 +84,7 @@ fn open(path: &str) -> bool {
 fn static_path(path: &str) -> bool {
     matches!(
         path,
-        "/healthz" | "/readyz" | "/favicon.ico" | "/favicon.svg"
+        "/healthz" | "/readyz" | "/health" | "/favicon.ico" | "/favicon.svg"
     ) || path.starts_with("/pkg/")
 }
 

@@ -1,4 +1,6 @@
-//! `/healthz` (the process is up) and `/readyz` (the database answers). Compiled only with `ssr`.
+//! `/healthz` (the process is up), `/readyz` (the database answers), and `/health`, MLflow's own
+//! liveness check, for clients pointed at modelgov as at an MLflow server. Compiled only with
+//! `ssr`.
 
 use std::time::Duration;
 
@@ -10,6 +12,11 @@ use sqlx::PgPool;
 /// 200 as long as the process serves requests.
 pub async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// MLflow's `/health`: 200 `OK` while the process serves.
+pub async fn mlflow_health() -> &'static str {
+    "OK"
 }
 
 /// 200 when the database answers a query; 503 with `Retry-After` within about a second otherwise.

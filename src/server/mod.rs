@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/health", get(health::mlflow_health))
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,

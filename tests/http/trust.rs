@@ -1047,3 +1047,85 @@ async fn a_write_on_every_surface_asks_for_a_recompute(pool: PgPool) {
         );
     }
 }
+
+/// MLflow's own answers for a few calls its client makes: the download URI, the version
+/// number's error text, `/health`, version search by source path, and a model's update time
+/// moving with its versions.
+#[sqlx::test]
+async fn mlflow_calls_answer_as_mlflow_does(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ml", Role::Editor).await;
+    let (status, _, body) = get(&app, "/health").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "OK"));
+    let create = |call: &str, body: serde_json::Value| mlflow("POST", call, &editor, &body);
+    let (status, _, body) = call(
+        &app,
+        create("registered-models/create", serde_json::json!({"name": "m"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = call(
+        &app,
+        create(
+            "model-versions/create",
+            serde_json::json!({"name": "m", "source": "s3://bucket/m/1"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = get(
+        &app,
+        "/api/2.0/mlflow/model-versions/get-download-uri?name=m&version=1",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"artifact_uri": "s3://bucket/m/1"})
+    );
+    let (status, _, body) = get(
+        &app,
+        "/api/2.0/mlflow/model-versions/get?name=m&version=something%20not%20correct",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("Parameter 'version' must be an integer, got 'something not correct'."),
+        "{body}"
+    );
+    let found = |filter: &str| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", filter)
+            .finish();
+        format!("/api/2.0/mlflow/model-versions/search?{query}")
+    };
+    let (status, _, body) = get(&app, &found("source_path = 's3://bucket/m/1'")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"version\":\"1\""), "{body}");
+    let (_, _, body) = get(&app, &found("source_path = 's3://elsewhere'")).await;
+    assert!(!body.contains("\"version\""), "{body}");
+
+    let updated = || async {
+        let (_, _, body) = get(&app, "/api/2.0/mlflow/registered-models/get?name=m").await;
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["registered_model"]
+            ["last_updated_timestamp"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = updated().await;
+    // A stage transition moves the model's update time on, as in MLflow.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while chrono::Utc::now().timestamp_millis() <= before && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let (status, _, body) = call(
+        &app,
+        create(
+            "model-versions/transition-stage",
+            serde_json::json!({"name": "m", "version": "1", "stage": "Staging"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(updated().await > before);
+}

@@ -65,6 +65,9 @@ client.update_registered_model(name, description="ranks the home feed")
 client.update_model_version(name, "1", description="first cut")
 check(client.get_registered_model(name).description == "ranks the home feed", "update_registered_model")
 check(client.get_model_version(name, "1").description == "first cut", "update_model_version")
+check(client.get_model_version_download_uri(name, "2") == f"s3://models/{name}/2", "get_model_version_download_uri is the version's source")
+found = client.search_model_versions(f"source_path = 's3://models/{name}/3'")
+check([v.version for v in found] == ["3"], "search_model_versions by source_path")
 
 # Stages.
 client.transition_model_version_stage(name, "1", "Staging")

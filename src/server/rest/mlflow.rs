@@ -217,6 +217,7 @@ async fn run(
             create_version(conn, actor_of(actor.as_ref()), &args).await
         }
         ("GET", "model-versions/get") => get_version(conn, &args).await,
+        ("GET", "model-versions/get-download-uri") => download_uri(conn, &args).await,
         ("PATCH", "model-versions/update") => update_version(conn, &args).await,
         ("DELETE", "model-versions/delete") => {
             delete_version(conn, actor_of(actor.as_ref()), &args).await
@@ -347,7 +348,7 @@ fn version_of(args: &Value) -> Result<i32, MlflowError> {
         .filter(|v| *v > 0)
         .ok_or_else(|| {
             MlflowError::invalid(format!(
-                "version must be a positive whole number, not {raw:?}"
+                "Parameter 'version' must be an integer, got '{raw}'."
             ))
         })
 }
@@ -587,6 +588,15 @@ async fn get_version(conn: &mut PgConnection, args: &Value) -> Answer {
     Ok(json!({ "model_version": version_row(conn, &name, version_of(args)?).await? }))
 }
 
+/// Where a version's artifacts are: its source, as MLflow answers for a registry without an
+/// artifact store of its own.
+async fn download_uri(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    let row = version_row(conn, &name, version).await?;
+    Ok(json!({ "artifact_uri": row["source"] }))
+}
+
 async fn latest(conn: &mut PgConnection, args: &Value) -> Answer {
     let name = text(args, "name")?;
     model_exists(conn, &name).await?;
@@ -660,13 +670,19 @@ pub fn parse_filter(filter: &str) -> Result<Vec<Clause>, String> {
             let word = &rest[..end];
             let attribute = match word {
                 "name" | "run_id" => word.to_string(),
+                // A version's source, as MLflow's version search names it.
+                "source_path" => "source".to_string(),
                 w if w.starts_with("tag.") || w.starts_with("tags.") => {
                     format!(
                         "tag.{}",
                         w.split_once('.').map(|(_, k)| k).unwrap_or_default()
                     )
                 }
-                _ => return Err(bad(&format!("{word:?} is not name, run_id or tag.<key>"))),
+                _ => {
+                    return Err(bad(&format!(
+                        "{word:?} is not name, run_id, source_path or tags.<key>"
+                    )));
+                }
             };
             (attribute, &rest[end..])
         };
@@ -719,6 +735,9 @@ fn push_clauses(query: &mut QueryBuilder<'_, Postgres>, clauses: &[Clause]) {
             None if clause.attribute == "run_id" => {
                 query.push("run_id");
             }
+            None if clause.attribute == "source" => {
+                query.push("source");
+            }
             None => {
                 query.push("name");
             }
@@ -769,7 +788,10 @@ fn filter_of(args: &Value) -> Result<Vec<Clause>, MlflowError> {
 /// Registered models by the filter, by name; the matching is done by Postgres, a page at a time.
 async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
     let clauses = filter_of(args)?;
-    if let Some(c) = clauses.iter().find(|c| c.attribute == "run_id") {
+    if let Some(c) = clauses
+        .iter()
+        .find(|c| c.attribute == "run_id" || c.attribute == "source")
+    {
         return Err(MlflowError::invalid(format!(
             "registered models are searched by name or tags, not {}",
             c.attribute
@@ -1210,6 +1232,7 @@ async fn delete_version(conn: &mut PgConnection, actor: &str, args: &Value) -> A
     )
     .execute(&mut *conn)
     .await?;
+    touch_model(conn, &name, now_ms()).await?;
     // Its aliases went with it (as in MLflow).
     mirror_stages(conn, actor, &name).await?;
     mirror_aliases(conn, actor, &name).await?;
@@ -1247,8 +1270,22 @@ async fn transition(conn: &mut PgConnection, actor: &str, args: &Value) -> Answe
     )
     .execute(&mut *conn)
     .await?;
+    touch_model(conn, &name, now).await?;
     mirror_stages(conn, actor, &name).await?;
     Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+/// Marks the registered model as changed at `now` (as MLflow does when one of its versions moves
+/// stage or is deleted).
+async fn touch_model(conn: &mut PgConnection, name: &str, now: i64) -> Result<(), MlflowError> {
+    sqlx::query!(
+        "UPDATE mlflow_models SET updated_ms = $2 WHERE name = $1",
+        name,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 async fn set_version_tag(conn: &mut PgConnection, args: &Value, set: bool) -> Answer {
