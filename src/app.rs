@@ -8,6 +8,7 @@ use leptos_router::{
 };
 
 use crate::api::session::whoami;
+use crate::model::routes;
 use crate::ui::components::{Me, SessionNav};
 use crate::ui::pages::{
     AboutPage, AdminRoute, IngestionRoute, MetricRoute, ModelRoute, NotFoundPage, OverviewPage,
@@ -65,10 +66,10 @@ pub fn App() -> impl IntoView {
                 </a>
                 <span class="tagline">"How well governed are our models?"</span>
                 <nav class="mainnav" aria-label="Main">
-                    <a href="/">"Company"</a>
-                    <a href="/units">"All org units"</a>
-                    <a href="/search">"Search"</a>
-                    <a href="/ingestion">"Ingestion"</a>
+                    <a href=routes::COMPANY_PATH>"Company"</a>
+                    <a href=routes::UNITS_PATH>"All org units"</a>
+                    <a href=routes::SEARCH_PATH>"Search"</a>
+                    <a href=routes::INGESTION_PATH>"Ingestion"</a>
                 </nav>
                 <SessionNav />
             </header>
@@ -77,27 +78,31 @@ pub fn App() -> impl IntoView {
                 // the status (503 while the database is away) and pages work without JavaScript.
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=UnitRoute ssr=SsrMode::Async />
-                    <Route path=StaticSegment("units") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment(routes::UNITS) view=OverviewPage ssr=SsrMode::Async />
                     <Route
-                        path=(StaticSegment("units"), ParamSegment("source"), ParamSegment("id"))
+                        path=(StaticSegment(routes::UNITS), ParamSegment("source"), ParamSegment("id"))
                         view=UnitRoute
                         ssr=SsrMode::Async
                     />
                     <Route
-                        path=(StaticSegment("models"), ParamSegment("source"), ParamSegment("id"))
+                        path=(StaticSegment(routes::MODELS), ParamSegment("source"), ParamSegment("id"))
                         view=ModelRoute
                         ssr=SsrMode::Async
                     />
                     <Route
-                        path=(StaticSegment("metrics"), ParamSegment("id"))
+                        path=(StaticSegment(routes::METRICS), ParamSegment("id"))
                         view=MetricRoute
                         ssr=SsrMode::Async
                     />
-                    <Route path=StaticSegment("search") view=SearchRoute ssr=SsrMode::Async />
-                    <Route path=StaticSegment("about") view=AboutPage />
-                    <Route path=StaticSegment("ingestion") view=IngestionRoute ssr=SsrMode::Async />
-                    <Route path=StaticSegment("signin") view=SignInRoute ssr=SsrMode::Async />
-                    <Route path=StaticSegment("admin") view=AdminRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment(routes::SEARCH) view=SearchRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment(routes::ABOUT) view=AboutPage />
+                    <Route
+                        path=StaticSegment(routes::INGESTION)
+                        view=IngestionRoute
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment(routes::SIGN_IN) view=SignInRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment(routes::ADMIN) view=AdminRoute ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -231,7 +231,8 @@ pub fn unit_href(unit: &UnitName, is_company: bool) -> String {
         "/".into()
     } else {
         format!(
-            "/units/{}/{}",
+            "{}/{}/{}",
+            super::routes::UNITS_PATH,
             encode(&unit.source),
             encode(&unit.external_id)
         )
@@ -239,11 +240,16 @@ pub fn unit_href(unit: &UnitName, is_company: bool) -> String {
 }
 
 pub fn model_href(model: &Ref) -> String {
-    format!("/models/{}/{}", encode(&model.source), encode(&model.id))
+    format!(
+        "{}/{}/{}",
+        super::routes::MODELS_PATH,
+        encode(&model.source),
+        encode(&model.id)
+    )
 }
 
 pub fn metric_href(id: &str) -> String {
-    format!("/metrics/{}", encode(id))
+    format!("{}/{}", super::routes::METRICS_PATH, encode(id))
 }
 
 /// `base` with the query pairs whose value is present.

@@ -11,6 +11,7 @@ pub mod params;
 pub mod record;
 pub mod registry;
 pub mod role;
+pub mod routes;
 pub mod text;
 
 pub use org_unit::{OrgUnitId, OrgUnitSummary, filter_units};

@@ -16,6 +16,7 @@ use super::state::AppState;
 use crate::error::AppError;
 use crate::model::dashboard::encode;
 use crate::model::role::Role;
+use crate::model::routes;
 
 /// The content security policy: only the app's own scripts (and, on rendered pages, its inline
 /// hydration scripts carrying the page's nonce), its own wasm, styles and images.
@@ -76,7 +77,9 @@ fn control_in_address(uri: &http::Uri) -> bool {
 
 /// Paths anyone may reach, signed in or not: signing in, health checks, the app's files.
 fn open(path: &str) -> bool {
-    matches!(path, "/signin" | "/api/fn/sign_in") || static_path(path)
+    path == routes::SIGN_IN_PATH
+        || path.strip_prefix(routes::SERVER_FNS) == Some("sign_in")
+        || static_path(path)
 }
 
 /// Paths that read nothing a session could change: health checks and the app's files (no
@@ -91,7 +94,7 @@ fn static_path(path: &str) -> bool {
 /// The role a state-changing server function needs. Its session is checked here, before the
 /// call's body is read; the function checks it again with the CSRF secret, which is in the body.
 fn server_fn_role(path: &str) -> Option<Role> {
-    match path.strip_prefix("/api/fn/")? {
+    match path.strip_prefix(routes::SERVER_FNS)? {
         "operate" => Some(Role::Editor),
         "create_token" | "revoke_token" | "set_mapping" | "delete_mapping" => Some(Role::Admin),
         "sign_out" => Some(Role::Viewer),
@@ -204,7 +207,12 @@ async fn reader(state: &AppState, asked: Asked) -> Result<(), Response> {
         )
         .into_response());
     }
-    Err(Redirect::to(&format!("/signin?next={}", encode(&asked.address))).into_response())
+    Err(Redirect::to(&format!(
+        "{}?next={}",
+        routes::SIGN_IN_PATH,
+        encode(&asked.address)
+    ))
+    .into_response())
 }
 
 /// Adds the security headers; a signed-in person's pages are also kept out of every cache.

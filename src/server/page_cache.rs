@@ -23,6 +23,7 @@ use http::{HeaderMap, Method, StatusCode, header};
 use sqlx::PgPool;
 
 use super::state::AppState;
+use crate::model::routes;
 
 /// How long a generation read is trusted.
 const GENERATION_TTL: Duration = Duration::from_secs(1);
@@ -182,9 +183,13 @@ pub struct RenderedPages {
 /// key (so that junk parameters cannot fill the cache with copies).
 fn parameters_of(path: &str) -> &'static [&'static str] {
     match path {
-        "/units" => &["q"],
-        "/search" => &["q", "kind", "tag"],
-        _ if path.starts_with("/models/") || path.starts_with("/metrics/") => &["as_of"],
+        routes::UNITS_PATH => &["q"],
+        routes::SEARCH_PATH => &["q", "kind", "tag"],
+        _ if routes::below(path, routes::MODELS_PATH)
+            || routes::below(path, routes::METRICS_PATH) =>
+        {
+            &["as_of"]
+        }
         _ => &["scope", "level", "as_of", "days"],
     }
 }
@@ -228,10 +233,16 @@ where
 /// The routes whose pages depend only on their address and the data's generation. (Not
 /// `/about`: it reads nothing, and the load benchmark uses it to measure rendering itself.)
 fn cacheable(path: &str) -> bool {
-    matches!(path, "/" | "/units" | "/search")
-        || ["/units/", "/models/", "/metrics/"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix))
+    matches!(
+        path,
+        routes::COMPANY_PATH | routes::UNITS_PATH | routes::SEARCH_PATH
+    ) || [
+        routes::UNITS_PATH,
+        routes::MODELS_PATH,
+        routes::METRICS_PATH,
+    ]
+    .iter()
+    .any(|root| routes::below(path, root))
 }
 
 impl RenderedPages {

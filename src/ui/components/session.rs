@@ -6,6 +6,7 @@ use crate::api::session::SignOut;
 use crate::error::AppError;
 use crate::model::dashboard::{encode, query_value};
 use crate::model::role::{Role, SignedIn};
+use crate::model::routes;
 
 /// Who is signed in to this browser, read once per page; pages show only the buttons the
 /// reader's role may use (the server checks again on every change).
@@ -79,16 +80,16 @@ pub fn SessionNav() -> impl IntoView {
                                     {me.name.clone()}
                                     <span class="role">{me.role.as_str()}</span>
                                 </span>
-                                {me.may(Role::Admin).then(|| view! { <a href="/admin">"Admin"</a> })}
+                                {me.may(Role::Admin).then(|| view! { <a href=routes::ADMIN_PATH>"Admin"</a> })}
                                 <SignOutButton csrf=me.csrf />
                             }
                                 .into_any()
                     } else {
                             let here = current_address();
-                            let href = if here.starts_with("/signin") {
-                                "/signin".to_string()
+                            let href = if here.starts_with(routes::SIGN_IN_PATH) {
+                                routes::SIGN_IN_PATH.to_string()
                             } else {
-                                format!("/signin?next={}", encode(&here))
+                                format!("{}?next={}", routes::SIGN_IN_PATH, encode(&here))
                             };
                             view! { <a href=href data-testid="sign-in-link">"Sign in"</a> }.into_any()
                     }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::model::dashboard::Crumb;
+use crate::model::routes;
 
 use crate::api::dashboard::get_ingestion_page;
 use crate::api::registry::SetMapping;
@@ -22,7 +23,7 @@ pub fn IngestionRoute() -> impl IntoView {
         <Title text="Ingestion" />
         <Breadcrumbs crumbs=vec![
             Crumb { label: "Company".into(), href: "/".into() },
-            Crumb { label: "Ingestion".into(), href: "/ingestion".into() },
+            Crumb { label: "Ingestion".into(), href: routes::INGESTION_PATH.into() },
         ] />
         <h1>"Ingestion"</h1>
         <p class="lede">

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::model::dashboard::Crumb;
+use crate::model::routes;
 use leptos_router::hooks::use_query_map;
 
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ pub fn OverviewPage() -> impl IntoView {
         <Title text="All org units" />
         <Breadcrumbs crumbs=vec![
             Crumb { label: "Company".into(), href: "/".into() },
-            Crumb { label: "All org units".into(), href: "/units".into() },
+            Crumb { label: "All org units".into(), href: routes::UNITS_PATH.into() },
         ] />
         <h1>"All org units"</h1>
         <p class="lede">
@@ -45,7 +46,7 @@ pub fn OverviewPage() -> impl IntoView {
         <form
             class="filter"
             method="get"
-            action="/units"
+            action=routes::UNITS_PATH
             role="search"
             data-hydrated=move || hydrated.get().to_string()
         >

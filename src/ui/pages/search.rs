@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::model::dashboard::Crumb;
+use crate::model::routes;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::dashboard::search_assets;
@@ -31,10 +32,10 @@ pub fn SearchRoute() -> impl IntoView {
         <Title text="Search" />
         <Breadcrumbs crumbs=vec![
             Crumb { label: "Company".into(), href: "/".into() },
-            Crumb { label: "Search".into(), href: "/search".into() },
+            Crumb { label: "Search".into(), href: routes::SEARCH_PATH.into() },
         ] />
         <h1>"Search"</h1>
-        <form class="filter" method="get" action="/search" role="search">
+        <form class="filter" method="get" action=routes::SEARCH_PATH role="search">
             <label>
                 "Text "
                 <input type="search" name="q" value=field("q") placeholder="name or description" data-testid="search-text" />
