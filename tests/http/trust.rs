@@ -1104,6 +1104,9 @@ async fn mlflow_calls_answer_as_mlflow_does(pool: PgPool) {
     assert!(body.contains("\"version\":\"1\""), "{body}");
     let (_, _, body) = get(&app, &found("source_path = 's3://elsewhere'")).await;
     assert!(!body.contains("\"version\""), "{body}");
+    let (status, _, body) = get(&app, &found("name ILIKE 'M'")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"version\":\"1\""), "{body}");
 
     let updated = || async {
         let (_, _, body) = get(&app, "/api/2.0/mlflow/registered-models/get?name=m").await;
