@@ -1132,3 +1132,60 @@ async fn mlflow_calls_answer_as_mlflow_does(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(updated().await > before);
 }
+
+#[sqlx::test]
+async fn mlflow_searches_take_order_by_and_refuse_unknown_columns(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ml", Role::Editor).await;
+    for name in ["b", "a", "c"] {
+        let body = serde_json::json!({"name": name});
+        let (status, _, answer) = call(
+            &app,
+            mlflow("POST", "registered-models/create", &editor, &body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    for version in 1..=3 {
+        let body = serde_json::json!({"name": "a", "source": format!("s3://a/{version}")});
+        let (status, _, answer) = call(
+            &app,
+            mlflow("POST", "model-versions/create", &editor, &body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let names = |body: &str, list: &str, field: &str| -> Vec<String> {
+        serde_json::from_str::<serde_json::Value>(body).unwrap()[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m[field].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, _, body) = get(
+        &app,
+        "/api/2.0/mlflow/registered-models/search?order_by=name+DESC",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(names(&body, "registered_models", "name"), ["c", "b", "a"]);
+    let (_, _, body) = get(&app, "/api/2.0/mlflow/registered-models/search").await;
+    assert_eq!(names(&body, "registered_models", "name"), ["a", "b", "c"]);
+    let (status, _, body) = get(
+        &app,
+        "/api/2.0/mlflow/model-versions/search?filter=name%3D%27a%27&order_by=version_number+ASC",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(names(&body, "model_versions", "version"), ["1", "2", "3"]);
+    for uri in [
+        "/api/2.0/mlflow/registered-models/search?order_by=nonexistent",
+        "/api/2.0/mlflow/model-versions/search?order_by=name+SIDEWAYS",
+        "/api/2.0/mlflow/model-versions/search?order_by=a&order_by=b&order_by=c&order_by=d",
+    ] {
+        let (status, _, body) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body.contains("order_by"), "{uri}: {body}");
+    }
+}

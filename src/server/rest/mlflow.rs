@@ -781,6 +781,83 @@ fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError
     Ok((limit, offset))
 }
 
+/// The columns registered models are ordered by, as MLflow names them.
+const MODEL_ORDERS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("timestamp", "created_ms"),
+    ("creation_timestamp", "created_ms"),
+    ("last_updated_timestamp", "updated_ms"),
+];
+/// The columns model versions are ordered by, as MLflow names them.
+const VERSION_ORDERS: &[(&str, &str)] = &[
+    ("name", "v.name"),
+    ("version_number", "v.version"),
+    ("timestamp", "v.created_ms"),
+    ("creation_timestamp", "v.created_ms"),
+    ("last_updated_timestamp", "v.updated_ms"),
+];
+
+/// The SQL order of a search's `order_by` (each `column [ASC|DESC]`, at most three), then
+/// `default` to break ties; an unknown column is refused naming the ones there are.
+fn order_by(
+    args: &Value,
+    columns: &[(&str, &'static str)],
+    default: &'static str,
+) -> Result<String, MlflowError> {
+    let asked: Vec<String> = match args.get("order_by") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(one)) => vec![one.clone()],
+        Some(Value::Array(many)) => many
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or_else(|| MlflowError::invalid("order_by takes strings"))?,
+        Some(_) => return Err(MlflowError::invalid("order_by takes strings")),
+    };
+    if asked.len() > 3 {
+        return Err(MlflowError::invalid(
+            "order_by takes at most 3 columns".to_string(),
+        ));
+    }
+    let mut parts = Vec::new();
+    for clause in asked.iter().filter(|c| !c.trim().is_empty()) {
+        checked("order_by", clause)?;
+        let mut words = clause.split_whitespace();
+        let column = words.next().unwrap_or_default();
+        let direction = match words.next().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("ASC") => "ASC",
+            Some("DESC") => "DESC",
+            Some(other) => {
+                return Err(MlflowError::invalid(format!(
+                    "Invalid order_by clause '{clause}': {other} is not ASC or DESC"
+                )));
+            }
+        };
+        if words.next().is_some() {
+            return Err(MlflowError::invalid(format!(
+                "Invalid order_by clause '{clause}'"
+            )));
+        }
+        let sql = columns
+            .iter()
+            .find(|(name, _)| *name == column)
+            .map(|(_, sql)| *sql)
+            .ok_or_else(|| {
+                MlflowError::invalid(format!(
+                    "Invalid order_by clause '{clause}': order by one of {}",
+                    columns
+                        .iter()
+                        .map(|(name, _)| *name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        parts.push(format!("{sql} {direction}"));
+    }
+    parts.push(default.to_string());
+    Ok(parts.join(", "))
+}
+
 fn filter_of(args: &Value) -> Result<Vec<Clause>, MlflowError> {
     parse_filter(&optional(args, "filter")?.unwrap_or_default()).map_err(MlflowError::invalid)
 }
@@ -800,7 +877,9 @@ async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
     let (limit, offset) = page(args, 100, 1000)?;
     let mut query = QueryBuilder::<Postgres>::new("SELECT name FROM mlflow_models WHERE TRUE");
     push_clauses(&mut query, &clauses);
-    query.push(" ORDER BY name LIMIT ");
+    query.push(" ORDER BY ");
+    query.push(order_by(args, MODEL_ORDERS, "name")?);
+    query.push(" LIMIT ");
     query.push_bind(limit + 1);
     query.push(" OFFSET ");
     query.push_bind(offset);
@@ -823,7 +902,9 @@ async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
          FROM mlflow_versions v WHERE TRUE",
     );
     push_clauses(&mut query, &clauses);
-    query.push(" ORDER BY v.name, v.version DESC LIMIT ");
+    query.push(" ORDER BY ");
+    query.push(order_by(args, VERSION_ORDERS, "v.name, v.version DESC")?);
+    query.push(" LIMIT ");
     query.push_bind(limit + 1);
     query.push(" OFFSET ");
     query.push_bind(offset);
