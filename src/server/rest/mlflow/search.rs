@@ -1,0 +1,361 @@
+//! MLflow's searches: the filter language (parsed here, matched by Postgres with bound values),
+//! `order_by`, and pages.
+
+use serde_json::{Value, json};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use super::args::{MAX_FILTER_CHARS, MAX_FILTER_CLAUSES, MAX_OFFSET, checked, optional};
+use super::reads::{VersionRow, models_json, version_json};
+use super::{Answer, MlflowError};
+
+/// One clause of a search filter: `attribute op 'value'`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    pub attribute: String,
+    pub op: String,
+    pub value: String,
+}
+
+/// Parses MLflow's search filters: clauses joined by AND, each `name`, `run_id` or
+/// `tag.<key>` (key in backticks when dotted), compared with =, !=, LIKE or ILIKE to a quoted
+/// string.
+/// At most [`MAX_FILTER_CLAUSES`] clauses of [`MAX_FILTER_CHARS`] characters in all.
+pub fn parse_filter(filter: &str) -> Result<Vec<Clause>, String> {
+    let bad = |why: &str| format!("bad filter {filter:?}: {why}");
+    if filter.chars().count() > MAX_FILTER_CHARS {
+        return Err(format!(
+            "the filter is longer than {MAX_FILTER_CHARS} characters"
+        ));
+    }
+    let mut clauses = Vec::new();
+    let mut rest = filter.trim();
+    while !rest.is_empty() {
+        if clauses.len() == MAX_FILTER_CLAUSES {
+            return Err(format!(
+                "the filter has more than {MAX_FILTER_CLAUSES} clauses"
+            ));
+        }
+        // attribute
+        let (attribute, after) = if let Some(tag) = rest
+            .strip_prefix("tag.`")
+            .or_else(|| rest.strip_prefix("tags.`"))
+        {
+            let end = tag.find('`').ok_or_else(|| bad("an unclosed backtick"))?;
+            (format!("tag.{}", &tag[..end]), &tag[end + 1..])
+        } else {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || "=!<>".contains(c))
+                .unwrap_or(rest.len());
+            let word = &rest[..end];
+            let attribute = match word {
+                "name" | "run_id" => word.to_string(),
+                // A version's source, as MLflow's version search names it.
+                "source_path" => "source".to_string(),
+                w if w.starts_with("tag.") || w.starts_with("tags.") => {
+                    format!(
+                        "tag.{}",
+                        w.split_once('.').map(|(_, k)| k).unwrap_or_default()
+                    )
+                }
+                _ => {
+                    return Err(bad(&format!(
+                        "{word:?} is not name, run_id, source_path or tags.<key>"
+                    )));
+                }
+            };
+            (attribute, &rest[end..])
+        };
+        let after = after.trim_start();
+        let (op, after) = ["!=", "=", "ILIKE ", "LIKE ", "ilike ", "like "]
+            .iter()
+            .find_map(|op| {
+                after
+                    .strip_prefix(op)
+                    .map(|a| (op.trim().to_ascii_uppercase(), a))
+            })
+            .ok_or_else(|| bad("expected =, !=, LIKE or ILIKE"))?;
+        let after = after.trim_start();
+        let quote = after
+            .chars()
+            .next()
+            .filter(|c| *c == '\'' || *c == '"')
+            .ok_or_else(|| bad("values are quoted strings"))?;
+        let body = &after[1..];
+        let end = body.find(quote).ok_or_else(|| bad("an unclosed quote"))?;
+        clauses.push(Clause {
+            attribute,
+            op,
+            value: body[..end].to_string(),
+        });
+        rest = body[end + 1..].trim_start();
+        if !rest.is_empty() {
+            rest = rest
+                .strip_prefix("AND ")
+                .or_else(|| rest.strip_prefix("and "))
+                .ok_or_else(|| bad("clauses are joined by AND"))?
+                .trim_start();
+        }
+    }
+    Ok(clauses)
+}
+
+/// Adds `AND <clause>` to `query` for each clause, comparing in SQL: `name` and `run_id` are
+/// columns of the row, `tag.<key>` its tag (a missing tag equals nothing and differs from
+/// everything, as in MLflow).
+pub(super) fn push_clauses(query: &mut QueryBuilder<'_, Postgres>, clauses: &[Clause]) {
+    for clause in clauses {
+        query.push(" AND ");
+        match clause.attribute.strip_prefix("tag.") {
+            Some(key) => {
+                query.push("(tags->>");
+                query.push_bind(key.to_string());
+                query.push(")");
+            }
+            None if clause.attribute == "run_id" => {
+                query.push("run_id");
+            }
+            None if clause.attribute == "source" => {
+                query.push("source");
+            }
+            None => {
+                query.push("name");
+            }
+        }
+        let (op, pattern) = match clause.op.as_str() {
+            "=" => (" = ", false),
+            "!=" => (" IS DISTINCT FROM ", false),
+            "ILIKE" => (" ILIKE ", true),
+            _ => (" LIKE ", true),
+        };
+        query.push(op);
+        query.push_bind(clause.value.clone());
+        // `%` and `_` are the only wildcards; a backslash is a character like any other.
+        if pattern {
+            query.push(" ESCAPE ''");
+        }
+    }
+}
+
+pub(super) fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError> {
+    let limit = match optional(args, "max_results")? {
+        None => default,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=most).contains(n))
+            .ok_or_else(|| {
+                MlflowError::invalid(format!("max_results must be 1-{most}, not {raw}"))
+            })?,
+    };
+    let offset = match optional(args, "page_token")?.filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(token) => token
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=MAX_OFFSET).contains(n))
+            .ok_or_else(|| {
+                MlflowError::invalid(format!("page_token {token:?} is not one modelgov gave"))
+            })?,
+    };
+    Ok((limit, offset))
+}
+
+/// The columns registered models are ordered by, as MLflow names them.
+pub(super) const MODEL_ORDERS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("timestamp", "created_ms"),
+    ("creation_timestamp", "created_ms"),
+    ("last_updated_timestamp", "updated_ms"),
+];
+/// The columns model versions are ordered by, as MLflow names them.
+pub(super) const VERSION_ORDERS: &[(&str, &str)] = &[
+    ("name", "v.name"),
+    ("version_number", "v.version"),
+    ("timestamp", "v.created_ms"),
+    ("creation_timestamp", "v.created_ms"),
+    ("last_updated_timestamp", "v.updated_ms"),
+];
+
+/// The SQL order of a search's `order_by` (each `column [ASC|DESC]`, at most three), then
+/// `default` to break ties; an unknown column is refused naming the ones there are.
+pub(super) fn order_by(
+    args: &Value,
+    columns: &[(&str, &'static str)],
+    default: &'static str,
+) -> Result<String, MlflowError> {
+    let asked: Vec<String> = match args.get("order_by") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(one)) => vec![one.clone()],
+        Some(Value::Array(many)) => many
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or_else(|| MlflowError::invalid("order_by takes strings"))?,
+        Some(_) => return Err(MlflowError::invalid("order_by takes strings")),
+    };
+    if asked.len() > 3 {
+        return Err(MlflowError::invalid(
+            "order_by takes at most 3 columns".to_string(),
+        ));
+    }
+    let mut parts = Vec::new();
+    for clause in asked.iter().filter(|c| !c.trim().is_empty()) {
+        checked("order_by", clause)?;
+        let mut words = clause.split_whitespace();
+        let column = words.next().unwrap_or_default();
+        let direction = match words.next().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("ASC") => "ASC",
+            Some("DESC") => "DESC",
+            Some(other) => {
+                return Err(MlflowError::invalid(format!(
+                    "Invalid order_by clause '{clause}': {other} is not ASC or DESC"
+                )));
+            }
+        };
+        if words.next().is_some() {
+            return Err(MlflowError::invalid(format!(
+                "Invalid order_by clause '{clause}'"
+            )));
+        }
+        let sql = columns
+            .iter()
+            .find(|(name, _)| *name == column)
+            .map(|(_, sql)| *sql)
+            .ok_or_else(|| {
+                MlflowError::invalid(format!(
+                    "Invalid order_by clause '{clause}': order by one of {}",
+                    columns
+                        .iter()
+                        .map(|(name, _)| *name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        parts.push(format!("{sql} {direction}"));
+    }
+    parts.push(default.to_string());
+    Ok(parts.join(", "))
+}
+
+pub(super) fn filter_of(args: &Value) -> Result<Vec<Clause>, MlflowError> {
+    parse_filter(&optional(args, "filter")?.unwrap_or_default()).map_err(MlflowError::invalid)
+}
+
+/// Registered models by the filter, by name; the matching is done by Postgres, a page at a time.
+pub(super) async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
+    let clauses = filter_of(args)?;
+    if let Some(c) = clauses
+        .iter()
+        .find(|c| c.attribute == "run_id" || c.attribute == "source")
+    {
+        return Err(MlflowError::invalid(format!(
+            "registered models are searched by name or tags, not {}",
+            c.attribute
+        )));
+    }
+    let (limit, offset) = page(args, 100, 1000)?;
+    let order = order_by(args, MODEL_ORDERS, "name")?;
+    let mut query = searched(
+        "SELECT name FROM mlflow_models WHERE TRUE",
+        &clauses,
+        &order,
+        (limit, offset),
+    );
+    let mut names: Vec<String> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+    let more = page_of(&mut names, limit);
+    let models = models_json(conn, &names).await?;
+    Ok(paged("registered_models", models, more, offset + limit))
+}
+
+/// Model versions by the filter (name, `run_id`, tags), by name and newest version first.
+pub(super) async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
+    let clauses = filter_of(args)?;
+    // MLflow's documented limits: 10,000 by default, at most 200,000.
+    let (limit, offset) = page(args, 10_000, 200_000)?;
+    let order = order_by(args, VERSION_ORDERS, "v.name, v.version DESC")?;
+    let mut query = searched(
+        "SELECT v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, \
+                v.tags, v.created_ms, v.updated_ms, \
+                coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM mlflow_aliases a \
+                          WHERE a.name = v.name AND a.version = v.version), '{}') AS aliases \
+         FROM mlflow_versions v WHERE TRUE",
+        &clauses,
+        &order,
+        (limit, offset),
+    );
+    let mut found: Vec<VersionRow> = query.build_query_as().fetch_all(&mut *conn).await?;
+    let more = page_of(&mut found, limit);
+    let versions = found.iter().map(version_json).collect();
+    Ok(paged("model_versions", versions, more, offset + limit))
+}
+
+/// `select` (ending in a `WHERE`) narrowed by the filter's clauses, in `order`, one row more than
+/// a page (so that the answer knows whether there is another).
+fn searched<'a>(
+    select: &'a str,
+    clauses: &[Clause],
+    order: &str,
+    (limit, offset): (i64, i64),
+) -> QueryBuilder<'a, Postgres> {
+    let mut query = QueryBuilder::<Postgres>::new(select);
+    push_clauses(&mut query, clauses);
+    query.push(" ORDER BY ");
+    query.push(order);
+    query.push(" LIMIT ");
+    query.push_bind(limit + 1);
+    query.push(" OFFSET ");
+    query.push_bind(offset);
+    query
+}
+
+/// Cuts `rows` (read with one row more than `limit`) to the page; true when there is more.
+pub(super) fn page_of<T>(rows: &mut Vec<T>, limit: i64) -> bool {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    more
+}
+
+/// A page of a search as MLflow answers it: the items, and the token of the next page if any.
+pub(super) fn paged(key: &str, items: Vec<Value>, more: bool, next: i64) -> Value {
+    let mut answer = json!({ key: items });
+    if more {
+        answer["next_page_token"] = Value::String(next.to_string());
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_as_the_client_writes_them() {
+        let clauses =
+            parse_filter("name LIKE 'm%' AND tag.`mlflow.prompt.is_prompt` != 'true'").unwrap();
+        assert_eq!(clauses.len(), 2);
+        assert_eq!(clauses[1].attribute, "tag.mlflow.prompt.is_prompt");
+        assert_eq!(
+            (clauses[1].op.as_str(), clauses[1].value.as_str()),
+            ("!=", "true")
+        );
+        assert_eq!(parse_filter("name='m2'").unwrap()[0].value, "m2");
+        assert!(parse_filter("version > 2").is_err());
+        assert!(parse_filter("name = 'unclosed").is_err());
+    }
+
+    #[test]
+    fn filters_are_bounded() {
+        let clause = "name = 'a'";
+        let twenty = vec![clause; MAX_FILTER_CLAUSES].join(" AND ");
+        assert_eq!(parse_filter(&twenty).unwrap().len(), MAX_FILTER_CLAUSES);
+        let more = format!("{twenty} AND {clause}");
+        assert!(
+            parse_filter(&more)
+                .unwrap_err()
+                .contains("more than 20 clauses")
+        );
+        let long = format!("name LIKE '{}'", "%".repeat(MAX_FILTER_CHARS));
+        assert!(parse_filter(&long).unwrap_err().contains("longer than"));
+    }
+}

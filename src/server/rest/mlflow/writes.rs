@@ -1,0 +1,343 @@
+//! The MLflow calls that write: registered models, versions, stages, tags and aliases, each
+//! mirrored into the graph.
+
+use std::collections::BTreeMap;
+
+use http::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use super::args::{canonical_stage, now_ms, optional, tags_in, text, version_of};
+use super::mirror::{asset, mirror, mirror_aliases, mirror_model, mirror_stages};
+use super::reads::{model_row, version_row};
+use super::{Answer, MlflowError, SOURCE};
+use crate::model::record::{AssetKind, EdgeRecord, Record, Ref};
+
+pub(super) async fn model_exists(conn: &mut PgConnection, name: &str) -> Result<(), MlflowError> {
+    let found = sqlx::query_scalar!("SELECT 1 FROM mlflow_models WHERE name = $1", name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| MlflowError::missing(format!("Registered Model with name={name} not found")))
+}
+
+pub(super) async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let tags = tags_in(args)?;
+    let now = now_ms();
+    let inserted = sqlx::query!(
+        r#"
+        INSERT INTO mlflow_models (name, description, tags, created_ms, updated_ms)
+        VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING
+        "#,
+        name,
+        optional(args, "description")?.unwrap_or_default(),
+        tags,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(MlflowError {
+            status: StatusCode::BAD_REQUEST,
+            code: "RESOURCE_ALREADY_EXISTS",
+            message: format!("Registered Model (name={name}) already exists."),
+        });
+    }
+    mirror_model(conn, actor, &name).await?;
+    Ok(json!({ "registered_model": model_row(conn, &name).await? }))
+}
+
+pub(super) async fn update_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    model_exists(conn, &name).await?;
+    if let Some(description) = optional(args, "description")? {
+        sqlx::query!(
+            "UPDATE mlflow_models SET description = $2, updated_ms = $3 WHERE name = $1",
+            name,
+            description,
+            now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+        mirror_model(conn, actor, &name).await?;
+    }
+    Ok(json!({ "registered_model": model_row(conn, &name).await? }))
+}
+
+/// Removes the model from the registry; the graph keeps its model source and binaries (their
+/// history is the audit trail).
+pub(super) async fn delete_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    model_exists(conn, &name).await?;
+    sqlx::query!("DELETE FROM mlflow_models WHERE name = $1", name)
+        .execute(&mut *conn)
+        .await?;
+    // Nothing is in a stage or behind an alias any more: its deployments are retired.
+    mirror_stages(conn, actor, &name).await?;
+    mirror_aliases(conn, actor, &name).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn set_model_tag(
+    conn: &mut PgConnection,
+    actor: &str,
+    args: &Value,
+    set: bool,
+) -> Answer {
+    let name = text(args, "name")?;
+    let key = text(args, "key")?;
+    model_exists(conn, &name).await?;
+    if set {
+        let value = optional(args, "value")?.unwrap_or_default();
+        sqlx::query!(
+            "UPDATE mlflow_models SET tags = tags || jsonb_build_object($2::text, $3::text), updated_ms = $4 WHERE name = $1",
+            name, key, value, now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query!(
+            "UPDATE mlflow_models SET tags = tags - $2::text, updated_ms = $3 WHERE name = $1",
+            name,
+            key,
+            now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    mirror_model(conn, actor, &name).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let source = optional(args, "source")?.unwrap_or_default();
+    let run_id = optional(args, "run_id")?.unwrap_or_default();
+    model_exists(conn, &name).await?;
+    // The model's counter gives the number (and holds the row: one version at a time).
+    let next = sqlx::query_scalar!(
+        "UPDATE mlflow_models SET next_version = next_version + 1 WHERE name = $1 RETURNING next_version - 1 AS \"n!\"",
+        name
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let now = now_ms();
+    let version = sqlx::query_scalar!(
+        r#"
+        INSERT INTO mlflow_versions (name, version, source, run_id, run_link, description, tags, created_ms, updated_ms)
+        VALUES ($1, $8, $2, $3, $4, $5, $6, $7, $7)
+        RETURNING version
+        "#,
+        name,
+        source,
+        run_id,
+        optional(args, "run_link")?.unwrap_or_default(),
+        optional(args, "description")?.unwrap_or_default(),
+        tags_in(args)?,
+        now,
+        next,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE mlflow_models SET updated_ms = $2 WHERE name = $1",
+        name,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    let binary = format!("{name}/{version}");
+    let mut records = vec![Record::Asset({
+        let mut b = asset(
+            binary.clone(),
+            AssetKind::ModelBinary,
+            format!("{name} v{version}"),
+        );
+        b.description = optional(args, "description")?;
+        b.tags = Some(BTreeMap::from([(
+            "mlflow.source".to_string(),
+            source.clone(),
+        )]));
+        b
+    })];
+    if !run_id.is_empty() {
+        // The run that produced it, executed by the model source.
+        records.push(Record::Asset(asset(
+            format!("run:{run_id}"),
+            AssetKind::WorkflowRun,
+            format!("{name} run {}", run_id.chars().take(8).collect::<String>()),
+        )));
+        let run = Ref {
+            source: SOURCE.into(),
+            id: format!("run:{run_id}"),
+        };
+        records.push(Record::Edge(EdgeRecord {
+            from: Ref {
+                source: SOURCE.into(),
+                id: name.clone(),
+            },
+            to: run.clone(),
+        }));
+        records.push(Record::Edge(EdgeRecord {
+            from: run,
+            to: Ref {
+                source: SOURCE.into(),
+                id: binary,
+            },
+        }));
+    }
+    mirror(conn, actor, records).await?;
+    Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+pub(super) async fn update_version(conn: &mut PgConnection, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    version_row(conn, &name, version).await?;
+    if let Some(description) = optional(args, "description")? {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET description = $3, updated_ms = $4 WHERE name = $1 AND version = $2",
+            name, version, description, now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+pub(super) async fn delete_version(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    version_row(conn, &name, version).await?;
+    sqlx::query!(
+        "DELETE FROM mlflow_versions WHERE name = $1 AND version = $2",
+        name,
+        version
+    )
+    .execute(&mut *conn)
+    .await?;
+    touch_model(conn, &name, now_ms()).await?;
+    // Its aliases went with it (as in MLflow).
+    mirror_stages(conn, actor, &name).await?;
+    mirror_aliases(conn, actor, &name).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn transition(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    let stage = canonical_stage(&text(args, "stage")?)?;
+    let archive = args
+        .get("archive_existing_versions")
+        .is_some_and(|v| v.as_bool().unwrap_or(v.as_str() == Some("true")));
+    if archive && !matches!(stage, "Staging" | "Production") {
+        return Err(MlflowError::invalid(format!(
+            "archive_existing_versions can be true only with Staging or Production, not {stage}"
+        )));
+    }
+    version_row(conn, &name, version).await?;
+    let now = now_ms();
+    if archive {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET stage = 'Archived', updated_ms = $4 WHERE name = $1 AND stage = $2 AND version <> $3",
+            name, stage, version, now
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query!(
+        "UPDATE mlflow_versions SET stage = $3, updated_ms = $4 WHERE name = $1 AND version = $2",
+        name,
+        version,
+        stage,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    touch_model(conn, &name, now).await?;
+    mirror_stages(conn, actor, &name).await?;
+    Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+/// Marks the registered model as changed at `now` (as MLflow does when one of its versions moves
+/// stage or is deleted).
+pub(super) async fn touch_model(
+    conn: &mut PgConnection,
+    name: &str,
+    now: i64,
+) -> Result<(), MlflowError> {
+    sqlx::query!(
+        "UPDATE mlflow_models SET updated_ms = $2 WHERE name = $1",
+        name,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn set_version_tag(conn: &mut PgConnection, args: &Value, set: bool) -> Answer {
+    let name = text(args, "name")?;
+    let version = version_of(args)?;
+    let key = text(args, "key")?;
+    version_row(conn, &name, version).await?;
+    if set {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET tags = tags || jsonb_build_object($3::text, $4::text), updated_ms = $5 WHERE name = $1 AND version = $2",
+            name, version, key, optional(args, "value")?.unwrap_or_default(), now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query!(
+            "UPDATE mlflow_versions SET tags = tags - $3::text, updated_ms = $4 WHERE name = $1 AND version = $2",
+            name, version, key, now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(json!({}))
+}
+
+pub(super) async fn set_alias(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let alias = text(args, "alias")?;
+    let version = version_of(args)?;
+    if alias.eq_ignore_ascii_case("latest")
+        || (alias.starts_with('v') && alias[1..].parse::<u64>().is_ok())
+    {
+        return Err(MlflowError::invalid(format!("alias {alias:?} is reserved")));
+    }
+    version_row(conn, &name, version).await?;
+    sqlx::query!(
+        r#"
+        INSERT INTO mlflow_aliases (name, alias, version) VALUES ($1, $2, $3)
+        ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version
+        "#,
+        name,
+        alias,
+        version
+    )
+    .execute(&mut *conn)
+    .await?;
+    mirror_aliases(conn, actor, &name).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn delete_alias(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let alias = text(args, "alias")?;
+    model_exists(conn, &name).await?;
+    sqlx::query!(
+        "DELETE FROM mlflow_aliases WHERE name = $1 AND alias = $2",
+        name,
+        alias
+    )
+    .execute(&mut *conn)
+    .await?;
+    mirror_aliases(conn, actor, &name).await?;
+    Ok(json!({}))
+}
