@@ -13,6 +13,10 @@ use tower::ServiceExt;
 
 #[path = "http/access.rs"]
 mod access;
+#[path = "http/escaping.rs"]
+mod escaping;
+#[path = "http/mlflow.rs"]
+mod mlflow;
 #[path = "http/trust.rs"]
 mod trust;
 
