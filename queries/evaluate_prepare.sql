@@ -2,6 +2,9 @@
 -- tables (dropped at commit) and analyzed, so that the planner knows their sizes when the second
 -- stage (generated from the catalog by `metrics::statements`) joins them. Large CTEs are
 -- estimated badly enough to cost minutes.
+--
+-- An incremental recompute judges only the model sources in the temporary table `eval_scope`:
+-- it replaces the marker below with a condition on it (a fixed text, never data).
 
 CREATE TEMP TABLE eval_models ON COMMIT DROP AS
 -- Named owners count once each, whatever their letter case or surrounding spaces; no
@@ -9,14 +12,15 @@ CREATE TEMP TABLE eval_models ON COMMIT DROP AS
 SELECT id, owner_unit_id,
        (SELECT count(DISTINCT lower(btrim(o))) FROM unnest(owners) o WHERE btrim(o) <> '') AS owner_count,
        coalesce(length(description), 0) AS description_length
-FROM assets WHERE kind = 'model_source';
+FROM assets WHERE kind = 'model_source' /* scope */;
 
 -- The joins name the kind of both ends, so that they read the narrow covering indexes of
 -- migration 0005 (index-only scans) rather than the wide tables.
 CREATE TEMP TABLE eval_runs ON COMMIT DROP AS
 SELECT e.to_id AS run_id, e.from_id AS model_id, r.status, r.ended_at
-FROM edges e JOIN assets r ON r.kind = 'workflow_run' AND r.id = e.to_id
-WHERE e.from_kind = 'model_source';
+FROM eval_models m
+JOIN edges e ON e.from_id = m.id AND e.from_kind = 'model_source'
+JOIN assets r ON r.kind = 'workflow_run' AND r.id = e.to_id;
 
 ANALYZE eval_models, eval_runs;
 
@@ -26,18 +30,14 @@ ANALYZE eval_models, eval_runs;
 -- (780,000 binaries at 100,000 models; kept whole in a table first, they cost a write, an
 -- analyze and a larger anti-join more).
 CREATE TEMP TABLE eval_judged ON COMMIT DROP AS
-WITH production AS (
-    SELECT DISTINCT e.from_id AS binary_id
-    FROM edges e JOIN assets d ON d.kind = 'deployment' AND d.id = e.to_id
-    WHERE e.to_kind = 'deployment' AND d.status = 'production'
-),
-ranked AS (
+WITH ranked AS (
     SELECT b.to_id AS binary_id, r.run_id, r.model_id, r.status AS run_status, r.ended_at AS run_ended,
-           p.binary_id IS NOT NULL AS in_production,
+           EXISTS (SELECT 1 FROM edges e JOIN assets d ON d.kind = 'deployment' AND d.id = e.to_id
+                   WHERE e.from_id = b.to_id AND e.to_kind = 'deployment' AND d.status = 'production')
+               AS in_production,
            row_number() OVER (PARTITION BY r.model_id ORDER BY r.ended_at DESC NULLS LAST, b.to_id DESC) AS recency
     FROM edges b
     JOIN eval_runs r ON r.run_id = b.from_id
-    LEFT JOIN production p ON p.binary_id = b.to_id
     WHERE b.to_kind = 'model_binary'
 ),
 chosen AS (

@@ -10,11 +10,14 @@ const USAGE: &str = "usage: modelgov [command]
 
   serve                         apply migrations, then serve the dashboard and API (the default)
   migrate                       apply migrations and exit
-  demo [--model-sources N] [--seed S] [--batch B] [--if-empty]
+  demo [--model-sources N] [--seed S] [--batch B] [--history-days D] [--if-empty]
                                 load a generated demo company (default: 60 model sources, seed 7,
                                 times laid out before today 00:00 UTC); the same size and seed
-                                again on the same day changes nothing; --if-empty loads only into
-                                a database without org units
+                                again on the same day changes nothing; into a database without
+                                results, it is loaded as it grew over the last D days (default
+                                182, 0 for none), judged at the end of every week, so that trends
+                                have history; --if-empty loads only into a database without org
+                                units
   recompute                     judge every model source against the metric catalog now
   token create --name NAME --role viewer|editor|admin
                                 create an API token and print it (it is shown only this once)
@@ -107,13 +110,17 @@ async fn demo(words: &[&str]) -> Result<(), String> {
         .copied()
         .filter(|w| *w != "--if-empty")
         .collect();
-    for (name, value) in options(&words, &["model-sources", "seed", "batch"])? {
+    let mut history_days: u32 = 182;
+    for (name, value) in options(&words, &["model-sources", "seed", "batch", "history-days"])? {
         match name {
             "model-sources" => size.model_sources = number(name, value)?,
             "seed" => size.seed = number(name, value)?,
+            "history-days" => history_days = number(name, value)?,
             _ => size.batch = number(name, value)?,
         }
     }
+    let config = Config::from_env()?;
+    let catalog = server::metrics::catalog::load(config.catalog_path.as_deref())?;
     with_pool(|pool| async move {
         if if_empty
             && !server::repo::org_units::list(&pool)
@@ -124,7 +131,7 @@ async fn demo(words: &[&str]) -> Result<(), String> {
             println!("the database already holds org units: the demo data is not loaded again");
             return Ok(());
         }
-        let report = server::demo::load(&pool, size)
+        let report = server::demo::load_with_history(&pool, size, &catalog, history_days)
             .await
             .map_err(|e| format!("loading the demo data failed: {e}"))?;
         let outcomes: Vec<String> = report

@@ -3,56 +3,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, SecondsFormat, Utc};
+use chrono::{Duration, Utc};
 use modelgov::model::metrics::{Counts, Level, aggregate};
-use modelgov::model::record::{Outcome, Ref};
+use modelgov::model::record::Ref;
 use modelgov::server::demo::{self, DemoSize};
-use modelgov::server::ingest::{apply::apply, parse};
 use modelgov::server::metrics::{self, catalog, reads};
 use sqlx::PgPool;
 
-async fn ingest(pool: &PgPool, lines: &[String]) {
-    let body = lines.join("\n");
-    let items = parse::ndjson(body.as_bytes(), usize::MAX).unwrap();
-    let results = apply(pool, "token:test", &items).await.unwrap();
-    let refused: Vec<_> = results
-        .iter()
-        .filter(|r| r.status == Outcome::Rejected)
-        .collect();
-    assert!(refused.is_empty(), "{refused:?}");
-}
-
-fn ago(days: i64) -> String {
-    (Utc::now() - Duration::days(days)).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn edge(from: &str, to: &str) -> String {
-    let (fs, fi) = from.split_once(':').unwrap();
-    let (ts, ti) = to.split_once(':').unwrap();
-    format!(
-        r#"{{"type":"edge","from":{{"source":"{fs}","id":"{fi}"}},"to":{{"source":"{ts}","id":"{ti}"}}}}"#
-    )
-}
-
-fn run(id: &str, status: &str, days_ago: i64) -> String {
-    format!(
-        r#"{{"type":"asset","source":"ci","id":"{id}","kind":"workflow_run","name":"{id}","status":"{status}","started_at":"{}","ended_at":"{}"}}"#,
-        ago(days_ago + 1),
-        ago(days_ago)
-    )
-}
-
-fn asset(id: &str, kind: &str, extra: &str) -> String {
-    format!(r#"{{"type":"asset","source":"x","id":"{id}","kind":"{kind}","name":"{id}"{extra}}}"#)
-}
-
-fn measure(asset: &str, name: &str, value: f64, days_ago: i64) -> String {
-    let (source, id) = asset.split_once(':').unwrap();
-    format!(
-        r#"{{"type":"measurement","asset":{{"source":"{source}","id":"{id}"}},"name":"{name}","value":{value},"at":"{}"}}"#,
-        ago(days_ago)
-    )
-}
+mod records;
+use records::{asset, edge, ingest, measure, run};
 
 /// Corp > Team A (m1, m4), Team B (m2); m3 belongs to nobody. See each model's comment for the
 /// levels it must get.

@@ -140,6 +140,14 @@ pub struct Metric {
     pub levels: String,
 }
 
+impl Metric {
+    /// True for the computed ages (`…_age_days`): their value grows with time while nothing
+    /// is written, so a result kept from an earlier snapshot is read with the days since added.
+    pub fn grows_with_time(&self) -> bool {
+        matches!(&self.source, Source::Computed(name) if name.ends_with("_age_days"))
+    }
+}
+
 /// A metric's thresholds in words, each level's inclusive side named: with `Better::Lower`,
 /// "level 3 (optimized) at or below 30; level 2 (managed) at or below 90; level 1 (basic) at or
 /// below 180; level 0 (at risk) above 180 (days since …)".

@@ -24,8 +24,12 @@ pub struct Config {
     pub site_root: String,
     /// `MODELGOV_CATALOG`: a metric catalog file to use instead of the built-in one.
     pub catalog_path: Option<String>,
-    /// `MODELGOV_RECOMPUTE_DEBOUNCE_MS`: how long writes must pause before metrics are recomputed.
+    /// `MODELGOV_RECOMPUTE_DEBOUNCE_MS`: how long writes must pause before the model sources they
+    /// could affect are judged again (at most ten times this under steady writes).
     pub recompute_debounce_ms: u64,
+    /// `MODELGOV_FULL_RECOMPUTE_MINUTES`: how often every model source is judged again, for the
+    /// ages that grow while nothing is written.
+    pub full_recompute_minutes: u64,
     /// `MODELGOV_ANONYMOUS_READ`: whether the dashboard and the read API answer without signing
     /// in or a token (on for a local setup; turn it off where the metadata is not for everyone).
     pub anonymous_read: bool,
@@ -66,7 +70,8 @@ impl Config {
             request_timeout_secs: parse(&lookup, "MODELGOV_REQUEST_TIMEOUT_SECS", "30")?,
             site_root: lookup("MODELGOV_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             catalog_path: lookup("MODELGOV_CATALOG").filter(|p| !p.trim().is_empty()),
-            recompute_debounce_ms: parse(&lookup, "MODELGOV_RECOMPUTE_DEBOUNCE_MS", "2000")?,
+            recompute_debounce_ms: parse(&lookup, "MODELGOV_RECOMPUTE_DEBOUNCE_MS", "200")?,
+            full_recompute_minutes: parse(&lookup, "MODELGOV_FULL_RECOMPUTE_MINUTES", "60")?,
             anonymous_read: parse(&lookup, "MODELGOV_ANONYMOUS_READ", "true")?,
             https: parse(&lookup, "MODELGOV_HTTPS", "false")?,
             session_hours: parse(&lookup, "MODELGOV_SESSION_HOURS", "12")?,

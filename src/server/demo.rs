@@ -13,7 +13,9 @@ use sqlx::PgPool;
 
 use super::ingest::apply::apply;
 use super::ingest::parse::{Item, Place};
+use super::metrics;
 use crate::error::AppError;
+use crate::model::metrics::Catalog;
 use crate::model::record::{
     AssetKind, AssetRecord, EdgeRecord, MeasurementRecord, OrgUnitRecord, Outcome, Record, Ref,
 };
@@ -181,16 +183,23 @@ struct Team {
     datasets: Vec<Ref>,
 }
 
-/// Writes records in batches through the ingestion path and counts the outcomes.
+/// Writes records in batches through the ingestion path and counts the outcomes. With history,
+/// records are kept with the time they came to be (`clock`) and written later in time order.
 struct Loader<'a> {
     pool: &'a PgPool,
     batch: usize,
     pending: Vec<Record>,
     report: DemoReport,
+    clock: DateTime<Utc>,
+    timed: Option<Vec<(DateTime<Utc>, Record)>>,
 }
 
 impl Loader<'_> {
     async fn push(&mut self, record: Record) -> Result<(), AppError> {
+        if let Some(timed) = self.timed.as_mut() {
+            timed.push((self.clock, record));
+            return Ok(());
+        }
         self.pending.push(record);
         if self.pending.len() >= self.batch {
             self.flush().await?;
@@ -230,16 +239,50 @@ impl Loader<'_> {
 /// Generates the company for `size` and loads it; loading the same size and seed again changes
 /// nothing.
 pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError> {
+    generate(pool, size, None).await
+}
+
+/// Loads the company as [`load`] does, but as it grew: the records in the order they came to be
+/// over the `days` before `size.now`, with the metrics judged against `catalog` at the end of
+/// every week of it, so that trends have a history to show from the first start. Only into a
+/// database without snapshots (history cannot be written before existing results); with some,
+/// the records are loaded as [`load`] does. Ends with a recompute now.
+pub async fn load_with_history(
+    pool: &PgPool,
+    size: DemoSize,
+    catalog: &Catalog,
+    days: u32,
+) -> Result<DemoReport, AppError> {
+    let judged =
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM metric_snapshots) AS "some!""#)
+            .fetch_one(pool)
+            .await?;
+    if judged || days == 0 {
+        return generate(pool, size, None).await;
+    }
+    generate(pool, size, Some((catalog, days))).await
+}
+
+async fn generate(
+    pool: &PgPool,
+    size: DemoSize,
+    history: Option<(&Catalog, u32)>,
+) -> Result<DemoReport, AppError> {
     let started = Instant::now();
     let mut rng = Rng(size.seed);
+    let now = size.now;
+    let since = now - Duration::days(history.map_or(0, |(_, days)| i64::from(days)));
     let mut out = Loader {
         pool,
         batch: size.batch.max(1),
         pending: Vec::new(),
         report: DemoReport::default(),
+        // Org units, features and datasets are there before anything else (runs go back
+        // about two and a half years).
+        clock: now - Duration::days(3650),
+        timed: history.map(|_| Vec::new()),
     };
     let models = u64::from(size.model_sources.max(1));
-    let now = size.now;
 
     // The org tree: company -> orgs -> groups -> teams (some teams hang directly below an org).
     let company = r("hr", "acme");
@@ -453,7 +496,6 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
             ("tier".to_string(), tier.to_string()),
             ("subject".to_string(), subject.to_string()),
         ]));
-        out.push(Record::Asset(record)).await?;
 
         // Runs: every 2-6 weeks, the newest 1-300 days ago (stale retraining happens).
         let runs = 4 + rng.below(10);
@@ -464,7 +506,11 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
             at -= Duration::days(i64::try_from(14 + rng.below(28)).unwrap_or(14));
         }
         schedule.reverse();
+        // The model source appears with its first run.
+        out.clock = schedule[0];
+        out.push(Record::Asset(record)).await?;
         let mut binaries: Vec<Ref> = Vec::new();
+        let mut binary_times: Vec<DateTime<Utc>> = Vec::new();
         for (k, started) in schedule.iter().enumerate() {
             let failed = rng.chance(8);
             let run_key = if rng.chance(50) {
@@ -491,9 +537,10 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
             };
             run.status = Some(if failed { "failed" } else { "succeeded" }.into());
             run.started_at = Some(time(*started));
-            run.ended_at = Some(time(
-                *started + Duration::minutes(i64::try_from(20 + rng.below(400)).unwrap_or(20)),
-            ));
+            let ended =
+                *started + Duration::minutes(i64::try_from(20 + rng.below(400)).unwrap_or(20));
+            run.ended_at = Some(time(ended));
+            out.clock = ended;
             out.push(Record::Asset(run)).await?;
             out.push(edge(&source_key, &run_key)).await?;
             // Now and then a run reports no training data: a gap in the lineage.
@@ -538,8 +585,10 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
                 .await?;
             }
             binaries.push(binary_key);
+            binary_times.push(ended);
         }
-        let Some(newest) = binaries.last().cloned() else {
+        let (Some(newest), Some(&newest_at)) = (binaries.last().cloned(), binary_times.last())
+        else {
             continue;
         };
 
@@ -566,10 +615,13 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
             ));
         }
         let stale = rng.chance(20);
-        let served_in_production = if stale && binaries.len() > 1 {
-            binaries[binaries.len() - 2].clone()
+        let (served_in_production, served_at) = if stale && binaries.len() > 1 {
+            (
+                binaries[binaries.len() - 2].clone(),
+                binary_times[binaries.len() - 2],
+            )
         } else {
-            newest.clone()
+            (newest.clone(), newest_at)
         };
         for (place, status) in places {
             // One model in forty also runs on a tool whose label has no mapping yet.
@@ -592,6 +644,12 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
                 format!("{subject} {word} {m} ({place})"),
             );
             deployment.status = Some(status.into());
+            // A deployment appears with the binary it serves.
+            out.clock = if status == "production" {
+                served_at
+            } else {
+                newest_at
+            };
             out.push(Record::Asset(deployment)).await?;
             if source == "vertex" {
                 // No mapping for this tool's label yet: the deployment waits in quarantine.
@@ -620,15 +678,37 @@ pub async fn load(pool: &PgPool, size: DemoSize) -> Result<DemoReport, AppError>
         ];
         for (name, percent, value) in reported {
             if rng.chance(percent) {
+                let at = now - Duration::days(i64::try_from(rng.below(30)).unwrap_or(0));
+                // Reported once the binary is there.
+                out.clock = at.max(newest_at);
                 out.push(Record::Measurement(MeasurementRecord {
                     asset: newest.clone(),
                     name: name.into(),
                     value,
-                    at: time(now - Duration::days(i64::try_from(rng.below(30)).unwrap_or(0))),
+                    at: time(at),
                 }))
                 .await?;
             }
         }
+    }
+    if let (Some((catalog, _)), Some(mut timed)) = (history, out.timed.take()) {
+        // Week by week: what had come to be by the end of each, then its results as of then.
+        timed.sort_by_key(|(at, _)| *at);
+        let mut records = timed.into_iter().peekable();
+        let mut week = since + Duration::days(7);
+        while week < now {
+            while let Some((_, record)) = records.next_if(|(at, _)| *at <= week) {
+                out.push(record).await?;
+            }
+            out.flush().await?;
+            metrics::recompute_at(pool, catalog, week).await?;
+            week += Duration::days(7);
+        }
+        for (_, record) in records {
+            out.push(record).await?;
+        }
+        out.flush().await?;
+        metrics::recompute(pool, catalog).await?;
     }
     out.flush().await?;
     out.report.seconds = started.elapsed().as_secs_f64();

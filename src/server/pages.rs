@@ -101,7 +101,7 @@ async fn child_rollups(
                r.level3 AS "level3?", r.unknown AS "unknown?",
                r.score AS "score?: Vec<Option<f64>>"
         FROM org_units u
-        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id
+        LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
         WHERE u.parent_id = $2
         ORDER BY u.name, u.id
         "#,

@@ -41,6 +41,7 @@ impl AppState {
             pool.clone(),
             catalog.clone(),
             Duration::from_millis(config.recompute_debounce_ms),
+            Duration::from_secs(config.full_recompute_minutes.max(1) * 60),
         );
         let leptos_options = LeptosOptions::builder()
             .output_name("modelgov")

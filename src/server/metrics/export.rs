@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
-use super::reads::{Snapshot, level};
+use super::reads::{Snapshot, aged, level};
 use crate::model::csv::field as csv_field;
 use crate::model::metrics::{Catalog, metric_evidence, number};
 use crate::model::record::Ref;
@@ -99,9 +99,12 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                    r.metric_values AS "metric_values: Vec<Option<f64>>",
                    r.metric_levels AS "metric_levels: Vec<Option<i16>>",
                    r.domain_levels AS "domain_levels: Vec<Option<i16>>", r.overall_level,
-                   asset_refs(r.judged_binaries) AS "binaries!: sqlx::types::Json<Vec<Ref>>"
-            FROM model_results r JOIN assets a ON a.id = r.model_id
-            WHERE r.snapshot_id = $1
+                   asset_refs(r.judged_binaries) AS "binaries!: sqlx::types::Json<Vec<Ref>>",
+                   date_part('epoch', s.computed_at - r.judged_at) / 86400 AS "days_since_judged!"
+            FROM model_results r
+            JOIN assets a ON a.id = r.model_id
+            JOIN metric_snapshots s ON s.id = $1
+            WHERE r.snapshot_id <= $1 AND r.valid_to > $1
             ORDER BY r.model_id
             "#,
             snapshot.meta.id,
@@ -123,8 +126,9 @@ pub fn levels(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                 .iter()
                 .map(|l| level(*l).map(u8::from))
                 .collect();
+            let values = aged(catalog, &row.metric_values, row.days_since_judged);
             for (i, metric) in catalog.metrics.iter().enumerate() {
-                let value = row.metric_values.get(i).copied().flatten();
+                let value = values.get(i).copied().flatten();
                 let level = metric_levels.get(i).copied().flatten();
                 match format {
                     Format::Ndjson => json_line(
@@ -213,11 +217,11 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                    x.scope AS "scope!", x.level0 AS "level0!", x.level1 AS "level1!",
                    x.level2 AS "level2!", x.level3 AS "level3!", x.unknown AS "unknown!", x.score
             FROM unit_rollups r
-            JOIN metric_snapshots s ON s.id = r.snapshot_id
+            JOIN metric_snapshots s ON s.id = $1
             CROSS JOIN LATERAL unnest(s.scopes, r.level0, r.level1, r.level2, r.level3, r.unknown, r.score)
                 WITH ORDINALITY AS x(scope, level0, level1, level2, level3, unknown, score, i)
             LEFT JOIN org_units u ON u.id = r.unit_id
-            WHERE r.snapshot_id = $1
+            WHERE r.snapshot_id <= $1 AND r.valid_to > $1
             ORDER BY r.unit_id, x.i
             "#,
             snapshot.meta.id,

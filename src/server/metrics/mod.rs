@@ -26,54 +26,170 @@ use crate::model::metrics::{Catalog, Counts, Level};
 pub struct Recomputed {
     pub snapshot_id: i64,
     pub computed_at: DateTime<Utc>,
+    /// How many model sources it judged (all of them, or those a change could affect).
     pub models: i64,
+    /// How many model sources' results changed (rows written).
+    pub changed: i64,
+    /// How many org units' rollups changed.
+    pub units_changed: i64,
+    pub incremental: bool,
     pub duration: Duration,
 }
 
+/// How much a recompute judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Every model source.
+    All,
+    /// The model sources that the changes since the newest snapshot could affect.
+    Changed,
+}
+
+/// Lock ids: one recompute at a time; writers record changes under the shared mark lock.
+const RECOMPUTE_LOCK: i64 = 7_246_001;
+const MARK_LOCK: i64 = 7_246_002;
+
 /// Judges every model source against `catalog` and rolls the levels up the org tree, as one new
-/// snapshot.
-#[instrument(skip_all, fields(catalog = %catalog.version))]
+/// snapshot. Rows are written only where a result changed (see migration 0015).
 pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, AppError> {
+    run(pool, catalog, Reach::All, None)
+        .await
+        .map(|done| done.expect("a full recompute always writes a snapshot"))
+}
+
+/// A full recompute as of `at`, a time in the past (ages are judged from it), from the graph as
+/// it is: for loading history in time order (the demo generator). 409 when a snapshot at or
+/// after `at` exists, since results are kept in time order.
+pub async fn recompute_at(
+    pool: &PgPool,
+    catalog: &Catalog,
+    at: DateTime<Utc>,
+) -> Result<Recomputed, AppError> {
+    run(pool, catalog, Reach::All, Some(at))
+        .await
+        .map(|done| done.expect("a full recompute always writes a snapshot"))
+}
+
+/// Judges only the model sources that the graph's changes since the newest snapshot could affect
+/// (everything when the catalog changed or there is no snapshot), and updates the rollups of
+/// the units above them. `None` when nothing changed.
+pub async fn recompute_changed(
+    pool: &PgPool,
+    catalog: &Catalog,
+) -> Result<Option<Recomputed>, AppError> {
+    run(pool, catalog, Reach::Changed, None).await
+}
+
+/// The newest change id once every change up to it has committed: writers record changes under
+/// a shared lock (migration 0015), taken here alone for a moment, on a connection of its own.
+async fn change_mark(pool: &PgPool) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", MARK_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let mark = sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "mark!" FROM changes"#)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(mark)
+}
+
+#[instrument(skip_all, fields(catalog = %catalog.version, ?reach))]
+async fn run(
+    pool: &PgPool,
+    catalog: &Catalog,
+    reach: Reach,
+    at: Option<DateTime<Utc>>,
+) -> Result<Option<Recomputed>, AppError> {
     let started = Instant::now();
     let mut tx = pool.begin().await?;
     // One recompute at a time, whichever server runs it; it may take longer than a request and
-    // sort more in memory.
-    // Batch work over whole tables: hash joins, never nested loops that a misestimate can turn
-    // into millions of rescans.
+    // sort more in memory. The generated statements have hundreds of expressions: compiling
+    // them costs seconds and saves less (jit off).
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", RECOMPUTE_LOCK)
+        .execute(&mut *tx)
+        .await?;
     for setting in [
-        "SELECT pg_advisory_xact_lock(7246001)",
         "SET LOCAL statement_timeout = '10min'",
         "SET LOCAL work_mem = '256MB'",
-        "SET LOCAL enable_nestloop = off",
-        // The generated statements have hundreds of expressions: compiling them costs seconds
-        // and saves less.
         "SET LOCAL jit = off",
     ] {
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute(setting).await?;
     }
-    let catalog_json = serde_json::to_value(catalog).map_err(|e| {
-        tracing::error!(error = %e, "cannot serialize the catalog");
-        AppError::Internal
-    })?;
+    // Read with the recompute lock held: every change up to the mark has committed, and each
+    // statement below sees at least that much (read committed).
+    let mark = change_mark(pool).await?;
+    let previous = sqlx::query!(
+        "SELECT catalog_version, changes_through, computed_at FROM metric_snapshots ORDER BY id DESC LIMIT 1"
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let (Some(at), Some(p)) = (at, &previous)
+        && p.computed_at >= at
+    {
+        return Err(AppError::Conflict(format!(
+            "results exist as of {}, after {at}: history is written in time order",
+            p.computed_at
+        )));
+    }
+    let same_catalog = previous
+        .as_ref()
+        .is_some_and(|p| p.catalog_version == catalog.version);
+    let since = match (&previous, reach) {
+        (Some(p), Reach::Changed) if same_catalog => p.changes_through,
+        _ => None,
+    };
+    if since == Some(mark) {
+        return Ok(None);
+    }
+    {
+        let conn: &mut sqlx::PgConnection = &mut tx;
+        conn.execute(statements::CREATE_RESULTS).await?;
+        conn.execute("CREATE TEMP TABLE eval_scope (id bigint PRIMARY KEY) ON COMMIT DROP")
+            .await?;
+    }
+    let prepare = include_str!("../../../queries/evaluate_prepare.sql");
+    let prepare = if let Some(since) = since {
+        // The model sources a change could affect: the changed assets (both ends of a changed
+        // edge), followed to the runs that read or produced them, and those runs' model sources.
+        sqlx::query(include_str!("../../../queries/evaluate_scope.sql"))
+            .bind(since)
+            .bind(mark)
+            .execute(&mut *tx)
+            .await?;
+        let conn: &mut sqlx::PgConnection = &mut tx;
+        conn.execute("ANALYZE eval_scope").await?;
+        prepare.replace("/* scope */", "AND id IN (SELECT id FROM eval_scope)")
+    } else {
+        // Batch work over whole tables: hash joins, never nested loops that a misestimate can
+        // turn into millions of rescans.
+        let conn: &mut sqlx::PgConnection = &mut tx;
+        conn.execute("SET LOCAL enable_nestloop = off").await?;
+        prepare.to_string()
+    };
     let snapshot = sqlx::query!(
-        "INSERT INTO metric_snapshots (catalog_version, catalog, scopes) VALUES ($1, $2, $3) RETURNING id, computed_at",
+        "INSERT INTO metric_snapshots (catalog_version, catalog, scopes, kind, computed_at) VALUES ($1, $2, $3, $4, coalesce($5, now())) RETURNING id, computed_at",
         catalog.version,
-        catalog_json,
+        serde_json::to_value(catalog).map_err(|e| {
+            tracing::error!(error = %e, "cannot serialize the catalog");
+            AppError::Internal
+        })?,
         &catalog.scopes(),
+        if since.is_some() { "incremental" } else { "full" },
+        at,
     )
     .fetch_one(&mut *tx)
     .await?;
 
     // The first stage builds temporary tables; the second reads them and is written for this
     // catalog, so sqlx cannot check either at compile time: the tests run both.
-    let conn: &mut sqlx::PgConnection = &mut tx;
-    conn.execute(include_str!("../../../queries/evaluate_prepare.sql"))
-        .await?;
+    {
+        let conn: &mut sqlx::PgConnection = &mut tx;
+        conn.execute(prepare.as_str()).await?;
+    }
     let p = statements::parameters(catalog);
-    // The rows written come back (their owner and levels), so that the rollups count them
-    // without reading the results again.
-    let judged: Vec<Judged> = sqlx::query_as(&statements::evaluate(catalog))
+    let judged = sqlx::query(&statements::evaluate(catalog))
         .bind(snapshot.id)
         .bind(snapshot.computed_at)
         .bind(&p.measurements)
@@ -82,43 +198,99 @@ pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, A
         .bind(&p.thresholds[2])
         .bind(&p.metric_weights)
         .bind(&p.domain_weights)
-        .fetch_all(&mut *tx)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let changed: i64 = sqlx::query_scalar(&statements::write_changes(catalog))
+        .bind(snapshot.id)
+        .bind(snapshot.computed_at)
+        .bind(!same_catalog)
+        .bind(since.is_none())
+        .fetch_one(&mut *tx)
         .await?;
-    let models = judged.len();
-    write_rollups(&mut tx, catalog, snapshot.id, &judged).await?;
+    let units_changed = write_rollups(&mut tx, catalog, snapshot.id, !same_catalog).await?;
     let duration = started.elapsed();
+    let models = i64::try_from(judged).unwrap_or(i64::MAX);
     sqlx::query!(
-        "UPDATE metric_snapshots SET models = $2, duration_ms = $3 WHERE id = $1",
+        "UPDATE metric_snapshots SET models = $2, duration_ms = $3, changes_through = $4 WHERE id = $1",
         snapshot.id,
         i32::try_from(models).unwrap_or(i32::MAX),
         i32::try_from(duration.as_millis()).unwrap_or(i32::MAX),
+        mark,
     )
     .execute(&mut *tx)
     .await?;
-    // Keep every snapshot of the last two days and the last of each day before: trends read
-    // days, and a busy day of ingestion must not pile up thousands of full copies.
-    sqlx::query!(
-        r#"
-        DELETE FROM metric_snapshots
-        WHERE computed_at < now() - interval '2 days'
-          AND id NOT IN (SELECT max(id) FROM metric_snapshots GROUP BY date_trunc('day', computed_at))
-        "#
-    )
-    .execute(&mut *tx)
-    .await?;
+    thin_out(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(
         snapshot = snapshot.id,
         models,
+        changed,
+        units_changed,
+        incremental = since.is_some(),
         ms = duration.as_millis(),
         "metrics recomputed"
     );
-    Ok(Recomputed {
+    Ok(Some(Recomputed {
         snapshot_id: snapshot.id,
         computed_at: snapshot.computed_at,
-        models: i64::try_from(models).unwrap_or(i64::MAX),
+        models,
+        changed,
+        units_changed,
+        incremental: since.is_some(),
         duration,
-    })
+    }))
+}
+
+/// Keeps every snapshot of the last two days and the last of each day before: trends read days,
+/// and a busy day of ingestion leaves hundreds of small snapshots. A result row written by a
+/// snapshot that goes moves to the next snapshot that stays if it still holds there; otherwise
+/// it goes with its snapshot (the foreign key cascades).
+async fn thin_out(tx: &mut sqlx::PgConnection) -> Result<(), AppError> {
+    let doomed: Vec<i64> = sqlx::query_scalar!(
+        r#"
+        SELECT id AS "id!" FROM metric_snapshots
+        WHERE computed_at < now() - interval '2 days'
+          AND id NOT IN (SELECT max(id) FROM metric_snapshots GROUP BY date_trunc('day', computed_at))
+        "#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        r#"
+        WITH next AS (
+            SELECT d AS id,
+                   (SELECT min(s.id) FROM metric_snapshots s WHERE s.id > d AND s.id <> ALL($1)) AS kept
+            FROM unnest($1::bigint[]) d
+        )
+        UPDATE model_results r SET snapshot_id = n.kept
+        FROM next n WHERE r.snapshot_id = n.id AND n.kept IS NOT NULL AND r.valid_to > n.kept
+        "#,
+        &doomed,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"
+        WITH next AS (
+            SELECT d AS id,
+                   (SELECT min(s.id) FROM metric_snapshots s WHERE s.id > d AND s.id <> ALL($1)) AS kept
+            FROM unnest($1::bigint[]) d
+        )
+        UPDATE unit_rollups r SET snapshot_id = n.kept
+        FROM next n WHERE r.snapshot_id = n.id AND n.kept IS NOT NULL AND r.valid_to > n.kept
+        "#,
+        &doomed,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("DELETE FROM metric_snapshots WHERE id = ANY($1)", &doomed)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// A model source as the evaluation wrote it: its owning unit and its levels per metric, per
@@ -148,25 +320,61 @@ fn own_counts(judged: &[Judged], width: usize) -> Vec<(i64, Vec<Counts>)> {
     own.into_iter().collect()
 }
 
-/// Rolls snapshot `snapshot_id`'s model results up the org tree into `unit_rollups`: the models
-/// each unit owns directly are counted from the rows the evaluation wrote, and the sums up the
-/// tree are done over units rather than models (21,000 units and 27 scopes are 570,000 sums; as
-/// SQL they cost seconds).
+/// Rolls the model results that hold after snapshot `snapshot_id` up the org tree, and writes
+/// the rollups of the units whose counts changed (every unit's with `rewrite`, when the catalog
+/// changed what the arrays mean). The models each unit owns directly are counted from their
+/// rows, and the sums up the tree are done over units rather than models (21,000 units and 27
+/// scopes are 570,000 sums; as SQL they cost seconds). Returns how many units changed.
 async fn write_rollups(
     tx: &mut sqlx::PgConnection,
     catalog: &Catalog,
     snapshot_id: i64,
-    judged: &[Judged],
-) -> Result<(), AppError> {
+    rewrite: bool,
+) -> Result<i64, AppError> {
     let width = catalog.scopes().len();
-    let own = own_counts(judged, width);
+    let judged: Vec<Judged> = sqlx::query_as(
+        "SELECT owner_unit_id, metric_levels, domain_levels, overall_level FROM model_results WHERE valid_to = $1",
+    )
+    .bind(statements::HOLDING)
+    .fetch_all(&mut *tx)
+    .await?;
+    let own = own_counts(&judged, width);
     let units: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT id, parent_id FROM org_units")
         .fetch_all(&mut *tx)
         .await?;
     let company: Option<i64> = sqlx::query_scalar("SELECT modelgov_company()")
         .fetch_one(&mut *tx)
         .await?;
-    let totals = spread(&units, company, own, width);
+    let mut totals = spread(&units, company, own, width);
+    let held: Vec<HeldRollup> = sqlx::query_as(
+        "SELECT unit_id, level0, level1, level2, level3, unknown FROM unit_rollups WHERE valid_to = $1",
+    )
+    .bind(statements::HOLDING)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut closed = Vec::new();
+    for (unit, level0, level1, level2, level3, unknown) in held {
+        let same = !rewrite
+            && totals.get(&unit).is_some_and(|counts| {
+                counts.len() == unknown.len()
+                    && counts.iter().enumerate().all(|(i, c)| {
+                        let n = |column: &[i32]| column.get(i).copied().unwrap_or(-1);
+                        c.levels == [n(&level0), n(&level1), n(&level2), n(&level3)].map(i64::from)
+                            && c.unknown == i64::from(n(&unknown))
+                    })
+            });
+        if same {
+            totals.remove(&unit);
+        } else {
+            closed.push(unit);
+        }
+    }
+    sqlx::query("UPDATE unit_rollups SET valid_to = $1 WHERE valid_to = $2 AND unit_id = ANY($3)")
+        .bind(snapshot_id)
+        .bind(statements::HOLDING)
+        .bind(&closed)
+        .execute(&mut *tx)
+        .await?;
     // COPY in text form: one line per unit, each column an array literal in scope order.
     let mut lines = String::with_capacity(totals.len() * width * 12);
     for (unit, counts) in &totals {
@@ -181,15 +389,20 @@ async fn write_rollups(
         let scores = column(&|c| c.score().map_or_else(|| "NULL".into(), |s| s.to_string()));
         let _ = writeln!(lines, "\t{{{scores}}}");
     }
-    let mut copy = tx
-        .copy_in_raw(
-            "COPY unit_rollups (snapshot_id, unit_id, level0, level1, level2, level3, unknown, score) FROM STDIN",
-        )
-        .await?;
-    copy.send(lines.into_bytes()).await?;
-    copy.finish().await?;
-    Ok(())
+    if !totals.is_empty() {
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY unit_rollups (snapshot_id, unit_id, level0, level1, level2, level3, unknown, score) FROM STDIN",
+            )
+            .await?;
+        copy.send(lines.into_bytes()).await?;
+        copy.finish().await?;
+    }
+    Ok(i64::try_from(totals.len()).unwrap_or(i64::MAX))
 }
+
+/// A unit's rollup row that holds: unit, then the counts at levels 0-3 and unknown per scope.
+type HeldRollup = (i64, Vec<i32>, Vec<i32>, Vec<i32>, Vec<i32>, Vec<i32>);
 
 /// Sums the counts of the models each unit owns directly (`own`, unit 0 for the unowned) up the
 /// tree of `units` (id, parent): a unit's total is its own models and every unit's below it.
@@ -256,8 +469,10 @@ pub async fn is_stale(pool: &PgPool, catalog: &Catalog) -> Result<bool, AppError
     Ok(!fresh)
 }
 
-/// Recomputes in the background after writes, once they have paused for `debounce`; writes that
-/// arrive during a recompute lead to one more afterwards.
+/// Recomputes in the background: incrementally after writes, once they have paused for
+/// `debounce`, and in full every `full_every` (ages grow with time while nothing is written, so
+/// their levels are judged again); writes that arrive during a recompute lead to one more
+/// afterwards.
 #[derive(Clone)]
 pub struct Recomputer {
     wanted: Arc<Notify>,
@@ -266,22 +481,41 @@ pub struct Recomputer {
 }
 
 impl Recomputer {
-    pub fn start(pool: PgPool, catalog: Arc<Catalog>, debounce: Duration) -> Self {
+    pub fn start(
+        pool: PgPool,
+        catalog: Arc<Catalog>,
+        debounce: Duration,
+        full_every: Duration,
+    ) -> Self {
         let wanted = Arc::new(Notify::new());
         let signal = wanted.clone();
         tokio::spawn(async move {
+            let mut last_full = Instant::now();
             loop {
-                signal.notified().await;
-                // Let a burst of writes finish: wait until none came for `debounce`, but under
-                // steady writes no longer than twenty times that.
-                let started = Instant::now();
-                while started.elapsed() < debounce * 20
-                    && tokio::time::timeout(debounce, signal.notified())
-                        .await
-                        .is_ok()
-                {}
+                let due = full_every.saturating_sub(last_full.elapsed());
+                let full = tokio::select! {
+                    () = signal.notified() => false,
+                    () = tokio::time::sleep(due) => true,
+                };
+                if !full {
+                    // Let a burst of writes finish: wait until none came for `debounce`, but
+                    // under steady writes no longer than ten times that.
+                    let started = Instant::now();
+                    while started.elapsed() < debounce * 10
+                        && tokio::time::timeout(debounce, signal.notified())
+                            .await
+                            .is_ok()
+                    {}
+                    match recompute_changed(&pool, &catalog).await {
+                        Ok(_) => continue,
+                        Err(error) => {
+                            tracing::warn!(%error, "incremental recompute failed; recomputing in full");
+                        }
+                    }
+                }
+                last_full = Instant::now();
                 if let Err(error) = recompute(&pool, &catalog).await {
-                    tracing::warn!(%error, "recompute after writes failed; the next write retries it");
+                    tracing::warn!(%error, "recompute failed; the next write or hour retries it");
                 }
             }
         });

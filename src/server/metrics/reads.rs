@@ -122,7 +122,7 @@ pub async fn scorecard(
     let row = sqlx::query!(
         r#"
         SELECT level0, level1, level2, level3, unknown, score AS "score: Vec<Option<f64>>"
-        FROM unit_rollups WHERE snapshot_id = $1 AND unit_id = $2
+        FROM unit_rollups WHERE unit_id = $2 AND snapshot_id <= $1 AND valid_to > $1
         "#,
         snapshot.meta.id,
         unit.id,
@@ -176,7 +176,7 @@ pub async fn children(
                coalesce(r.level2[$3], 0) AS "level2!", coalesce(r.level3[$3], 0) AS "level3!",
                coalesce(r.unknown[$3], 0) AS "unknown!", r.score[$3] AS score
         FROM org_units u
-        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id
+        LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
         WHERE u.parent_id = $2
         ORDER BY r.score[$3] ASC NULLS LAST, u.name, u.id
         "#,
@@ -233,7 +233,7 @@ pub async fn worst_models(
                    (r.metric_levels || r.domain_levels || ARRAY[r.overall_level])[$3] AS level,
                    (SELECT count(*) FROM unnest(r.metric_levels) l WHERE l = 0) AS at_risk
             FROM model_results r
-            WHERE r.snapshot_id = $1
+            WHERE r.snapshot_id <= $1 AND r.valid_to > $1
               AND (r.owner_unit_id IN (SELECT id FROM below) OR ($2 = 0 AND r.owner_unit_id IS NULL))
         ),
         -- The page's worth first, then their names: a company has 100,000 models.
@@ -283,9 +283,11 @@ pub async fn model_metrics(
         SELECT a.name, r.judged_on, r.metric_values AS "metric_values: Vec<Option<f64>>",
                r.metric_levels AS "metric_levels: Vec<Option<i16>>",
                r.domain_levels AS "domain_levels: Vec<Option<i16>>", r.overall_level,
-               asset_refs(r.judged_binaries) AS "binaries!: sqlx::types::Json<Vec<Ref>>"
+               asset_refs(r.judged_binaries) AS "binaries!: sqlx::types::Json<Vec<Ref>>",
+               date_part('epoch', s.computed_at - r.judged_at) / 86400 AS "days_since_judged!"
         FROM assets a
-        JOIN model_results r ON r.model_id = a.id AND r.snapshot_id = $1
+        JOIN model_results r ON r.model_id = a.id AND r.snapshot_id <= $1 AND r.valid_to > $1
+        JOIN metric_snapshots s ON s.id = $1
         WHERE a.source = $2 AND a.external_id = $3 AND a.kind = 'model_source'
         "#,
         snapshot.meta.id,
@@ -302,12 +304,13 @@ pub async fn model_metrics(
     })?;
     let binaries: Vec<Ref> = row.binaries.0;
     let catalog = &snapshot.catalog;
+    let values = aged(catalog, &row.metric_values, row.days_since_judged);
     let metrics = catalog
         .metrics
         .iter()
         .enumerate()
         .map(|(i, metric)| {
-            let value = row.metric_values.get(i).copied().flatten();
+            let value = values.get(i).copied().flatten();
             MetricResult {
                 metric: metric.id.clone(),
                 domain: metric.domain.clone(),
@@ -347,6 +350,25 @@ pub async fn model_metrics(
     })
 }
 
+/// A result's metric values as of the snapshot read: the ages (see
+/// [`crate::model::metrics::Metric::grows_with_time`]) grow by the days since the row was judged,
+/// which a row kept over several snapshots needs.
+pub fn aged(catalog: &Catalog, values: &[Option<f64>], days_since_judged: f64) -> Vec<Option<f64>> {
+    values
+        .iter()
+        .zip(&catalog.metrics)
+        .map(|(value, metric)| {
+            value.map(|v| {
+                if metric.grows_with_time() {
+                    v + days_since_judged.max(0.0)
+                } else {
+                    v
+                }
+            })
+        })
+        .collect()
+}
+
 /// Every unit's rollup in one scope, in tree order, for a metric's spread over the org.
 #[instrument(skip_all, fields(scope))]
 pub async fn spread(
@@ -369,7 +391,7 @@ pub async fn spread(
                coalesce(r.unknown[$2], 0) AS "unknown!", r.score[$2] AS score
         FROM tree t
         JOIN org_units u ON u.id = t.id
-        LEFT JOIN unit_rollups r ON r.snapshot_id = $1 AND r.unit_id = u.id
+        LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
         ORDER BY t.sort_path
         "#,
         snapshot.meta.id,
@@ -412,7 +434,7 @@ pub async fn trend(
                r.score[p.i] AS score
         FROM metric_snapshots s
         CROSS JOIN LATERAL (SELECT array_position(s.scopes, $2) AS i) p
-        JOIN unit_rollups r ON r.snapshot_id = s.id AND r.unit_id = $1
+        JOIN unit_rollups r ON r.unit_id = $1 AND r.snapshot_id <= s.id AND r.valid_to > s.id
         WHERE s.computed_at BETWEEN $3 AND $4 AND p.i IS NOT NULL
         ORDER BY s.computed_at
         "#,

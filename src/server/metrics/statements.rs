@@ -100,8 +100,20 @@ fn combine(rule: Rule, levels: &[(String, usize)], weights: &str) -> String {
     }
 }
 
-/// Judges every model source (from the temporary tables of `queries/evaluate_prepare.sql`) and
-/// writes its row of `model_results` for snapshot `$1`; `$2` is the time judged at, `$3..` the
+/// The temporary table the evaluation writes its results into, dropped at commit.
+pub const CREATE_RESULTS: &str = "CREATE TEMP TABLE eval_results (
+    model_id bigint PRIMARY KEY,
+    owner_unit_id bigint,
+    judged_on text NOT NULL,
+    judged_binaries bigint[] NOT NULL,
+    metric_values float8[] NOT NULL,
+    metric_levels smallint[] NOT NULL,
+    domain_levels smallint[] NOT NULL,
+    overall_level smallint
+) ON COMMIT DROP";
+
+/// Judges the model sources of the temporary tables of `queries/evaluate_prepare.sql` into
+/// `eval_results`; `$1` is unused (the snapshot), `$2` the time judged at, `$3..` the
 /// [`Parameters`]: measurement names, thresholds of levels 1-3, metric weights, domain weights.
 /// With several binaries judged (several in production), each metric takes the worst value.
 pub fn evaluate(catalog: &Catalog) -> String {
@@ -206,17 +218,80 @@ domained AS (
     SELECT *{domains}
     FROM leveled
 )
-INSERT INTO model_results (snapshot_id, model_id, owner_unit_id, judged_on, judged_binaries,
-                           metric_values, metric_levels, domain_levels, overall_level)
-SELECT $1, m.id, m.owner_unit_id, d.judged_on, d.binaries,
+INSERT INTO eval_results (model_id, owner_unit_id, judged_on, judged_binaries,
+                          metric_values, metric_levels, domain_levels, overall_level)
+SELECT m.id, m.owner_unit_id, d.judged_on, d.binaries,
        ARRAY[{values}]::float8[],
        ARRAY[{metric_levels}]::smallint[],
        ARRAY[{domain_list}]::smallint[],
        ({overall})::smallint
 FROM eval_models m JOIN domained d ON d.model_id = m.id
-RETURNING owner_unit_id, metric_levels, domain_levels, overall_level"
+WHERE $1::bigint IS NOT NULL"
     )
 }
+
+/// Writes snapshot `$1`'s changes to `model_results` from `eval_results`, and returns how many
+/// rows it wrote. A model source's row is replaced when anything but its ages changed (they
+/// grow with time and are read with the days since added); with `$3` true, every row is (the
+/// catalog changed what the arrays mean). Rows of model sources in `eval_scope` (every one,
+/// with `$4` true) that were not judged are closed: the model source is gone. `$2` is the time
+/// judged at.
+pub fn write_changes(catalog: &Catalog) -> String {
+    let stable = |row: &str| {
+        let items: Vec<String> = catalog
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                if m.grows_with_time() {
+                    "NULL::float8".to_string()
+                } else {
+                    format!("{row}.metric_values[{}]", i + 1)
+                }
+            })
+            .collect();
+        format!("ARRAY[{}]::float8[]", items.join(", "))
+    };
+    let (old, new) = (stable("c"), stable("n"));
+    format!(
+        r"WITH
+changed AS (
+    SELECT n.model_id
+    FROM eval_results n
+    LEFT JOIN model_results c ON c.model_id = n.model_id AND c.valid_to = {HOLDING}
+    WHERE $3 OR c.model_id IS NULL
+       OR (c.owner_unit_id, c.judged_on, c.judged_binaries, c.metric_levels, c.domain_levels,
+           c.overall_level, {old})
+          IS DISTINCT FROM
+          (n.owner_unit_id, n.judged_on, n.judged_binaries, n.metric_levels, n.domain_levels,
+           n.overall_level, {new})
+),
+gone AS (
+    SELECT c.model_id
+    FROM model_results c
+    WHERE c.valid_to = {HOLDING}
+      AND ($4 OR c.model_id IN (SELECT id FROM eval_scope))
+      AND NOT EXISTS (SELECT 1 FROM eval_results n WHERE n.model_id = c.model_id)
+),
+closed AS (
+    UPDATE model_results c SET valid_to = $1
+    WHERE c.valid_to = {HOLDING}
+      AND c.model_id IN (SELECT model_id FROM changed UNION ALL SELECT model_id FROM gone)
+),
+written AS (
+    INSERT INTO model_results (snapshot_id, model_id, owner_unit_id, judged_on, judged_binaries,
+                               metric_values, metric_levels, domain_levels, overall_level, judged_at)
+    SELECT $1, n.model_id, n.owner_unit_id, n.judged_on, n.judged_binaries,
+           n.metric_values, n.metric_levels, n.domain_levels, n.overall_level, $2
+    FROM eval_results n JOIN changed USING (model_id)
+    RETURNING 1
+)
+SELECT count(*) FROM written"
+    )
+}
+
+/// `valid_to` of a result row that still holds.
+pub const HOLDING: i64 = i64::MAX;
 
 #[cfg(test)]
 mod tests {
@@ -239,8 +314,19 @@ mod tests {
         assert!(sql.contains(&format!(" AS l{n}\n")) || sql.contains(&format!(" AS l{n},")));
         assert!(!sql.contains(&format!(" AS l{}", n + 1)));
         assert!(sql.contains(&format!(" AS d{}", catalog.domains.len())));
-        assert!(
-            sql.ends_with("RETURNING owner_unit_id, metric_levels, domain_levels, overall_level")
+        assert!(sql.contains("INSERT INTO eval_results"));
+        let write = write_changes(&catalog);
+        // Ages are left out of the comparison, every other value is in it.
+        let ages = catalog
+            .metrics
+            .iter()
+            .filter(|m| m.grows_with_time())
+            .count();
+        assert!(ages >= 2);
+        assert_eq!(write.matches("NULL::float8").count(), 2 * ages);
+        assert_eq!(
+            write.matches("c.metric_values[").count(),
+            catalog.metrics.len() - ages
         );
     }
 }
