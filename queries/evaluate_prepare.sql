@@ -61,11 +61,16 @@ ANALYZE eval_latest;
 
 -- What the runs of the judged binaries were trained on: how many datasets, how many with an
 -- owner, with logical features, and with a logical feature whose feature source is unknown.
+CREATE TEMP TABLE eval_run_datasets ON COMMIT DROP AS
+SELECT DISTINCT j.run_id, i.from_id AS dataset_id
+FROM eval_judged j
+JOIN edges i ON i.to_id = j.run_id AND i.from_kind = 'dataset';
+
+ANALYZE eval_run_datasets;
+
 CREATE TEMP TABLE eval_inputs ON COMMIT DROP AS
 WITH run_datasets AS (
-    SELECT DISTINCT j.run_id, i.from_id AS dataset_id
-    FROM eval_judged j
-    JOIN edges i ON i.to_id = j.run_id AND i.from_kind = 'dataset'
+    SELECT * FROM eval_run_datasets
 ),
 datasets AS (
     SELECT d.dataset_id,

@@ -11,8 +11,8 @@ use crate::api::session::whoami;
 use crate::model::routes;
 use crate::ui::components::{Me, SessionNav};
 use crate::ui::pages::{
-    AboutPage, AdminRoute, IngestionRoute, MetricRoute, ModelRoute, NotFoundPage, OverviewPage,
-    SearchRoute, SignInRoute, UnitRoute,
+    AboutPage, AdminRoute, AssetRoute, IngestionRoute, MetricRoute, ModelRoute, NotFoundPage,
+    OverviewPage, SearchRoute, SignInRoute, UnitRoute,
 };
 
 /// The document around every page; rendered on the server only.
@@ -87,6 +87,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment(routes::MODELS), ParamSegment("source"), ParamSegment("id"))
                         view=ModelRoute
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment(routes::ASSETS), ParamSegment("source"), ParamSegment("id"))
+                        view=AssetRoute
                         ssr=SsrMode::Async
                     />
                     <Route

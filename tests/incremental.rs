@@ -371,3 +371,54 @@ async fn the_demo_company_comes_with_half_a_year_of_weekly_history(pool: PgPool)
         .unwrap();
     assert_eq!(snapshots, 27);
 }
+
+#[sqlx::test]
+async fn a_new_scan_within_the_same_level_renews_the_age(pool: PgPool) {
+    use modelgov::model::record::Ref;
+    use modelgov::server::metrics::reads;
+
+    let catalog = catalog::load(None).unwrap();
+    ingest(
+        &pool,
+        &[
+            unit("corp", None),
+            asset("m1", "model_source", &owned_by("corp")),
+            run("r1", "succeeded", 40),
+            asset("b1", "model_binary", ""),
+            edge("x:m1", "ci:r1"),
+            edge("ci:r1", "x:b1"),
+            measure("x:b1", "security_scan_passed", 1.0, 20),
+        ],
+    )
+    .await;
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    let age = |m: &modelgov::model::metrics::ModelMetrics| {
+        let r = m
+            .metrics
+            .iter()
+            .find(|r| r.metric == "security_scan_age")
+            .unwrap();
+        (
+            r.level.map(modelgov::model::metrics::Level::get),
+            r.value.unwrap(),
+        )
+    };
+    let key = Ref {
+        source: "x".into(),
+        id: "m1".into(),
+    };
+    let snapshot = reads::snapshot(&pool, None).await.unwrap();
+    let (level, days) = age(&reads::model_metrics(&pool, &snapshot, &key).await.unwrap());
+    assert!((19.9..20.1).contains(&days), "{days}");
+    // Scanned again yesterday: the same level, a new age.
+    ingest(&pool, &[measure("x:b1", "security_scan_passed", 1.0, 1)]).await;
+    let done = metrics::recompute_changed(&pool, &catalog)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.changed, 1);
+    let snapshot = reads::snapshot(&pool, None).await.unwrap();
+    let (again, days) = age(&reads::model_metrics(&pool, &snapshot, &key).await.unwrap());
+    assert_eq!(again, level);
+    assert!((0.9..1.1).contains(&days), "{days}");
+}

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
+use modelgov::model::evidence::Part;
 use modelgov::model::metrics::{Counts, Level, aggregate};
 use modelgov::model::record::Ref;
 use modelgov::server::demo::{self, DemoSize};
@@ -127,6 +128,30 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
     );
     assert_eq!(m1.overall, Level::new(3));
     assert!(m1.metrics.iter().all(|m| m.lift.is_none()));
+    // Each level says what decided it, naming the graph nodes as assets to open.
+    let named = |metric: &str| -> Vec<String> {
+        let result = m1.metrics.iter().find(|m| m.metric == metric).unwrap();
+        result
+            .because
+            .iter()
+            .flatten()
+            .filter_map(|part| match part {
+                Part::Asset { asset } => Some(format!("{}:{}", asset.key.source, asset.key.id)),
+                Part::Text { .. } => None,
+            })
+            .collect()
+    };
+    assert_eq!(named("lineage_completeness"), ["ci:r1", "x:d1"]);
+    assert_eq!(named("retraining_freshness"), ["ci:r1"]);
+    assert_eq!(named("fairness_gap"), ["x:b1"]);
+    assert_eq!(named("training_energy"), ["ci:r1"]);
+    assert_eq!(named("training_reliability"), ["ci:r1"]);
+    let freshness = m1
+        .metrics
+        .iter()
+        .find(|m| m.metric == "retraining_freshness")
+        .unwrap();
+    assert_eq!(freshness.shown.as_deref(), Some("10 days"));
 
     let m2 = levels(
         &reads::model_metrics(&pool, &snapshot, &x("m2"))

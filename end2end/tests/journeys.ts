@@ -37,6 +37,19 @@ export async function drillDown(page: Page) {
   const evidence = metric.getByTestId('evidence');
   await expect(evidence).toBeVisible();
   await expect(evidence).toContainText('To lift it');
-  await expect(evidence.locator('pre')).toContainText('"catalog_version"');
+  // Sentences, not raw JSON: what decided the level, ending with the level it reached.
+  await expect(evidence.locator('.because').last()).toHaveText(/level \d \(|^Unknown: /);
+  await expect(evidence.locator('pre')).toHaveCount(0);
+
+  // Every asset has a page: a binary, its lineage drawn as steps, and back to its model source.
+  const binary = page.getByTestId('binaries').getByRole('link').first();
+  const binaryName = (await binary.textContent())!;
+  await binary.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(binaryName);
+  const steps = page.getByTestId('lineage-steps');
+  await expect(steps.locator('.step.here')).toContainText(binaryName);
+  await expect(steps.locator('.step').first()).toContainText('upstream');
+  await page.locator('.facts').getByRole('link', { name: modelName }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(modelName);
 }
 

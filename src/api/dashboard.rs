@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::dashboard::{MetricPage, ModelPage, UnitPage};
+use crate::model::dashboard::{AssetPage, MetricPage, ModelPage, UnitPage};
 use crate::model::graph::SearchPage;
 use crate::model::record::Ref;
 
@@ -60,6 +60,17 @@ pub async fn get_model_page(model: Ref, as_of: Option<String>) -> Result<ModelPa
     }
     .await
     .map_err(respond_error)
+}
+
+/// Any asset's page (runs, binaries, deployments, datasets, features).
+#[server(prefix = "/api/fn", endpoint = "get_asset_page")]
+pub async fn get_asset_page(asset: Ref) -> Result<AssetPage, AppError> {
+    use crate::server::{pages, respond_error, state::AppState};
+
+    let state = expect_context::<AppState>();
+    pages::asset_page(&state.pool, &asset)
+        .await
+        .map_err(respond_error)
 }
 
 /// A metric's page.

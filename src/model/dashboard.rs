@@ -152,6 +152,8 @@ pub struct BinaryRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelPage {
     pub crumbs: Vec<Crumb>,
+    /// Each domain's id and name, in the catalog's order.
+    pub domain_names: Vec<(String, String)>,
     pub description: String,
     pub owners: Vec<String>,
     pub tags: serde_json::Value,
@@ -164,6 +166,47 @@ pub struct ModelPage {
     /// The model's workflow runs, newest name first (new binaries are registered from one).
     pub runs: Vec<AssetSummary>,
     pub history: Vec<Change>,
+}
+
+/// Any asset's page: what it is and who owns it, its lineage both ways drawn as steps, its
+/// newest reports and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetPage {
+    pub crumbs: Vec<Crumb>,
+    pub asset: AssetSummary,
+    pub description: String,
+    pub owner_unit: Option<UnitName>,
+    pub owners: Vec<String>,
+    pub tags: serde_json::Value,
+    /// RFC 3339, for runs.
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// The model sources upstream (for a run, binary or deployment: the one it belongs to).
+    pub models: Vec<AssetSummary>,
+    /// The lineage within five steps, one column per step from the furthest upstream to the
+    /// furthest downstream (the asset itself is the column at distance 0).
+    pub steps: Vec<LineageStep>,
+    /// True when the walk was cut short.
+    pub truncated: bool,
+    /// The newest report of each measurement.
+    pub reports: Vec<ReportRow>,
+    pub history: Vec<Change>,
+}
+
+/// One column of a drawn lineage: the assets this many steps away (negative upstream).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineageStep {
+    pub distance: i32,
+    pub assets: Vec<AssetSummary>,
+}
+
+/// The newest report of one measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    pub name: String,
+    pub value: f64,
+    /// RFC 3339.
+    pub at: String,
 }
 
 /// The metric page: the question, its thresholds, and its spread over the org tree.
@@ -235,6 +278,20 @@ pub fn unit_href(unit: &UnitName, is_company: bool) -> String {
             super::routes::UNITS_PATH,
             encode(&unit.source),
             encode(&unit.external_id)
+        )
+    }
+}
+
+/// The page of any asset: a model source's own page, or the asset page.
+pub fn asset_href(asset: &AssetSummary) -> String {
+    if asset.kind == crate::model::record::AssetKind::ModelSource {
+        model_href(&asset.key)
+    } else {
+        format!(
+            "{}/{}/{}",
+            super::routes::ASSETS_PATH,
+            encode(&asset.key.source),
+            encode(&asset.key.id)
         )
     }
 }

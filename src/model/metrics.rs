@@ -75,6 +75,82 @@ pub enum Better {
     Lower,
 }
 
+/// How a metric's value reads to a person: its number with a short unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Shown {
+    /// "12.5 days"
+    Days,
+    /// "3"
+    Count,
+    /// "120 ms"
+    Ms,
+    /// "4.2 kWh"
+    Kwh,
+    /// A share from 0 to 1 as a percentage: "75%".
+    Share,
+    /// 1 or 0 as "yes" or "no".
+    Flag,
+    /// "240 characters"
+    Chars,
+    /// A change in a share, in points: "+1.5 points".
+    Points,
+    /// The number as it is.
+    #[default]
+    Number,
+}
+
+impl Shown {
+    pub const ALL: [(&'static str, Self); 9] = [
+        ("days", Self::Days),
+        ("count", Self::Count),
+        ("ms", Self::Ms),
+        ("kwh", Self::Kwh),
+        ("share", Self::Share),
+        ("flag", Self::Flag),
+        ("chars", Self::Chars),
+        ("points", Self::Points),
+        ("number", Self::Number),
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, shown)| *shown)
+    }
+
+    /// `value` as a person reads it.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            Self::Days => {
+                let days = format!("{value:.1}");
+                let days = days.strip_suffix(".0").unwrap_or(&days).to_string();
+                if days == "1" {
+                    "1 day".into()
+                } else {
+                    format!("{days} days")
+                }
+            }
+            Self::Count => number(value.round()),
+            Self::Ms => format!("{} ms", number(value.round())),
+            Self::Kwh => format!("{} kWh", number((value * 10.0).round() / 10.0)),
+            Self::Share => format!("{}%", number((value * 100.0).round())),
+            Self::Flag => if value >= 0.5 { "yes" } else { "no" }.into(),
+            Self::Chars => format!("{} characters", number(value.round())),
+            Self::Points => {
+                let points = (value * 1000.0).round() / 10.0;
+                format!(
+                    "{}{} points",
+                    if points > 0.0 { "+" } else { "" },
+                    number(points)
+                )
+            }
+            Self::Number => number(value),
+        }
+    }
+}
+
 /// How a domain (or the overall level) combines the levels below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -138,9 +214,17 @@ pub struct Metric {
     /// `thresholds` and `unit`; empty in snapshots older than it).
     #[serde(default)]
     pub levels: String,
+    /// How its value reads: a number with a short unit.
+    #[serde(default)]
+    pub shown_as: Shown,
 }
 
 impl Metric {
+    /// `value` with its short unit ("12.5 days", "75%").
+    pub fn show(&self, value: f64) -> String {
+        self.shown_as.show(value)
+    }
+
     /// True for the computed ages (`…_age_days`): their value grows with time while nothing
     /// is written, so a result kept from an earlier snapshot is read with the days since added.
     pub fn grows_with_time(&self) -> bool {
@@ -452,6 +536,7 @@ mod tests {
             judged: "the binary in production".into(),
             unknown_when: "no run is known".into(),
             levels: String::new(),
+            shown_as: Shown::Days,
         };
         assert_eq!(
             lift(&metric, Some(120.0)).unwrap(),
@@ -544,8 +629,15 @@ pub struct MetricResult {
     pub question: String,
     pub level: Option<Level>,
     pub value: Option<f64>,
+    /// The value with its unit, as a person reads it ("12.5 days", "75%").
+    #[serde(default)]
+    pub shown: Option<String>,
     /// What would reach the next level; `None` at the top.
     pub lift: Option<String>,
+    /// Why it has this level, in sentences naming the runs, binaries, datasets and reports it
+    /// rests on.
+    #[serde(default)]
+    pub because: Vec<Vec<crate::model::evidence::Part>>,
     pub evidence: serde_json::Value,
 }
 

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod csv;
 pub mod dashboard;
+pub mod evidence;
 pub mod graph;
 pub mod ingestion;
 pub mod metrics;

@@ -18,6 +18,9 @@ pages! {
     UNITS, UNITS_PATH = "units";
     /// A model source's page (`/models/{source}/{id}`).
     MODELS, MODELS_PATH = "models";
+    /// Any other asset's page (`/assets/{source}/{id}`): runs, binaries, deployments, datasets,
+    /// logical features and feature sources.
+    ASSETS, ASSETS_PATH = "assets";
     /// A metric's page (`/metrics/{id}`).
     METRICS, METRICS_PATH = "metrics";
     /// Searching the graph.

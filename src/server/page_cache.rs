@@ -185,6 +185,7 @@ fn parameters_of(path: &str) -> &'static [&'static str] {
     match path {
         routes::UNITS_PATH => &["q"],
         routes::SEARCH_PATH => &["q", "kind", "tag"],
+        _ if routes::below(path, routes::ASSETS_PATH) => &[],
         _ if routes::below(path, routes::MODELS_PATH)
             || routes::below(path, routes::METRICS_PATH) =>
         {
@@ -239,6 +240,7 @@ fn cacheable(path: &str) -> bool {
     ) || [
         routes::UNITS_PATH,
         routes::MODELS_PATH,
+        routes::ASSETS_PATH,
         routes::METRICS_PATH,
     ]
     .iter()

@@ -7,8 +7,8 @@ use tracing::instrument;
 
 use crate::error::AppError;
 use crate::model::dashboard::{
-    BinaryRow, Bucket, ChildRow, Crumb, DomainRow, MetricPage, ModelPage, ScopeName, UnitCharts,
-    UnitPage, model_href, unit_href, with_query,
+    AssetPage, BinaryRow, Bucket, ChildRow, Crumb, DomainRow, LineageStep, MetricPage, ModelPage,
+    ReportRow, ScopeName, UnitCharts, UnitPage, asset_href, model_href, unit_href, with_query,
 };
 use crate::model::graph::{AssetSummary, Direction};
 use crate::model::metrics::{Catalog, Counts, UnitName};
@@ -416,6 +416,12 @@ pub async fn model_page(
     let owner_unit = chain.last().map(|(u, _)| u.clone());
     Ok(ModelPage {
         crumbs: trail,
+        domain_names: snapshot
+            .catalog
+            .domains
+            .iter()
+            .map(|d| (d.id.clone(), d.name.clone()))
+            .collect(),
         description: asset.description,
         owners: asset.owners,
         tags: asset.tags,
@@ -424,6 +430,104 @@ pub async fn model_page(
         upstream,
         binaries,
         runs,
+        history: history.changes,
+    })
+}
+
+/// Any asset's page (model sources have their own, richer one).
+#[instrument(skip_all, fields(asset = %key))]
+pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT a.id, a.kind::text AS "kind!", a.name, a.status, a.description, a.owners, a.tags,
+               a.owner_unit_id, a.started_at, a.ended_at
+        FROM assets a WHERE a.source = $1 AND a.external_id = $2
+        "#,
+        key.source,
+        key.id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no asset {key}")))?;
+    let kind = AssetKind::parse(&row.kind).ok_or(AppError::Internal)?;
+    let asset = AssetSummary {
+        key: key.clone(),
+        kind,
+        name: row.name,
+        status: row.status,
+    };
+    let chain = match row.owner_unit_id {
+        Some(unit) => ancestry(pool, unit).await?,
+        None => Vec::new(),
+    };
+    let walk = graph_reads::lineage(pool, key, Direction::Both, 5).await?;
+    let mut steps: Vec<LineageStep> = Vec::new();
+    let mut nodes = walk.nodes;
+    nodes.sort_by(|a, b| {
+        (a.distance, &a.asset.name, &a.asset.key.id).cmp(&(
+            b.distance,
+            &b.asset.name,
+            &b.asset.key.id,
+        ))
+    });
+    for node in nodes {
+        match steps.last_mut() {
+            Some(step) if step.distance == node.distance => step.assets.push(node.asset),
+            _ => steps.push(LineageStep {
+                distance: node.distance,
+                assets: vec![node.asset],
+            }),
+        }
+    }
+    let models: Vec<AssetSummary> = steps
+        .iter()
+        .filter(|s| s.distance < 0)
+        .flat_map(|s| s.assets.iter())
+        .filter(|a| a.kind == AssetKind::ModelSource)
+        .cloned()
+        .collect();
+    let reports = sqlx::query!(
+        r#"
+        SELECT DISTINCT ON (name) name, value, at
+        FROM measurements WHERE asset_id = $1
+        ORDER BY name, at DESC
+        "#,
+        row.id,
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| ReportRow {
+        name: r.name,
+        value: r.value,
+        at: reads::rfc3339(r.at),
+    })
+    .collect();
+    let history = graph_reads::history(pool, key, 20, None).await?;
+    let mut trail = crumbs(&chain);
+    if let Some(model) = models.first() {
+        trail.push(Crumb {
+            label: model.name.clone(),
+            href: model_href(&model.key),
+        });
+    }
+    trail.push(Crumb {
+        label: asset.name.clone(),
+        href: asset_href(&asset),
+    });
+    Ok(AssetPage {
+        crumbs: trail,
+        asset,
+        description: row.description,
+        owner_unit: chain.last().map(|(u, _)| u.clone()),
+        owners: row.owners,
+        tags: row.tags,
+        started_at: row.started_at.map(reads::rfc3339),
+        ended_at: row.ended_at.map(reads::rfc3339),
+        models,
+        steps,
+        truncated: walk.truncated,
+        reports,
         history: history.changes,
     })
 }

@@ -52,6 +52,8 @@ struct MetricEntry {
     weight: Spanned<f64>,
     judged: String,
     unknown_when: String,
+    /// How the value reads (`Shown`); a plain number when absent.
+    shown_as: Option<Spanned<String>>,
 }
 
 fn one() -> Spanned<f64> {
@@ -194,7 +196,21 @@ pub fn parse(name: &str, text: &str) -> Result<Catalog, String> {
                 ));
             }
         }
+        let shown_as = match &m.shown_as {
+            None => crate::model::metrics::Shown::Number,
+            Some(text) => crate::model::metrics::Shown::parse(text.get_ref()).ok_or_else(|| {
+                format!(
+                    "{}: shown_as {:?} is not one of {}",
+                    at(text.span()),
+                    text.get_ref(),
+                    crate::model::metrics::Shown::ALL
+                        .map(|(name, _)| name)
+                        .join(", ")
+                )
+            })?,
+        };
         metrics.push(Metric {
+            shown_as,
             levels: crate::model::metrics::levels_text(direction, thresholds, &m.unit),
             id,
             domain,

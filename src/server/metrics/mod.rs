@@ -81,16 +81,36 @@ pub async fn recompute_changed(
 }
 
 /// The newest change id once every change up to it has committed: writers record changes under
-/// a shared lock (migration 0015), taken here alone for a moment, on a connection of its own.
-async fn change_mark(pool: &PgPool) -> Result<i64, AppError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", MARK_LOCK)
+/// a shared lock (migration 0015), taken here alone for a moment, on the recompute's own
+/// connection in a savepoint whose rollback releases it. Every writer waits meanwhile, so an
+/// impatient caller gives up after 250 ms (`None`) rather than stall them behind a long write.
+async fn change_mark(tx: &mut sqlx::PgConnection, patient: bool) -> Result<Option<i64>, AppError> {
+    tx.execute("SAVEPOINT change_mark").await?;
+    if !patient {
+        tx.execute("SET LOCAL lock_timeout = '250ms'").await?;
+    }
+    let locked = sqlx::query!("SELECT pg_advisory_xact_lock($1)", MARK_LOCK)
         .execute(&mut *tx)
-        .await?;
-    let mark = sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "mark!" FROM changes"#)
-        .fetch_one(&mut *tx)
-        .await?;
-    tx.commit().await?;
+        .await;
+    let mark = match locked {
+        Ok(_) => Some(
+            sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "mark!" FROM changes"#)
+                .fetch_one(&mut *tx)
+                .await?,
+        ),
+        Err(error)
+            if error
+                .as_database_error()
+                .and_then(sqlx::error::DatabaseError::code)
+                .is_some_and(|code| code == "55P03") =>
+        {
+            None
+        }
+        Err(error) => return Err(error.into()),
+    };
+    // Undoes the lock and the timeout; the mark read stays read.
+    tx.execute("ROLLBACK TO SAVEPOINT change_mark").await?;
+    tx.execute("RELEASE SAVEPOINT change_mark").await?;
     Ok(mark)
 }
 
@@ -118,8 +138,11 @@ async fn run(
         conn.execute(setting).await?;
     }
     // Read with the recompute lock held: every change up to the mark has committed, and each
-    // statement below sees at least that much (read committed).
-    let mark = change_mark(pool).await?;
+    // statement below sees at least that much (read committed). After writes, a recompute that
+    // would stall writers waits for the next turn instead (503 Busy).
+    let Some(mark) = change_mark(&mut tx, reach == Reach::All).await? else {
+        return Err(AppError::Busy);
+    };
     let previous = sqlx::query!(
         "SELECT catalog_version, changes_through, computed_at FROM metric_snapshots ORDER BY id DESC LIMIT 1"
     )
@@ -169,7 +192,7 @@ async fn run(
         prepare.to_string()
     };
     let snapshot = sqlx::query!(
-        "INSERT INTO metric_snapshots (catalog_version, catalog, scopes, kind, computed_at) VALUES ($1, $2, $3, $4, coalesce($5, now())) RETURNING id, computed_at",
+        "INSERT INTO metric_snapshots (catalog_version, catalog, scopes, kind, computed_at) VALUES ($1, $2, $3, $4, coalesce($5, clock_timestamp())) RETURNING id, computed_at",
         catalog.version,
         serde_json::to_value(catalog).map_err(|e| {
             tracing::error!(error = %e, "cannot serialize the catalog");
@@ -508,6 +531,11 @@ impl Recomputer {
                     {}
                     match recompute_changed(&pool, &catalog).await {
                         Ok(_) => continue,
+                        Err(AppError::Busy) => {
+                            // A long write holds the change mark: try again after it.
+                            signal.notify_one();
+                            continue;
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "incremental recompute failed; recomputing in full");
                         }

@@ -8,11 +8,13 @@ use tracing::instrument;
 
 use crate::error::AppError;
 use crate::model::dashboard::Bucket;
+use crate::model::evidence::{EvidenceIds, Facts, Report, because};
+use crate::model::graph::AssetSummary;
 use crate::model::metrics::{
     Catalog, ChildRollup, Counts, Level, MetricResult, ModelLevelRow, ModelMetrics, ScopeRollup,
     Scorecard, SnapshotMeta, TrendPoint, UnitName, UnitRollupRow, lift, metric_evidence,
 };
-use crate::model::record::Ref;
+use crate::model::record::{AssetKind, Ref};
 
 /// A snapshot with the catalog that gives its arrays meaning.
 #[derive(Debug, Clone)]
@@ -284,6 +286,7 @@ pub async fn model_metrics(
                r.metric_levels AS "metric_levels: Vec<Option<i16>>",
                r.domain_levels AS "domain_levels: Vec<Option<i16>>", r.overall_level,
                asset_refs(r.judged_binaries) AS "binaries!: sqlx::types::Json<Vec<Ref>>",
+               r.judged_binaries, r.evidence AS "evidence: sqlx::types::Json<EvidenceIds>",
                date_part('epoch', s.computed_at - r.judged_at) / 86400 AS "days_since_judged!"
         FROM assets a
         JOIN model_results r ON r.model_id = a.id AND r.snapshot_id <= $1 AND r.valid_to > $1
@@ -305,6 +308,7 @@ pub async fn model_metrics(
     let binaries: Vec<Ref> = row.binaries.0;
     let catalog = &snapshot.catalog;
     let values = aged(catalog, &row.metric_values, row.days_since_judged);
+    let facts = evidence_facts(pool, &row.judged_binaries, &row.evidence.0).await?;
     let metrics = catalog
         .metrics
         .iter()
@@ -317,7 +321,9 @@ pub async fn model_metrics(
                 question: metric.question.clone(),
                 level: level(row.metric_levels.get(i).copied().flatten()),
                 value,
+                shown: value.map(|v| metric.show(v)),
                 lift: lift(metric, value),
+                because: because(metric, value, &row.judged_on, &facts),
                 evidence: metric_evidence(
                     metric,
                     value,
@@ -347,6 +353,74 @@ pub async fn model_metrics(
             })
             .collect(),
         metrics,
+    })
+}
+
+/// Resolves the ids a result kept as evidence (and its judged binaries) to the assets, as they
+/// are named now; an asset since gone is left out.
+async fn evidence_facts(
+    pool: &PgPool,
+    binaries: &[i64],
+    ids: &EvidenceIds,
+) -> Result<Facts, AppError> {
+    let mut wanted = ids.ids();
+    wanted.extend_from_slice(binaries);
+    let rows = sqlx::query!(
+        r#"
+        SELECT id, source, external_id, kind::text AS "kind!", name, status, ended_at
+        FROM assets WHERE id = ANY($1)
+        "#,
+        &wanted,
+    )
+    .fetch_all(pool)
+    .await?;
+    let found: std::collections::HashMap<i64, (AssetSummary, Option<String>)> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let kind = AssetKind::parse(&row.kind)?;
+            Some((
+                row.id,
+                (
+                    AssetSummary {
+                        key: Ref {
+                            source: row.source,
+                            id: row.external_id,
+                        },
+                        kind,
+                        name: row.name,
+                        status: row.status,
+                    },
+                    row.ended_at.map(rfc3339),
+                ),
+            ))
+        })
+        .collect();
+    let summaries = |list: &[i64]| -> Vec<AssetSummary> {
+        list.iter()
+            .filter_map(|id| found.get(id).map(|(a, _)| a.clone()))
+            .collect()
+    };
+    Ok(Facts {
+        binaries: summaries(binaries),
+        runs: ids
+            .runs
+            .iter()
+            .filter_map(|id| found.get(id).cloned())
+            .collect(),
+        datasets: summaries(&ids.datasets),
+        recent_runs: summaries(&ids.recent_runs),
+        reports: ids
+            .reports
+            .iter()
+            .filter_map(|r| {
+                found.get(&r.asset).map(|(asset, _)| Report {
+                    asset: asset.clone(),
+                    name: r.name.clone(),
+                    value: r.value,
+                    at: r.at.clone(),
+                })
+            })
+            .collect(),
     })
 }
 

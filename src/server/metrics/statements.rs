@@ -109,7 +109,8 @@ pub const CREATE_RESULTS: &str = "CREATE TEMP TABLE eval_results (
     metric_values float8[] NOT NULL,
     metric_levels smallint[] NOT NULL,
     domain_levels smallint[] NOT NULL,
-    overall_level smallint
+    overall_level smallint,
+    evidence jsonb NOT NULL
 ) ON COMMIT DROP";
 
 /// Judges the model sources of the temporary tables of `queries/evaluate_prepare.sql` into
@@ -177,13 +178,31 @@ pub fn evaluate(catalog: &Catalog) -> String {
     format!(
         r"WITH
 failures AS (
-    -- The share of failed runs among the model's last five finished ones.
-    SELECT model_id, avg((status = 'failed')::int)::float8 AS share
-    FROM (SELECT model_id, status,
+    -- The share of failed runs among the model's last five finished ones (newest first).
+    SELECT model_id, avg((status = 'failed')::int)::float8 AS share,
+           jsonb_agg(run_id ORDER BY n) AS recent
+    FROM (SELECT model_id, status, run_id,
                  row_number() OVER (PARTITION BY model_id ORDER BY ended_at DESC NULLS LAST, run_id DESC) AS n
           FROM eval_runs WHERE status IN ('succeeded', 'failed')) finished
     WHERE n <= 5
     GROUP BY model_id
+),
+-- Evidence, by id: the datasets the producing runs read, and the reports read.
+read_datasets AS (
+    SELECT j.model_id, jsonb_agg(DISTINCT d.dataset_id) AS datasets
+    FROM eval_judged j JOIN eval_run_datasets d ON d.run_id = j.run_id
+    GROUP BY j.model_id
+),
+reports AS (
+    SELECT j.model_id,
+           jsonb_agg(jsonb_build_object('asset', l.asset_id, 'name', l.name, 'value', l.value, 'at', l.at)
+                     ORDER BY l.name, l.asset_id) AS reports
+    FROM (SELECT model_id, binary_id AS asset_id FROM eval_judged WHERE binary_id IS NOT NULL
+          UNION
+          SELECT model_id, run_id FROM eval_judged WHERE run_id IS NOT NULL) j
+    JOIN eval_latest l ON l.asset_id = j.asset_id
+    WHERE l.name = ANY($3) OR l.name IN ('safety_evaluated', 'fairness_gap', 'security_scan_passed')
+    GROUP BY j.model_id
 ),
 measured AS (
     -- One row per judged binary or run: its newest report of each measurement read.
@@ -194,7 +213,7 @@ measured AS (
     FROM eval_latest GROUP BY asset_id
 ),
 judged AS (
-    SELECT j.model_id, j.binary_id, j.in_production{judged}
+    SELECT j.model_id, j.binary_id, j.run_id, j.in_production{judged}
     FROM eval_judged j
     JOIN eval_models m ON m.id = j.model_id
     LEFT JOIN eval_inputs i ON i.run_id = j.run_id
@@ -205,6 +224,7 @@ judged AS (
 valued AS (
     SELECT model_id,
            coalesce(array_agg(binary_id ORDER BY binary_id) FILTER (WHERE binary_id IS NOT NULL), '{{}}') AS binaries,
+           coalesce(jsonb_agg(DISTINCT run_id) FILTER (WHERE run_id IS NOT NULL), '[]') AS runs,
            CASE WHEN bool_or(in_production) THEN 'production'
                 WHEN bool_or(binary_id IS NOT NULL) THEN 'newest_binary'
                 ELSE 'no_binary' END AS judged_on{per_model}
@@ -219,40 +239,51 @@ domained AS (
     FROM leveled
 )
 INSERT INTO eval_results (model_id, owner_unit_id, judged_on, judged_binaries,
-                          metric_values, metric_levels, domain_levels, overall_level)
+                          metric_values, metric_levels, domain_levels, overall_level, evidence)
 SELECT m.id, m.owner_unit_id, d.judged_on, d.binaries,
        ARRAY[{values}]::float8[],
        ARRAY[{metric_levels}]::smallint[],
        ARRAY[{domain_list}]::smallint[],
-       ({overall})::smallint
-FROM eval_models m JOIN domained d ON d.model_id = m.id
+       ({overall})::smallint,
+       jsonb_build_object('runs', d.runs, 'datasets', coalesce(rd.datasets, '[]'),
+                          'recent_runs', coalesce(f.recent, '[]'), 'reports', coalesce(rp.reports, '[]'))
+FROM eval_models m
+JOIN domained d ON d.model_id = m.id
+LEFT JOIN read_datasets rd ON rd.model_id = m.id
+LEFT JOIN failures f ON f.model_id = m.id
+LEFT JOIN reports rp ON rp.model_id = m.id
 WHERE $1::bigint IS NOT NULL"
     )
 }
 
 /// Writes snapshot `$1`'s changes to `model_results` from `eval_results`, and returns how many
-/// rows it wrote. A model source's row is replaced when anything but its ages changed (they
-/// grow with time and are read with the days since added); with `$3` true, every row is (the
-/// catalog changed what the arrays mean). Rows of model sources in `eval_scope` (every one,
-/// with `$4` true) that were not judged are closed: the model source is gone. `$2` is the time
-/// judged at.
+/// rows it wrote. A model source's row is replaced when anything changed but the ages' growth
+/// with time: an age is compared by the time it counts from (its judging time less its value,
+/// in days to four places), so a new scan or a corrected run end replaces the row while the
+/// clock alone does not (readers add the days since judged). With `$3` true, every row is
+/// replaced (the catalog changed what the arrays mean). Rows of model sources in `eval_scope`
+/// (every one, with `$4` true) that were not judged are closed: the model source is gone. `$2`
+/// is the time judged at.
 pub fn write_changes(catalog: &Catalog) -> String {
-    let stable = |row: &str| {
+    let stable = |row: &str, judged_at: &str| {
         let items: Vec<String> = catalog
             .metrics
             .iter()
             .enumerate()
             .map(|(i, m)| {
+                let value = format!("{row}.metric_values[{}]", i + 1);
                 if m.grows_with_time() {
-                    "NULL::float8".to_string()
+                    format!(
+                        "round((date_part('epoch', {judged_at}) / 86400 - {value})::numeric, 4)::float8"
+                    )
                 } else {
-                    format!("{row}.metric_values[{}]", i + 1)
+                    value
                 }
             })
             .collect();
         format!("ARRAY[{}]::float8[]", items.join(", "))
     };
-    let (old, new) = (stable("c"), stable("n"));
+    let (old, new) = (stable("c", "c.judged_at"), stable("n", "$2"));
     format!(
         r"WITH
 changed AS (
@@ -261,10 +292,10 @@ changed AS (
     LEFT JOIN model_results c ON c.model_id = n.model_id AND c.valid_to = {HOLDING}
     WHERE $3 OR c.model_id IS NULL
        OR (c.owner_unit_id, c.judged_on, c.judged_binaries, c.metric_levels, c.domain_levels,
-           c.overall_level, {old})
+           c.overall_level, c.evidence, {old})
           IS DISTINCT FROM
           (n.owner_unit_id, n.judged_on, n.judged_binaries, n.metric_levels, n.domain_levels,
-           n.overall_level, {new})
+           n.overall_level, n.evidence, {new})
 ),
 gone AS (
     SELECT c.model_id
@@ -280,9 +311,10 @@ closed AS (
 ),
 written AS (
     INSERT INTO model_results (snapshot_id, model_id, owner_unit_id, judged_on, judged_binaries,
-                               metric_values, metric_levels, domain_levels, overall_level, judged_at)
+                               metric_values, metric_levels, domain_levels, overall_level, judged_at,
+                               evidence)
     SELECT $1, n.model_id, n.owner_unit_id, n.judged_on, n.judged_binaries,
-           n.metric_values, n.metric_levels, n.domain_levels, n.overall_level, $2
+           n.metric_values, n.metric_levels, n.domain_levels, n.overall_level, $2, n.evidence
     FROM eval_results n JOIN changed USING (model_id)
     RETURNING 1
 )
@@ -316,17 +348,21 @@ mod tests {
         assert!(sql.contains(&format!(" AS d{}", catalog.domains.len())));
         assert!(sql.contains("INSERT INTO eval_results"));
         let write = write_changes(&catalog);
-        // Ages are left out of the comparison, every other value is in it.
+        // Ages are compared by the time they count from, every other value as it is.
         let ages = catalog
             .metrics
             .iter()
             .filter(|m| m.grows_with_time())
             .count();
         assert!(ages >= 2);
-        assert_eq!(write.matches("NULL::float8").count(), 2 * ages);
+        assert_eq!(
+            write.matches("date_part('epoch', c.judged_at)").count(),
+            ages
+        );
+        assert_eq!(write.matches("date_part('epoch', $2)").count(), ages);
         assert_eq!(
             write.matches("c.metric_values[").count(),
-            catalog.metrics.len() - ages
+            catalog.metrics.len()
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Presentational pieces shared by pages.
 
+mod asset_link;
 mod breadcrumbs;
 mod chart;
 mod csv;
@@ -10,6 +11,7 @@ mod level_bar;
 mod session;
 mod text_table;
 
+pub use asset_link::{AssetLink, Sentences};
 pub use breadcrumbs::Breadcrumbs;
 pub use chart::Chart;
 pub use csv::CsvLink;

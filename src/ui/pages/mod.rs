@@ -2,6 +2,7 @@
 
 mod about;
 mod admin;
+mod asset;
 mod ingestion;
 mod metric;
 mod model;
@@ -14,6 +15,7 @@ mod unit;
 
 pub use about::AboutPage;
 pub use admin::AdminRoute;
+pub use asset::AssetRoute;
 pub use ingestion::IngestionRoute;
 pub use metric::MetricRoute;
 pub use model::ModelRoute;

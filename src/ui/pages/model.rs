@@ -13,7 +13,9 @@ use crate::model::graph::AssetSummary;
 use crate::model::metrics::number;
 use crate::model::record::Ref;
 use crate::model::role::SignedIn;
-use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel, LevelBadge, signed_in};
+use crate::ui::components::{
+    AssetLink, Breadcrumbs, CsvLink, ErrorPanel, LevelBadge, Sentences, signed_in,
+};
 use crate::ui::pages::registry::RegistryPanel;
 
 #[component]
@@ -65,6 +67,15 @@ fn ModelView(
     operate: ServerAction<Operate>,
 ) -> impl IntoView {
     let m = page.metrics.clone();
+    let domain_name = {
+        let names = page.domain_names.clone();
+        move |id: &str| {
+            names
+                .iter()
+                .find(|(d, _)| d == id)
+                .map_or_else(|| id.replace('_', " "), |(_, name)| name.clone())
+        }
+    };
     let judged = match m.judged_on.as_str() {
         "production" => "the binaries in production",
         "newest_binary" => "the newest binary (nothing is in production)",
@@ -95,6 +106,7 @@ fn ModelView(
                     r.level
                         .map_or_else(|| "unknown".into(), |l| l.get().to_string()),
                     r.value.map(number).unwrap_or_default(),
+                    r.shown.clone().unwrap_or_default(),
                     r.lift.clone().unwrap_or_default(),
                 ]
             })
@@ -141,7 +153,7 @@ fn ModelView(
                     .map(|(domain, level)| {
                         view! {
                             <li>
-                                <span class="domain">{domain.clone()}</span>
+                                <span class="domain">{domain_name(domain)}</span>
                                 <LevelBadge level=*level />
                             </li>
                         }
@@ -151,10 +163,10 @@ fn ModelView(
         </section>
         <section>
             <h2>"Metrics"</h2>
-            <p class="hint">"Open a metric to see the evidence that decided its level."</p>
+            <p class="hint">"Open a metric to see what decided its level."</p>
             <CsvLink
                 file=format!("{}-metrics.csv", m.model.id.replace('/', "_"))
-                header=&["metric", "domain", "level", "value", "to_lift"]
+                header=&["metric", "domain", "level", "value", "shown", "to_lift"]
                 rows=csv_rows
             />
             <div class="metric-list" data-testid="metric-list">
@@ -162,20 +174,19 @@ fn ModelView(
                     .metrics
                     .iter()
                     .map(|r| {
-                        let evidence = serde_json::to_string_pretty(&r.evidence)
-                            .unwrap_or_default();
                         view! {
                             <details class="metric" data-testid="metric-row">
                                 <summary>
                                     <span class="metric-id">{r.metric.replace('_', " ")}</span>
-                                    <span class="muted">{r.domain.clone()}</span>
+                                    <span class="muted">{domain_name(&r.domain)}</span>
                                     <LevelBadge level=r.level />
                                     <span class="value">
-                                        {r.value.map_or_else(|| "no value".into(), number)}
+                                        {r.shown.clone().unwrap_or_else(|| "no value".into())}
                                     </span>
                                 </summary>
                                 <div class="evidence" data-testid="evidence">
                                     <p class="question">{r.question.clone()}</p>
+                                    <Sentences sentences=r.because.clone() />
                                     <p>
                                         <strong>"To lift it: "</strong>
                                         {r
@@ -186,7 +197,6 @@ fn ModelView(
                                     <p>
                                         <a href=metric_href(&r.metric)>"About this metric"</a>
                                     </p>
-                                    <pre>{evidence}</pre>
                                 </div>
                             </details>
                         }
@@ -212,7 +222,7 @@ fn ModelView(
                                 <li>
                                     <span class="muted">{a.kind.label()}</span>
                                     " "
-                                    {a.name.clone()}
+                                    <AssetLink asset=a.clone() />
                                 </li>
                             }
                         })
@@ -259,11 +269,23 @@ fn ModelView(
                         .map(|b| {
                             view! {
                                 <tr>
-                                    <th scope="row">{b.binary.name.clone()}</th>
+                                    <th scope="row">
+                                        <AssetLink asset=b.binary.clone() />
+                                    </th>
                                     <td>
                                         {b
                                             .run
-                                            .as_ref().map_or_else(|| "–".into(), |r| format!("{} ({})", r.name, status_text(r)))}
+                                            .as_ref()
+                                            .map_or_else(
+                                                || "–".into_any(),
+                                                |r| {
+                                                    view! {
+                                                        <AssetLink asset=r.clone() />
+                                                        {format!(" ({})", status_text(r))}
+                                                    }
+                                                        .into_any()
+                                                },
+                                            )}
                                     </td>
                                     <td>
                                         {b
@@ -274,7 +296,10 @@ fn ModelView(
                                                     <span class=format!(
                                                         "status status-{}",
                                                         status_text(d),
-                                                    )>{format!("{} ({})", d.name, status_text(d))}</span>
+                                                    )>
+                                                        <AssetLink asset=d.clone() />
+                                                        {format!(" ({})", status_text(d))}
+                                                    </span>
                                                 }
                                             })
                                             .collect_view()}

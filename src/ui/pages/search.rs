@@ -1,4 +1,4 @@
-//! Search over the graph's assets by text, tag and kind; model sources link to their pages.
+//! Search over the graph's assets by text, tag and kind; every hit links to its page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,9 +8,8 @@ use crate::model::routes;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::dashboard::search_assets;
-use crate::model::dashboard::model_href;
 use crate::model::record::AssetKind;
-use crate::ui::components::{Breadcrumbs, CsvLink, ErrorPanel};
+use crate::ui::components::{AssetLink, Breadcrumbs, CsvLink, ErrorPanel};
 
 #[component]
 pub fn SearchRoute() -> impl IntoView {
@@ -91,14 +90,9 @@ pub fn SearchRoute() -> impl IntoView {
                                         .hits
                                         .into_iter()
                                         .map(|h| {
-                                            let name = if h.asset.kind == AssetKind::ModelSource {
-                                                view! { <a href=model_href(&h.asset.key)>{h.asset.name.clone()}</a> }.into_any()
-                                            } else {
-                                                view! { <span>{h.asset.name.clone()}</span> }.into_any()
-                                            };
                                             view! {
                                                 <tr data-testid="search-row">
-                                                    <th scope="row">{name}</th>
+                                                    <th scope="row"><AssetLink asset=h.asset.clone() /></th>
                                                     <td>{h.asset.kind.label()}</td>
                                                     <td>{h.owner.unwrap_or_default()}</td>
                                                 </tr>
