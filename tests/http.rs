@@ -664,7 +664,7 @@ async fn metrics_endpoints_answer_exports_and_name_bad_parameters(pool: PgPool) 
         (
             "/api/v1/export/levels.ndjson?as_of=2000-01-01T00:00:00Z",
             StatusCode::NOT_FOUND,
-            "no metrics were computed before",
+            "no metrics were computed by 2000-01-01T00:00:00Z: the first results are from",
         ),
         (
             "/api/v1/export/everything.zip",

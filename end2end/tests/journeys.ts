@@ -12,6 +12,10 @@ export async function scorecard(page: Page, path = '/') {
 export async function drillDown(page: Page) {
   await scorecard(page);
   await expect(page.getByTestId('unit-kind')).toHaveText('company');
+  // A score says what it rests on and how it moved: the demo comes with weeks of history.
+  await expect(page.getByTestId('overall-coverage')).toContainText(/rests on (all )?\d+/);
+  await expect(page.getByTestId('score-change')).toHaveText(/^[+-]?\d\.\d\d$/);
+  await expect(page.getByTestId('scope-score')).toHaveCount(0);
   const visited: string[] = [];
   while ((await page.getByTestId('unit-kind').textContent()) !== 'team') {
     const child = page.getByTestId('child-row').first().getByRole('link');

@@ -56,3 +56,12 @@ test('each unit shows its overall maturity once metrics are computed', async ({ 
   const company = page.getByTestId('unit-row').first();
   await expect(company.getByRole('img')).toHaveAttribute('aria-label', /^\d+ at risk, \d+ basic, \d+ managed, \d+ optimized, \d+ unknown$/);
 });
+
+test('every unit in the list opens its page', async ({ page }) => {
+  await page.goto('/units?q=ads');
+  await hydrated(page);
+  const row = page.getByTestId('unit-row').nth(1);
+  const name = (await row.locator('a.name').textContent())!;
+  await row.locator('a.name').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+});

@@ -136,7 +136,7 @@ pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> Strin
             .unwrap_or(0)
             .max(1);
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 16).into_font().color(&INK))
+            .caption(title, ("sans-serif", 17).into_font().color(&INK))
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(44)
@@ -157,8 +157,8 @@ pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> Strin
             })
             .x_desc("level")
             .y_desc("models")
-            .axis_desc_style(("sans-serif", 12).into_font().color(&MUTED))
-            .label_style(("sans-serif", 11).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", 13).into_font().color(&MUTED))
+            .label_style(("sans-serif", 13).into_font().color(&INK))
             .draw()
             .map_err(err)?;
         let mut hotspots = Vec::new();
@@ -189,10 +189,10 @@ pub fn domain_scores(title: &str, domains: &[(String, Option<f64>, String)]) -> 
         let (plot, key) = root.split_vertically(height);
         legend(&key, 14, 6)?;
         let mut chart = ChartBuilder::on(&plot)
-            .caption(title, ("sans-serif", 16).into_font().color(&INK))
+            .caption(title, ("sans-serif", 17).into_font().color(&INK))
             .margin(10)
             .x_label_area_size(30)
-            .y_label_area_size(130)
+            .y_label_area_size(190)
             .build_cartesian_2d(0f64..3f64, (0..n).into_segmented())
             .map_err(err)?;
         chart
@@ -212,8 +212,8 @@ pub fn domain_scores(title: &str, domains: &[(String, Option<f64>, String)]) -> 
                 SegmentValue::Last => String::new(),
             })
             .x_desc("score (mean level: 0 at risk … 3 optimized)")
-            .axis_desc_style(("sans-serif", 12).into_font().color(&MUTED))
-            .label_style(("sans-serif", 11).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", 13).into_font().color(&MUTED))
+            .label_style(("sans-serif", 13).into_font().color(&INK))
             .draw()
             .map_err(err)?;
         let mut hotspots = Vec::new();
@@ -260,7 +260,7 @@ pub fn heat_map(title: &str, domains: &[String], rows: &[HeatRow]) -> String {
         root.draw(&Text::new(
             title.to_string(),
             (10, 8),
-            ("sans-serif", 16).into_font().color(&INK),
+            ("sans-serif", 17).into_font().color(&INK),
         ))
         .map_err(err)?;
         let px = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
@@ -313,30 +313,42 @@ pub fn heat_map(title: &str, domains: &[String], rows: &[HeatRow]) -> String {
     })
 }
 
-/// The score over time, one point per snapshot, on the 0-3 scale.
-pub fn trend(title: &str, points: &[(DateTime<Utc>, Option<f64>)]) -> String {
-    // Time runs as seconds since the epoch on the axis and is labelled as dates.
+/// The score over time, one point per snapshot, on the 0-3 scale, across the whole `window`
+/// (from, until) whatever the points cover, so that the axis reads the range asked for.
+pub fn trend(
+    title: &str,
+    points: &[(DateTime<Utc>, Option<f64>)],
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> String {
+    // Time runs as seconds since the epoch on the axis and is labelled as dates (with the year
+    // past three months, with the hour within two days).
     let seconds = |t: &DateTime<Utc>| t.timestamp() as f64;
+    let (from, to) = (
+        seconds(&window.0),
+        seconds(&window.1).max(seconds(&window.0) + 1.0),
+    );
+    let day = 86_400.0;
+    let format = if to - from > 92.0 * day {
+        "%b %Y"
+    } else if to - from > 2.0 * day {
+        "%b %d"
+    } else {
+        "%b %d %H:%M"
+    };
     #[allow(clippy::cast_possible_truncation)] // whole seconds of a date the axis shows
-    let date = |s: f64| {
+    let date = move |s: f64| {
         DateTime::<Utc>::from_timestamp(s.round() as i64, 0)
-            .map(|t| t.format("%b %d").to_string())
+            .map(|t| t.format(format).to_string())
             .unwrap_or_default()
     };
     svg(460, 240, title, |root| {
         let known: Vec<(f64, f64)> = points
             .iter()
             .filter_map(|(t, s)| Some((seconds(t), (*s)?)))
+            .filter(|(t, _)| (from..=to).contains(t))
             .collect();
-        let day = 86_400.0;
-        let now = seconds(&Utc::now());
-        let (from, to) = match (known.first(), known.last()) {
-            (Some(first), Some(last)) if first.0 < last.0 => (first.0, last.0),
-            (Some(only), _) => (only.0 - day, only.0 + day / 24.0),
-            _ => (now - 30.0 * day, now),
-        };
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 16).into_font().color(&INK))
+            .caption(title, ("sans-serif", 17).into_font().color(&INK))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(40)
@@ -350,8 +362,8 @@ pub fn trend(title: &str, points: &[(DateTime<Utc>, Option<f64>)]) -> String {
             .x_label_formatter(&|t| date(*t))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("score (0-3)")
-            .axis_desc_style(("sans-serif", 12).into_font().color(&MUTED))
-            .label_style(("sans-serif", 11).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", 13).into_font().color(&MUTED))
+            .label_style(("sans-serif", 13).into_font().color(&INK))
             .draw()
             .map_err(err)?;
         if known.is_empty() {

@@ -291,6 +291,7 @@ pub async fn unit_page(
                         .map(|t| (t.with_timezone(&Utc), p.score))
                 })
                 .collect::<Vec<_>>(),
+            (until - chrono::Duration::days(days), until),
         ),
     };
     let kind = if is_company {

@@ -69,13 +69,20 @@ pub async fn snapshot(pool: &PgPool, as_of: Option<DateTime<Utc>>) -> Result<Sna
         as_of,
     )
     .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| {
-        AppError::NotFound(match as_of {
-            Some(t) => format!("no metrics were computed before {}", rfc3339(t)),
-            None => "no metrics have been computed yet; run `modelgov recompute`".into(),
-        })
-    })?;
+    .await?;
+    let Some(row) = row else {
+        let first = sqlx::query_scalar!("SELECT min(computed_at) FROM metric_snapshots")
+            .fetch_one(pool)
+            .await?;
+        return Err(AppError::NotFound(match (as_of, first) {
+            (Some(t), Some(first)) => format!(
+                "no metrics were computed by {}: the first results are from {}; choose a time after it",
+                rfc3339(t),
+                rfc3339(first)
+            ),
+            _ => "no metrics have been computed yet; they are computed shortly after the first writes (or run `modelgov recompute`)".into(),
+        }));
+    };
     let catalog: Catalog = serde_json::from_value(row.catalog).map_err(|e| {
         tracing::error!(error = %e, snapshot = row.id, "a snapshot's catalog does not read");
         AppError::Internal

@@ -195,7 +195,12 @@ fn UnitRow(unit: OrgUnitSummary, score: Option<(Counts, Option<f64>)>) -> impl I
     view! {
         <tr data-testid="unit-row" data-depth=unit.depth>
             <th scope="row" class="unit-name" style=format!("--depth: {}", unit.depth)>
-                <span class="name">{unit.name}</span>
+                <a class="name" href=format!(
+                    "{}/{}/{}",
+                    crate::model::routes::UNITS_PATH,
+                    crate::model::dashboard::encode(&unit.source),
+                    crate::model::dashboard::encode(&unit.external_id),
+                )>{unit.name}</a>
                 {ancestors.map(|a| view! { <span class="ancestors">{a}</span> })}
             </th>
             <td>{kind}</td>

@@ -10,12 +10,50 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::dashboard::{TREND_DAYS, get_unit_page};
 use crate::model::dashboard::{Bucket, UnitPage, model_href, with_query};
-use crate::model::metrics::number;
+use crate::model::metrics::{Counts, TrendPoint, number};
 use crate::model::record::Ref;
 use crate::ui::components::{Breadcrumbs, Chart, CsvLink, ErrorPanel, LevelBadge, LevelBar};
 
 fn score_text(score: Option<f64>) -> String {
     score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
+}
+
+/// What a score rests on: "rests on 5 of 6 models (1 unknown)".
+fn coverage(counts: &Counts) -> String {
+    let total = counts.total();
+    let known = total - counts.unknown;
+    match (known, total) {
+        (_, 0) => "no model here".into(),
+        (0, _) => format!("all {total} models unknown: no score"),
+        (k, t) if k == t => format!("rests on all {t} models"),
+        (k, t) => format!("rests on {k} of {t} models ({} unknown)", counts.unknown),
+    }
+}
+
+/// The score's change over the trend's window, and what it compares: ("+0.12", "change since
+/// Oct 30 (30 days)").
+fn score_change(trend: &[TrendPoint], days: i64) -> (String, String) {
+    let known: Vec<(&str, f64)> = trend
+        .iter()
+        .filter_map(|p| Some((p.computed_at.as_str(), p.score?)))
+        .collect();
+    match (known.first(), known.last()) {
+        (Some(first), Some(last)) if known.len() > 1 => {
+            let delta = last.1 - first.1;
+            let sign = if delta > 0.005 { "+" } else { "" };
+            (
+                format!("{sign}{delta:.2}"),
+                format!(
+                    "change since {} ({days}-day window)",
+                    first.0.get(..10).unwrap_or(first.0)
+                ),
+            )
+        }
+        _ => (
+            "–".into(),
+            format!("change: fewer than two results in the last {days} days"),
+        ),
+    }
 }
 
 /// The company page (`/`) and every unit's (`/units/:source/:id`).
@@ -68,6 +106,7 @@ fn UnitView(page: UnitPage) -> impl IntoView {
         .map_or_else(|| "/".into(), |c| c.href.clone());
     let scope = page.scope.scope.clone();
     let as_of = page.snapshot.computed_at.clone();
+    let change = score_change(&page.trend, page.trend_days);
     let heat = page.charts.heat_map.clone().map(|svg| {
         let page = page.clone();
         view! {
@@ -171,13 +210,24 @@ fn UnitView(page: UnitPage) -> impl IntoView {
                 </span>
                 <span class="label">"overall score (0-3)"</span>
                 <LevelBar counts=page.overall score=page.overall_score />
+                <span class="coverage" data-testid="overall-coverage">{coverage(&page.overall)}</span>
             </div>
+            {(page.scope.scope != "overall")
+                .then(|| {
+                    view! {
+                        <div class="stat">
+                            <span class="value" data-testid="scope-score">
+                                {score_text(page.score)}
+                            </span>
+                            <span class="label">{format!("{} score", page.scope.label)}</span>
+                            <LevelBar counts=page.counts score=page.score />
+                            <span class="coverage" data-testid="scope-coverage">{coverage(&page.counts)}</span>
+                        </div>
+                    }
+                })}
             <div class="stat">
-                <span class="value" data-testid="scope-score">
-                    {score_text(page.score)}
-                </span>
-                <span class="label">{format!("{} score", page.scope.label)}</span>
-                <LevelBar counts=page.counts score=page.score />
+                <span class="value" data-testid="score-change">{change.0.clone()}</span>
+                <span class="label">{change.1.clone()}</span>
             </div>
             <div class="stat">
                 <span class="value">{page.overall.total()}</span>
