@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::graph::AssetSummary;
-use super::metrics::{Better, Level, Metric, Source, bucket, number};
+use super::metrics::{Better, Level, Metric, Shown, Source, bucket, number};
 
 /// The graph nodes behind one model source's result, by database id, as the evaluation kept
 /// them (`model_results.evidence`).
@@ -243,20 +243,28 @@ pub fn decision(metric: &Metric, value: Option<f64>) -> String {
         Better::Higher => ("at or above", "below"),
         Better::Lower => ("at or below", "above"),
     };
-    let shown = metric.show(v);
+    // A flag reads yes or no, its thresholds as the numbers 1 and 0; other thresholds read in
+    // the value's own unit.
+    let flag = metric.shown_as == Shown::Flag;
+    let shown = if flag {
+        format!("{} ({})", metric.show(v), number(v))
+    } else {
+        metric.show(v)
+    };
+    let threshold_text = |t: f64| if flag { number(t) } else { metric.show(t) };
     match bucket(Some(v), metric.direction, metric.thresholds) {
         Some(level) if level.get() > 0 => {
             let threshold = metric.thresholds[usize::from(level.get()) - 1];
             format!(
                 "{shown} is {reach} {}: level {} ({}).",
-                number(threshold),
+                threshold_text(threshold),
                 level.get(),
                 level_name(level)
             )
         }
         Some(_) => format!(
             "{shown} is {miss} {}: level 0 (at risk).",
-            number(metric.thresholds[0])
+            threshold_text(metric.thresholds[0])
         ),
         None => format!("{shown} reaches no level."),
     }
@@ -281,7 +289,6 @@ fn level_name(level: Level) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::metrics::Shown;
     use crate::model::record::{AssetKind, Ref};
 
     fn node(kind: AssetKind, id: &str, status: Option<&str>) -> AssetSummary {
@@ -349,7 +356,7 @@ mod tests {
             words(&because(&gap, Some(0.05), "production", &facts)),
             [
                 "[b1] reported fairness_gap = 5% on 2026-11-02.",
-                "5% is at or below 0.05: level 2 (managed).",
+                "5% is at or below 5%: level 2 (managed).",
             ]
         );
         assert_eq!(
@@ -406,7 +413,7 @@ mod tests {
             words(&because(&lineage, Some(1.0), "production", &facts)),
             [
                 "The run [r1] was trained on [d1] and [d2].",
-                "100% is at or above 1: level 3 (optimized).",
+                "100% is at or above 100%: level 3 (optimized).",
             ]
         );
         assert_eq!(

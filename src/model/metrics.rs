@@ -400,7 +400,7 @@ pub fn lift(metric: &Metric, value: Option<f64>) -> Option<String> {
         "{comparison} {} ({}) reaches level {next}; it is {} now",
         number(threshold),
         metric.unit,
-        number(value)
+        metric.show(value)
     ))
 }
 
@@ -540,7 +540,7 @@ mod tests {
         };
         assert_eq!(
             lift(&metric, Some(120.0)).unwrap(),
-            "at most 90 (days) reaches level 2 (managed); it is 120 now"
+            "at most 90 (days) reaches level 2 (managed); it is 120 days now"
         );
         assert_eq!(
             lift(&metric, Some(5.0)),

@@ -505,7 +505,24 @@ pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError>
     })
     .collect();
     let history = graph_reads::history(pool, key, 20, None).await?;
-    let mut trail = crumbs(&chain);
+    // Runs, binaries and deployments sit under their model source's unit when they name none.
+    let mut trail = match (chain.is_empty(), models.first()) {
+        (true, Some(model)) => {
+            let owner = sqlx::query_scalar!(
+                "SELECT owner_unit_id FROM assets WHERE source = $1 AND external_id = $2",
+                model.key.source,
+                model.key.id,
+            )
+            .fetch_optional(pool)
+            .await?
+            .flatten();
+            match owner {
+                Some(unit) => crumbs(&ancestry(pool, unit).await?),
+                None => Vec::new(),
+            }
+        }
+        _ => crumbs(&chain),
+    };
     if let Some(model) = models.first() {
         trail.push(Crumb {
             label: model.name.clone(),
