@@ -648,4 +648,31 @@ async fn search_finds_by_name_description_tag_and_kind(pool: PgPool) {
     assert!(page.hits.is_empty(), "% matches literally");
     let first = search("", None, &[], 3).await;
     assert_eq!(first.next_offset, Some(3));
+    // Kinds come as a reader looks for them: the model source before its binary and the run.
+    let kinds: Vec<&str> = search("r", None, &[], 10)
+        .await
+        .hits
+        .iter()
+        .map(|h| h.asset.kind.as_str())
+        .collect();
+    let position = |kind: &str| kinds.iter().position(|k| *k == kind).unwrap();
+    assert!(
+        position("model_source") < position("model_binary"),
+        "{kinds:?}"
+    );
+    assert!(
+        position("model_binary") < position("workflow_run"),
+        "{kinds:?}"
+    );
+    // Org units are found by name on a text search, with where they sit.
+    let page = search("fee", None, &[], 10).await;
+    assert_eq!(page.units.len(), 1);
+    assert_eq!(page.units[0].name, "Feed");
+    assert_eq!(page.units[0].ancestors, ["Acme"]);
+    assert!(
+        search("fee", Some("dataset"), &[], 10)
+            .await
+            .units
+            .is_empty()
+    );
 }

@@ -42,6 +42,18 @@ test('search finds a model source by tag', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
 });
 
+test('search pages through every hit, models first, and finds org units', async ({ page }) => {
+  await page.goto('/search?q=e');
+  const rows = page.getByTestId('search-row');
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toContainText('model source');
+  await expect(page.getByTestId('unit-hits').getByRole('link').first()).toBeVisible();
+  await page.getByTestId('search-next').click();
+  await expect(page).toHaveURL(/offset=50/);
+  await expect(page.getByTestId('search-count')).toHaveText(/^(Results 51–\d+|No asset matches\.)$/);
+  await expect(page.getByTestId('unit-hits')).toHaveCount(0);
+});
+
 test('the CSV download has the rows shown', async ({ page }) => {
   await scorecard(page);
   await expect(page.getByTestId('child-row').first()).toBeVisible();

@@ -118,6 +118,20 @@ pub struct SearchPage {
     pub hits: Vec<SearchHit>,
     /// Pass as `offset` for the next page; absent on the last page.
     pub next_offset: Option<i64>,
+    /// Org units whose name contains the text (on the first page of a text search with no kind
+    /// or tag; at most 20).
+    #[serde(default)]
+    pub units: Vec<UnitHit>,
+}
+
+/// An org unit a search found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnitHit {
+    pub source: String,
+    pub id: String,
+    pub name: String,
+    /// The names of the units above it, from the top.
+    pub ancestors: Vec<String>,
 }
 
 /// Which binary a deployment served at a moment.

@@ -184,7 +184,7 @@ pub struct RenderedPages {
 fn parameters_of(path: &str) -> &'static [&'static str] {
     match path {
         routes::UNITS_PATH => &["q"],
-        routes::SEARCH_PATH => &["q", "kind", "tag"],
+        routes::SEARCH_PATH => &["q", "kind", "tag", "offset"],
         _ if routes::below(path, routes::ASSETS_PATH) => &[],
         _ if routes::below(path, routes::MODELS_PATH)
             || routes::below(path, routes::METRICS_PATH) =>

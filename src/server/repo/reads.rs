@@ -8,7 +8,7 @@ use tracing::instrument;
 use crate::error::AppError;
 use crate::model::graph::{
     AssetSummary, Change, Direction, History, LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Lineage,
-    LineageEdge, LineageNode, SearchHit, SearchPage, Serving, ServingAsOf,
+    LineageEdge, LineageNode, SearchHit, SearchPage, Serving, ServingAsOf, UnitHit,
 };
 use crate::model::record::{AssetKind, Ref};
 
@@ -188,7 +188,11 @@ pub fn like_pattern(query: &str) -> String {
     pattern
 }
 
-/// Assets whose name or description contains `text`, of `kind`, carrying all of `tags`.
+/// Assets whose name or description contains `text`, of `kind`, carrying all of `tags`: exact
+/// names first, then by kind as a reader looks for them (model sources, deployments, binaries,
+/// datasets, logical features, feature sources, and runs last, since there are many), then
+/// oldest first. On the first page of a text search with no kind or tag, the org units whose name
+/// contains the text too.
 #[instrument(skip_all, fields(text = %query.text, kind = ?query.kind))]
 pub async fn search(
     db: &sqlx::PgPool,
@@ -208,7 +212,11 @@ pub async fn search(
         WHERE ($6 = '' OR a.search_text LIKE $1)
           AND ($2::text IS NULL OR a.kind = $2::text::asset_kind)
           AND a.tags @> $3
-        ORDER BY (lower(a.name) = $6) DESC, a.id
+        ORDER BY (lower(a.name) = $6) DESC,
+                 array_position(ARRAY['model_source', 'deployment', 'model_binary', 'dataset',
+                                      'logical_feature', 'feature_source', 'workflow_run'],
+                                a.kind::text),
+                 a.id
         LIMIT $4 OFFSET $5
         "#,
         like_pattern(text),
@@ -241,9 +249,50 @@ pub async fn search(
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
+    let units = if offset == 0 && !text.is_empty() && kind.is_none() && query.tags.is_empty() {
+        sqlx::query!(
+            r#"
+            WITH RECURSIVE found AS (
+                SELECT id, source, external_id, name, parent_id
+                FROM org_units
+                WHERE lower(name) LIKE $1
+                ORDER BY (lower(name) = $2) DESC, name, id
+                LIMIT 20
+            ),
+            up(found_id, id, depth) AS (
+                SELECT f.id, f.parent_id, 1 FROM found f WHERE f.parent_id IS NOT NULL
+                UNION ALL
+                SELECT up.found_id, u.parent_id, up.depth + 1
+                FROM up JOIN org_units u ON u.id = up.id
+                WHERE u.parent_id IS NOT NULL AND up.depth < 64
+            )
+            SELECT f.source, f.external_id, f.name,
+                   coalesce((SELECT array_agg(u.name ORDER BY up.depth DESC)
+                             FROM up JOIN org_units u ON u.id = up.id
+                             WHERE up.found_id = f.id), '{}') AS "ancestors!"
+            FROM found f
+            ORDER BY (lower(f.name) = $2) DESC, f.name, f.id
+            "#,
+            like_pattern(text),
+            text.to_lowercase(),
+        )
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|row| UnitHit {
+            source: row.source,
+            id: row.external_id,
+            name: row.name,
+            ancestors: row.ancestors,
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
     Ok(SearchPage {
         hits,
         next_offset: more.then_some(offset + limit),
+        units,
     })
 }
 

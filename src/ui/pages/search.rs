@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::model::dashboard::Crumb;
+use crate::model::dashboard::{Crumb, encode, with_query};
 use crate::model::routes;
 use leptos_router::hooks::use_query_map;
 
@@ -16,17 +16,41 @@ pub fn SearchRoute() -> impl IntoView {
     let query = use_query_map();
     let field = move |name: &str| query.read().get(name).unwrap_or_default();
     let results = Resource::new(
-        move || (field("q"), field("tag"), field("kind")),
-        |(q, tag, kind)| async move {
+        move || (field("q"), field("tag"), field("kind"), field("offset")),
+        |(q, tag, kind, offset)| async move {
             if q.trim().is_empty() && tag.trim().is_empty() {
                 return Ok(None);
             }
-            search_assets(q, Some(tag), Some(kind), None)
+            // A malformed offset is the server's to refuse, with the reason.
+            let offset = if offset.is_empty() {
+                None
+            } else {
+                Some(offset.parse::<i64>().unwrap_or(-1))
+            };
+            search_assets(q, Some(tag), Some(kind), offset)
                 .await
                 .map(Some)
         },
     );
     let kind_now = field("kind");
+    let offset_now: i64 = field("offset").parse().unwrap_or(0).max(0);
+    let page_link = move |offset: i64| {
+        with_query(
+            routes::SEARCH_PATH,
+            &[
+                ("q", Some(field("q").as_str()).filter(|v| !v.is_empty())),
+                ("tag", Some(field("tag").as_str()).filter(|v| !v.is_empty())),
+                (
+                    "kind",
+                    Some(field("kind").as_str()).filter(|v| !v.is_empty()),
+                ),
+                (
+                    "offset",
+                    (offset > 0).then(|| offset.to_string()).as_deref(),
+                ),
+            ],
+        )
+    };
     view! {
         <Title text="Search" />
         <Breadcrumbs crumbs=vec![
@@ -73,8 +97,50 @@ pub fn SearchRoute() -> impl IntoView {
                             .collect();
                         let csv = Signal::derive(move || rows.clone());
                         view! {
+                            {(!page.units.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <h2>"Org units"</h2>
+                                        <ul class="unit-hits" data-testid="unit-hits">
+                                            {page
+                                                .units
+                                                .iter()
+                                                .map(|u| {
+                                                    let href = format!(
+                                                        "{}/{}/{}",
+                                                        routes::UNITS_PATH,
+                                                        encode(&u.source),
+                                                        encode(&u.id),
+                                                    );
+                                                    view! {
+                                                        <li>
+                                                            <a href=href>{u.name.clone()}</a>
+                                                            {(!u.ancestors.is_empty())
+                                                                .then(|| {
+                                                                    view! {
+                                                                        <span class="ancestors">
+                                                                            {format!(" in {}", u.ancestors.join(" › "))}
+                                                                        </span>
+                                                                    }
+                                                                })}
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                        <h2>"Assets"</h2>
+                                    }
+                                })}
                             <p class="count" data-testid="search-count">
-                                {format!("{} results{}", page.hits.len(), if page.next_offset.is_some() { " (the first 50)" } else { "" })}
+                                {
+                                    let first = offset_now + 1;
+                                    let last = offset_now + i64::try_from(page.hits.len()).unwrap_or(0);
+                                    match (page.hits.len(), page.next_offset.is_some() || offset_now > 0) {
+                                        (0, _) => "No asset matches.".to_string(),
+                                        (n, false) => format!("{n} results"),
+                                        (_, true) => format!("Results {first}–{last}"),
+                                    }
+                                }
                             </p>
                             <CsvLink file="search.csv".to_string() header=&["kind", "source", "id", "name", "owner"] rows=csv />
                             <table data-testid="search-results">
@@ -101,6 +167,25 @@ pub fn SearchRoute() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
+                            <nav class="pager" aria-label="More results">
+                                {(offset_now > 0)
+                                    .then(|| {
+                                        view! {
+                                            <a href=page_link((offset_now - 50).max(0)) rel="prev">
+                                                "Previous 50"
+                                            </a>
+                                        }
+                                    })}
+                                {page
+                                    .next_offset
+                                    .map(|next| {
+                                        view! {
+                                            <a href=page_link(next) rel="next" data-testid="search-next">
+                                                "Next 50"
+                                            </a>
+                                        }
+                                    })}
+                            </nav>
                         }
                             .into_any()
                     }
