@@ -447,7 +447,7 @@ mod tests {
         assert_eq!(key("/?junk=1"), "/");
         assert_eq!(key("/?as_of=2026-11-01T00:00:00Z"), "/?as_of=snapshot%3A7");
         assert_eq!(key("/?as_of=yesterday"), "/?as_of=yesterday");
-        assert_eq!(key("/search?q=a+b&offset=3"), "/search?q=a+b");
+        assert_eq!(key("/search?q=a+b&offset=3&x=1"), "/search?offset=3&q=a+b");
         assert_eq!(key("/units?q=x&scope=1"), "/units?q=x");
         assert_eq!(
             key("/?as_of=a&as_of=b"),
