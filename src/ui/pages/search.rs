@@ -33,7 +33,6 @@ pub fn SearchRoute() -> impl IntoView {
         },
     );
     let kind_now = field("kind");
-    let offset_now: i64 = field("offset").parse().unwrap_or(0).max(0);
     let page_link = move |offset: i64| {
         with_query(
             routes::SEARCH_PATH,
@@ -90,6 +89,8 @@ pub fn SearchRoute() -> impl IntoView {
                 match results.await {
                     Ok(None) => view! { <p class="hint">"Search by text, by tag, or both."</p> }.into_any(),
                     Ok(Some(page)) => {
+                        // Read here, so that a page turned in the browser counts from its offset.
+                        let offset_now: i64 = field("offset").parse().unwrap_or(0).max(0);
                         let rows: Vec<Vec<String>> = page
                             .hits
                             .iter()
