@@ -127,6 +127,14 @@ build_site() {
     wasm-bindgen --target web --no-typescript --out-name modelgov --out-dir "$out.new/pkg" \
         "$TARGET_DIR/wasm32-unknown-unknown/$wasm_dir/modelgov.wasm"
     cp "$ROOT/style/main.css" "$out.new/pkg/modelgov.css"
+    # The bundle under pkg/<hash of its files>/, with a gzip twin of each file: its addresses
+    # change with its content, so the server lets browsers keep it for good (pkg-version).
+    local version
+    version=$(cat "$out.new/pkg/"* | sha256sum | cut -c1-16)
+    mkdir "$out.new/pkg/$version"
+    mv "$out.new/pkg/"modelgov* "$out.new/pkg/$version/"
+    gzip -k -9 "$out.new/pkg/$version/"*
+    echo "$version" >"$out.new/pkg-version"
     cp -r "$ROOT/public/." "$out.new/"
     rm -rf "$out" && mv "$out.new" "$out"
     SERVER_BIN=$TARGET_DIR/$server_dir/modelgov

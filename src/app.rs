@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the route table.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -25,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                <link rel="stylesheet" href=format!("/{}/modelgov.css", options.site_pkg_dir) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -51,7 +52,6 @@ pub fn App() -> impl IntoView {
     provide_context(Me(Resource::new(|| (), |()| whoami())));
 
     view! {
-        <Stylesheet id="modelgov" href="/pkg/modelgov.css" />
         // leptos_meta writes the title's text into the server's HTML as it is: escape it there (a
         // name holding `</title>` must not end the element); the browser sets `document.title`,
         // which takes plain text.

@@ -13,6 +13,8 @@ use tower::ServiceExt;
 
 #[path = "http/access.rs"]
 mod access;
+#[path = "http/delivery.rs"]
+mod delivery;
 #[path = "http/escaping.rs"]
 mod escaping;
 #[path = "http/mlflow.rs"]

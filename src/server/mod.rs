@@ -26,6 +26,8 @@ use axum::serve::ListenerExt;
 use http::{HeaderValue, header};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -50,8 +52,27 @@ pub fn respond_error(error: AppError) -> AppError {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let request_timeout = Duration::from_secs(state.config.request_timeout_secs);
-    Router::new()
-        .route("/healthz", get(health::healthz))
+    // A versioned bundle is served with its gzip twin (built beside it) and kept by browsers for
+    // good; anything else under the site root goes through Leptos's file handler.
+    let pkg = state.leptos_options.site_pkg_dir.to_string();
+    let bundle = (pkg != "pkg").then(|| {
+        let files = tower_http::services::ServeDir::new(
+            std::path::Path::new(state.leptos_options.site_root.as_ref()).join(&pkg),
+        )
+        .precompressed_gzip();
+        Router::new()
+            .fallback_service(files)
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ))
+    });
+    let app = Router::new();
+    let app = match bundle {
+        Some(bundle) => app.nest(&format!("/{pkg}"), bundle),
+        None => app,
+    };
+    app.route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/health", get(health::mlflow_health))
         .merge(rest::routes())
@@ -81,6 +102,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             access::guard,
         ))
+        // Pages, JSON and exports go out compressed when the client takes it (the bundle is
+        // compressed already).
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -46,7 +46,7 @@ impl AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name("modelgov")
             .site_root(config.site_root.clone())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(pkg_dir(&config.site_root))
             .site_addr(config.bind)
             .build();
         let writers = usize::try_from(config.db_pool_size / 4)
@@ -65,4 +65,15 @@ impl AppState {
             intake: super::intake::Budget::new(config_budget),
         })
     }
+}
+
+/// Where the browser bundle is served from: `pkg/<version>` when the site was built with a
+/// version (`<site root>/pkg-version`, the hash of the bundle's files: its addresses change with
+/// its content, so browsers may keep them for good), else `pkg`.
+pub fn pkg_dir(site_root: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(site_root).join("pkg-version"))
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .map_or_else(|| "pkg".to_string(), |v| format!("pkg/{v}"))
 }
