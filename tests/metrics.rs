@@ -322,15 +322,37 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         ["Team B", "Team A"],
         "the lowest score first"
     );
-    let worst = reads::worst_models(&pool, &snapshot, corp.unit.id, "overall", None, 10)
+    let worst = reads::worst_models(&pool, &snapshot, corp.unit.id, "overall", None, 10, 0)
         .await
         .unwrap();
     assert_eq!(worst[0].level, Level::new(0));
     assert_eq!(
         worst.len(),
-        3,
-        "models below the unit; the unowned one has its own row"
+        4,
+        "the company lists every model its rollup counts, the unowned one too"
     );
+    assert!(worst.iter().any(|m| m.model == x("m3")));
+    // Pages of the same order.
+    let second = reads::worst_models(&pool, &snapshot, corp.unit.id, "overall", None, 2, 2)
+        .await
+        .unwrap();
+    assert_eq!(second, worst[2..]);
+    // Under one domain, only its metrics count as "metrics at risk".
+    let ownership = reads::worst_models(
+        &pool,
+        &snapshot,
+        corp.unit.id,
+        "domain:ownership",
+        None,
+        10,
+        0,
+    )
+    .await
+    .unwrap();
+    let m3 = ownership.iter().find(|m| m.model == x("m3")).unwrap();
+    assert!(m3.at_risk_metrics <= 3, "{m3:?}");
+    let all = worst.iter().find(|m| m.model == x("m3")).unwrap();
+    assert!(all.at_risk_metrics > m3.at_risk_metrics, "{all:?} {m3:?}");
     let unowned: (i32,) =
         sqlx::query_as("SELECT level0[array_position(s.scopes, 'overall')] FROM unit_rollups r JOIN metric_snapshots s ON s.id = r.snapshot_id WHERE unit_id = 0")
             .fetch_one(&pool)

@@ -54,6 +54,16 @@ test('search pages through every hit, models first, and finds org units', async 
   await expect(page.getByTestId('unit-hits')).toHaveCount(0);
 });
 
+test('the company lists all its models, 50 a page, the unowned among them', async ({ page }) => {
+  await scorecard(page);
+  await expect(page.getByTestId('models-count')).toHaveText('Models 1–50 of 60, the lowest first');
+  await page.getByTestId('models-next').click();
+  await expect(page).toHaveURL(/offset=50#models$/);
+  await expect(page.getByTestId('models-count')).toHaveText('Models 51–60 of 60, the lowest first');
+  await expect(page.getByTestId('model-row')).toHaveCount(10);
+  await expect(page.getByTestId('models-next')).toHaveCount(0);
+});
+
 test('the CSV download has the rows shown', async ({ page }) => {
   await scorecard(page);
   await expect(page.getByTestId('child-row').first()).toBeVisible();

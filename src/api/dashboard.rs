@@ -11,7 +11,8 @@ use crate::model::record::Ref;
 pub use crate::model::params::TREND_DAYS;
 
 /// The company (`unit` `None`), org or team page in `scope` (default `overall`), its models
-/// narrowed to `level` (`0`-`3` or `unknown`), as of a past time, with a trend over `days`.
+/// narrowed to `level` (`0`-`3` or `unknown`) and 50 from `offset`, as of a past time, with a
+/// trend over `days`.
 #[server(prefix = "/api/fn", endpoint = "get_unit_page")]
 pub async fn get_unit_page(
     unit: Option<Ref>,
@@ -19,6 +20,7 @@ pub async fn get_unit_page(
     level: Option<String>,
     as_of: Option<String>,
     days: Option<i64>,
+    offset: Option<i64>,
 ) -> Result<UnitPage, AppError> {
     use crate::model::dashboard::Bucket;
     use crate::server::{
@@ -40,7 +42,26 @@ pub async fn get_unit_page(
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "overall".into());
         let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
-        pages::unit_page(&state.pool, unit.as_ref(), &scope, bucket, as_of, days).await
+        let offset = match offset {
+            None => 0,
+            Some(o) if (0..=crate::model::params::MAX_MODELS_OFFSET).contains(&o) => o,
+            Some(o) => {
+                return Err(AppError::BadRequest(format!(
+                    "offset must be a whole number from 0 to {}, not {o}",
+                    crate::model::params::MAX_MODELS_OFFSET
+                )));
+            }
+        };
+        pages::unit_page(
+            &state.pool,
+            unit.as_ref(),
+            &scope,
+            bucket,
+            as_of,
+            days,
+            offset,
+        )
+        .await
     }
     .await
     .map_err(respond_error)

@@ -134,6 +134,8 @@ pub struct UnitPage {
     /// The models below the unit in the page's scope (and bucket), lowest level first.
     pub models: Vec<ModelLevelRow>,
     pub models_shown_of: i64,
+    /// Where the listed models start among them (pages of 50).
+    pub models_offset: i64,
     pub trend: Vec<TrendPoint>,
     pub trend_days: i64,
     pub charts: UnitCharts,

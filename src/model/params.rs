@@ -32,6 +32,9 @@ pub const MAX_SEARCH_TEXT: usize = 200;
 /// The furthest into the hits a search pages.
 pub const MAX_SEARCH_OFFSET: i64 = 10_000;
 
+/// The furthest a unit page's model list pages (a company may hold 100,000 models and more).
+pub const MAX_MODELS_OFFSET: i64 = 1_000_000;
+
 /// A search of the graph: words of the name or description, a kind, tags, where to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {

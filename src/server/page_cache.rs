@@ -191,7 +191,7 @@ fn parameters_of(path: &str) -> &'static [&'static str] {
         {
             &["as_of"]
         }
-        _ => &["scope", "level", "as_of", "days"],
+        _ => &["scope", "level", "as_of", "days", "offset"],
     }
 }
 

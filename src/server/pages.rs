@@ -152,6 +152,7 @@ pub async fn unit_page(
     bucket: Option<Bucket>,
     as_of: Option<DateTime<Utc>>,
     days: i64,
+    offset: i64,
 ) -> Result<UnitPage, AppError> {
     let snapshot = reads::snapshot(pool, as_of).await?;
     // A page as of a time shows the snapshot it resolves to, as of that snapshot's time: every
@@ -175,8 +176,16 @@ pub async fn unit_page(
     let card = reads::scorecard(pool, &snapshot, unit.clone()).await?;
     let rollup = |scope: &str| card.rollups.iter().find(|r| r.scope == scope);
     let children = child_rollups(pool, &snapshot, unit.id).await?;
-    let models =
-        reads::worst_models(pool, &snapshot, unit.id, scope, bucket, MODELS_LISTED).await?;
+    let models = reads::worst_models(
+        pool,
+        &snapshot,
+        unit.id,
+        scope,
+        bucket,
+        MODELS_LISTED,
+        offset,
+    )
+    .await?;
     let until = as_of.unwrap_or_else(Utc::now);
     let trend = reads::trend(
         pool,
@@ -316,6 +325,7 @@ pub async fn unit_page(
         domains,
         children: child_rows,
         models_shown_of: bucket.map_or_else(|| counts.total(), |b| b.count(&counts)),
+        models_offset: offset,
         models,
         trend,
         trend_days: days,

@@ -213,8 +213,10 @@ pub async fn children(
         .collect())
 }
 
-/// The models below `unit_id` that hold it back most in `scope`: lowest level first, then the
-/// most metrics at risk.
+/// The models below `unit_id` (at the company, the models no unit owns too, as its rollup counts
+/// them) that hold it back most in `scope`: at risk first, then unknown (nothing says they are
+/// better), then basic, managed and optimized, then the most of the scope's metrics at risk;
+/// `limit` of them from `offset`.
 #[instrument(skip_all, fields(unit = unit_id, scope))]
 pub async fn worst_models(
     pool: &PgPool,
@@ -223,8 +225,22 @@ pub async fn worst_models(
     scope: &str,
     bucket: Option<Bucket>,
     limit: i64,
+    offset: i64,
 ) -> Result<Vec<ModelLevelRow>, AppError> {
     let position = snapshot.position(scope)?;
+    // The metrics the scope covers (1-based), whose levels at 0 count as "metrics at risk".
+    let catalog = &snapshot.catalog;
+    let covered: Vec<i64> = catalog
+        .metrics
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| match scope.split_once(':') {
+            Some(("metric", id)) => m.id == id,
+            Some(("domain", id)) => m.domain == id,
+            _ => true,
+        })
+        .map(|(i, _)| i64::try_from(i + 1).unwrap_or(i64::MAX))
+        .collect();
     let (only_level, only_unknown) = match bucket {
         Some(Bucket::Level(level)) => (Some(i16::from(level.get())), false),
         Some(Bucket::Unknown) => (None, true),
@@ -240,22 +256,24 @@ pub async fn worst_models(
         judged AS (
             SELECT r.model_id,
                    (r.metric_levels || r.domain_levels || ARRAY[r.overall_level])[$3] AS level,
-                   (SELECT count(*) FROM unnest(r.metric_levels) l WHERE l = 0) AS at_risk
+                   (SELECT count(*) FROM unnest(r.metric_levels) WITH ORDINALITY AS x(l, i)
+                    WHERE x.l = 0 AND x.i = ANY($7)) AS at_risk
             FROM model_results r
             WHERE r.snapshot_id <= $1 AND r.valid_to > $1
-              AND (r.owner_unit_id IN (SELECT id FROM below) OR ($2 = 0 AND r.owner_unit_id IS NULL))
+              AND (r.owner_unit_id IN (SELECT id FROM below)
+                   OR (r.owner_unit_id IS NULL AND ($2 = 0 OR $2 = modelgov_company())))
         ),
         -- The page's worth first, then their names: a company has 100,000 models.
         worst AS (
             SELECT * FROM judged
             WHERE ($5::smallint IS NULL OR level = $5) AND (NOT $6 OR level IS NULL)
-            ORDER BY level ASC NULLS LAST, at_risk DESC, model_id
-            LIMIT $4
+            ORDER BY coalesce(level, 0.5) ASC, at_risk DESC, model_id
+            LIMIT $4 OFFSET $8
         )
         SELECT a.source, a.external_id, a.name, j.level, j.at_risk AS "at_risk!"
         FROM worst j
         JOIN assets a ON a.id = j.model_id
-        ORDER BY j.level ASC NULLS LAST, j.at_risk DESC, a.name
+        ORDER BY coalesce(j.level, 0.5) ASC, j.at_risk DESC, j.model_id
         "#,
         snapshot.meta.id,
         unit_id,
@@ -263,6 +281,8 @@ pub async fn worst_models(
         limit,
         only_level,
         only_unknown,
+        &covered,
+        offset,
     )
     .fetch_all(pool)
     .await?;

@@ -37,7 +37,7 @@ pub fn LevelBar(counts: Counts, score: Option<f64>) -> impl IntoView {
     });
     view! {
         <span class="level-bar" data-testid="level-bar">
-            <span class="score">{score.map_or_else(|| "–".to_string(), |s| format!("{s:.1}"))}</span>
+            <span class="score">{score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))}</span>
             <span class="bar" role="img" aria-label=words.clone() title=words.clone()>
                 {segments}
             </span>

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::api::dashboard::{TREND_DAYS, get_unit_page};
 use crate::model::dashboard::{Bucket, UnitPage, model_href, with_query};
@@ -75,9 +75,13 @@ pub fn UnitRoute() -> impl IntoView {
                 q.get("level"),
                 q.get("as_of"),
                 q.get("days").and_then(|d| d.parse::<i64>().ok()),
+                // A malformed offset is the server's to refuse, with the reason.
+                q.get("offset").map(|o| o.parse::<i64>().unwrap_or(-1)),
             )
         },
-        |(unit, scope, level, as_of, days)| get_unit_page(unit, scope, level, as_of, days),
+        |(unit, scope, level, as_of, days, offset)| {
+            get_unit_page(unit, scope, level, as_of, days, offset)
+        },
     );
     view! {
         <Suspense fallback=|| {
@@ -555,15 +559,62 @@ fn ModelTable(page: UnitPage) -> impl IntoView {
             })
             .collect()
     });
-    let listed = page.models.len();
+    let listed = i64::try_from(page.models.len()).unwrap_or(0);
     let of = page.models_shown_of;
+    let from = page.models_offset;
+    let query = use_query_map();
+    // The same page's address with another offset, every other parameter kept.
+    let at_offset = move |offset: i64| {
+        let q = query.read_untracked();
+        let keep = |name: &str| q.get(name).filter(|v| !v.is_empty());
+        let (scope, level, as_of, days) =
+            (keep("scope"), keep("level"), keep("as_of"), keep("days"));
+        let offset = (offset > 0).then(|| offset.to_string());
+        format!(
+            "{}#models",
+            with_query(
+                &use_location().pathname.get_untracked(),
+                &[
+                    ("scope", scope.as_deref()),
+                    ("level", level.as_deref()),
+                    ("as_of", as_of.as_deref()),
+                    ("days", days.as_deref()),
+                    ("offset", offset.as_deref()),
+                ],
+            )
+        )
+    };
     // Effects run only in the browser: the marker tells readers (and tests) the table is live.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
         <p class="count" data-testid="models-count">
-            {format!("The {listed} lowest of {of} models")}
+            {if listed == 0 {
+                format!("None of the {of} models here on this page.")
+            } else if from == 0 && listed == of {
+                format!("All {of} models, the lowest first")
+            } else {
+                format!("Models {}–{} of {of}, the lowest first", from + 1, from + listed)
+            }}
         </p>
+        <nav class="pager" aria-label="More models">
+            {(from > 0)
+                .then(|| {
+                    view! {
+                        <a href=at_offset((from - 50).max(0)) rel="prev">
+                            "Previous 50"
+                        </a>
+                    }
+                })}
+            {(from + listed < of)
+                .then(|| {
+                    view! {
+                        <a href=at_offset(from + 50) rel="next" data-testid="models-next">
+                            "Next 50"
+                        </a>
+                    }
+                })}
+        </nav>
         <div class="table-tools" data-hydrated=move || hydrated.get().to_string()>
             <label>
                 "Filter by name "
