@@ -184,6 +184,13 @@ ensure_interop_venv() {
     export INTEROP_PYTHON
 }
 
+# The real MLflow server, for the differential test, in a venv of its own (it is large).
+ensure_mlflow_server_venv() {
+    ensure_venv "$TARGET_DIR/mlflow-server-venv" "$ROOT/tests/interop/mlflow-server-requirements.txt" "the MLflow server"
+    MLFLOW_SERVER=$TARGET_DIR/mlflow-server-venv/bin/mlflow
+    export MLFLOW_SERVER
+}
+
 # schemathesis has a venv of its own: its dependencies need not agree with the interop clients'.
 ensure_schemathesis_venv() {
     ensure_venv "$TARGET_DIR/schemathesis-venv" "$ROOT/tests/api/requirements.txt" "schemathesis"

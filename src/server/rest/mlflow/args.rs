@@ -63,7 +63,7 @@ pub(super) fn text(args: &Value, key: &str) -> Result<String, MlflowError> {
         }
         Some(Value::Number(n)) => Ok(n.to_string()),
         _ => Err(MlflowError::invalid(format!(
-            "missing value for required parameter '{key}'"
+            "Missing value for required parameter '{key}'. See the API docs for more information about request parameters."
         ))),
     }
 }
@@ -127,7 +127,7 @@ pub(super) fn canonical_stage(stage: &str) -> Result<&'static str, MlflowError> 
         .find(|s| s.eq_ignore_ascii_case(stage.trim()))
         .ok_or_else(|| {
             MlflowError::invalid(format!(
-                "stage {stage:?} is not one of None, Staging, Production, Archived"
+                "Invalid Model Version stage: {stage}. Value must be one of None, Staging, Production, Archived."
             ))
         })
 }

@@ -166,7 +166,8 @@ pub(super) async fn version_row(
         })
 }
 
-/// The newest version in each stage (of `stages`, or all that have one).
+/// The newest version in each stage (of `stages`, or all that have one), the stages in the
+/// order MLflow answers them: by the oldest version in each.
 pub(super) async fn latest_per_stage(
     conn: &mut PgConnection,
     name: &str,
@@ -174,9 +175,10 @@ pub(super) async fn latest_per_stage(
 ) -> Result<Vec<Value>, MlflowError> {
     let rows = sqlx::query!(
         r#"
-        SELECT DISTINCT ON (stage) version FROM mlflow_versions
+        SELECT max(version) AS "version!" FROM mlflow_versions
         WHERE name = $1 AND ($2::text[] IS NULL OR stage = ANY($2))
-        ORDER BY stage, version DESC
+        GROUP BY stage
+        ORDER BY min(version)
         "#,
         name,
         stages

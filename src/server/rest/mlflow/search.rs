@@ -21,6 +21,15 @@ pub struct Clause {
 /// string.
 /// At most [`MAX_FILTER_CLAUSES`] clauses of [`MAX_FILTER_CHARS`] characters in all.
 pub fn parse_filter(filter: &str) -> Result<Vec<Clause>, String> {
+    parse_filter_checked(filter, &|_| Ok(()))
+}
+
+/// [`parse_filter`], with each attribute checked by `check` as soon as it is read (as MLflow
+/// does, before the rest of its clause).
+fn parse_filter_checked(
+    filter: &str,
+    check: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<Vec<Clause>, String> {
     let bad = |why: &str| format!("bad filter {filter:?}: {why}");
     if filter.chars().count() > MAX_FILTER_CHARS {
         return Err(format!(
@@ -48,7 +57,6 @@ pub fn parse_filter(filter: &str) -> Result<Vec<Clause>, String> {
                 .unwrap_or(rest.len());
             let word = &rest[..end];
             let attribute = match word {
-                "name" | "run_id" => word.to_string(),
                 // A version's source, as MLflow's version search names it.
                 "source_path" => "source".to_string(),
                 w if w.starts_with("tag.") || w.starts_with("tags.") => {
@@ -57,14 +65,15 @@ pub fn parse_filter(filter: &str) -> Result<Vec<Clause>, String> {
                         w.split_once('.').map(|(_, k)| k).unwrap_or_default()
                     )
                 }
-                _ => {
-                    return Err(bad(&format!(
-                        "{word:?} is not name, run_id, source_path or tags.<key>"
-                    )));
+                // Which attributes a search takes is the search's to say (`Search::check`).
+                w if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                    w.to_string()
                 }
+                _ => return Err(bad(&format!("{word:?} is not an attribute"))),
             };
             (attribute, &rest[end..])
         };
+        check(&attribute)?;
         let after = after.trim_start();
         let (op, after) = ["!=", "=", "ILIKE ", "LIKE ", "ilike ", "like "]
             .iter()
@@ -180,6 +189,7 @@ pub(super) const VERSION_ORDERS: &[(&str, &str)] = &[
 /// `default` to break ties; an unknown column is refused naming the ones there are.
 pub(super) fn order_by(
     args: &Value,
+    search: Search,
     columns: &[(&str, &'static str)],
     default: &'static str,
 ) -> Result<String, MlflowError> {
@@ -221,40 +231,76 @@ pub(super) fn order_by(
             .iter()
             .find(|(name, _)| *name == column)
             .map(|(_, sql)| *sql)
-            .ok_or_else(|| {
-                MlflowError::invalid(format!(
-                    "Invalid order_by clause '{clause}': order by one of {}",
-                    columns
-                        .iter()
-                        .map(|(name, _)| *name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
+            .ok_or_else(|| search.unknown_order(column))?;
         parts.push(format!("{sql} {direction}"));
     }
     parts.push(default.to_string());
     Ok(parts.join(", "))
 }
 
-pub(super) fn filter_of(args: &Value) -> Result<Vec<Clause>, MlflowError> {
-    parse_filter(&optional(args, "filter")?.unwrap_or_default()).map_err(MlflowError::invalid)
+/// The two searches, which differ in the attributes they filter and order by, and in how MLflow
+/// words a refusal of either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Search {
+    Models,
+    Versions,
+}
+
+impl Search {
+    /// Refuses an attribute this search does not filter by, in MLflow's words.
+    fn check(self, attribute: &str) -> Result<(), String> {
+        let (valid, listed): (&[&str], &str) = match self {
+            Self::Models => (&["name"], "{'name'}"),
+            Self::Versions => (
+                &["name", "run_id", "source"],
+                "{'name', 'source_path', 'version_number', 'run_id'}",
+            ),
+        };
+        if attribute.starts_with("tag.") || valid.contains(&attribute) {
+            return Ok(());
+        }
+        let key = if attribute == "source" {
+            "source_path"
+        } else {
+            attribute
+        };
+        if self == Self::Versions && key == "version_number" {
+            return Err(
+                "filtering model versions by version_number is not supported by modelgov yet"
+                    .into(),
+            );
+        }
+        Err(format!(
+            "Invalid attribute key '{key}' specified. Valid keys are '{listed}'"
+        ))
+    }
+
+    /// An unknown `order_by` column, refused in MLflow's words.
+    fn unknown_order(self, key: &str) -> MlflowError {
+        MlflowError::invalid(match self {
+            Self::Models => format!(
+                "Invalid order by key '{key}' specified. Valid keys are '{{'name', 'timestamp'}}'"
+            ),
+            Self::Versions => format!(
+                "Invalid order by key '{key}' specified. Valid keys are {{'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}}"
+            ),
+        })
+    }
+}
+
+pub(super) fn filter_of(args: &Value, search: Search) -> Result<Vec<Clause>, MlflowError> {
+    parse_filter_checked(
+        &optional(args, "filter")?.unwrap_or_default(),
+        &|attribute| search.check(attribute),
+    )
+    .map_err(MlflowError::invalid)
 }
 
 /// Registered models by the filter, by name; the matching is done by Postgres, a page at a time.
 pub(super) async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
-    let clauses = filter_of(args)?;
-    if let Some(c) = clauses
-        .iter()
-        .find(|c| c.attribute == "run_id" || c.attribute == "source")
-    {
-        return Err(MlflowError::invalid(format!(
-            "registered models are searched by name or tags, not {}",
-            c.attribute
-        )));
-    }
+    let clauses = filter_of(args, Search::Models)?;
     let (limit, offset) = page(args, 100, 1000)?;
-    let order = order_by(args, MODEL_ORDERS, "name")?;
+    let order = order_by(args, Search::Models, MODEL_ORDERS, "name")?;
     let mut query = searched(
         "SELECT name FROM mlflow_models WHERE TRUE",
         &clauses,
@@ -269,10 +315,15 @@ pub(super) async fn search_models(conn: &mut PgConnection, args: &Value) -> Answ
 
 /// Model versions by the filter (name, `run_id`, tags), by name and newest version first.
 pub(super) async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
-    let clauses = filter_of(args)?;
+    let clauses = filter_of(args, Search::Versions)?;
     // MLflow's documented limits: 10,000 by default, at most 200,000.
     let (limit, offset) = page(args, 10_000, 200_000)?;
-    let order = order_by(args, VERSION_ORDERS, "v.name, v.version DESC")?;
+    let order = order_by(
+        args,
+        Search::Versions,
+        VERSION_ORDERS,
+        "v.name, v.version DESC",
+    )?;
     let mut query = searched(
         "SELECT v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, \
                 v.tags, v.created_ms, v.updated_ms, \
