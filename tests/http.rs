@@ -994,6 +994,11 @@ async fn the_mlflow_api_answers_in_mlflows_error_shape(pool: PgPool) {
         (
             "/api/2.0/mlflow/registered-models/search?filter=version%20%3E%202",
             StatusCode::BAD_REQUEST,
+            "Invalid attribute key 'version' specified. Valid keys are '{'name'}'",
+        ),
+        (
+            "/api/2.0/mlflow/model-versions/search?filter=name%20~%201",
+            StatusCode::BAD_REQUEST,
             "bad filter",
         ),
         (

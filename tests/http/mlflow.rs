@@ -68,7 +68,10 @@ async fn mlflow_searches_are_bounded_and_matched_in_the_database(pool: PgPool) {
         (search(&many, "10"), "more than 20 clauses"),
         (search(&long, "10"), "longer than 2000"),
         (search("", "1001"), "max_results"),
-        (search("run_id = 'r'", "10"), "not run_id"),
+        (
+            search("run_id = 'r'", "10"),
+            "Invalid attribute key 'run_id' specified. Valid keys are '{'name'}'",
+        ),
     ] {
         let (status, _, answer) = get(&app, &uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{says}: {answer}");
@@ -229,13 +232,134 @@ async fn mlflow_searches_take_order_by_and_refuse_unknown_columns(pool: PgPool) 
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(names(&body, "model_versions", "version"), ["1", "2", "3"]);
-    for uri in [
-        "/api/2.0/mlflow/registered-models/search?order_by=nonexistent",
-        "/api/2.0/mlflow/model-versions/search?order_by=name+SIDEWAYS",
-        "/api/2.0/mlflow/model-versions/search?order_by=a&order_by=b&order_by=c&order_by=d",
+    for (uri, says) in [
+        (
+            "/api/2.0/mlflow/registered-models/search?order_by=nonexistent",
+            "Invalid order by key 'nonexistent' specified. Valid keys are '{'name', 'timestamp'}'",
+        ),
+        (
+            "/api/2.0/mlflow/model-versions/search?order_by=nope",
+            "Invalid order by key 'nope' specified. Valid keys are {'name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'}",
+        ),
+        (
+            "/api/2.0/mlflow/model-versions/search?order_by=name+SIDEWAYS",
+            "order_by",
+        ),
+        (
+            "/api/2.0/mlflow/model-versions/search?order_by=a&order_by=b&order_by=c&order_by=d",
+            "order_by",
+        ),
     ] {
         let (status, _, body) = get(&app, uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
-        assert!(body.contains("order_by"), "{uri}: {body}");
+        assert!(body.contains(says), "{uri}: {body}");
     }
+}
+
+#[sqlx::test]
+async fn a_renamed_registered_model_keeps_its_versions_aliases_and_graph_history(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    let post = |call_name: &'static str, body: serde_json::Value| {
+        let app = app.clone();
+        let editor = editor.clone();
+        async move { call(&app, mlflow("POST", call_name, &editor, &body)).await }
+    };
+    for (call_name, body) in [
+        (
+            "registered-models/create",
+            serde_json::json!({"name": "ranker"}),
+        ),
+        (
+            "registered-models/create",
+            serde_json::json!({"name": "ranker2"}),
+        ),
+        (
+            "model-versions/create",
+            serde_json::json!({"name": "ranker", "source": "s3://b/1"}),
+        ),
+        (
+            "model-versions/create",
+            serde_json::json!({"name": "ranker2", "source": "s3://b/2"}),
+        ),
+        (
+            "registered-models/alias",
+            serde_json::json!({"name": "ranker", "alias": "champion", "version": "1"}),
+        ),
+    ] {
+        let (status, _, answer) = post(call_name, body).await;
+        assert_eq!(status, StatusCode::OK, "{call_name}: {answer}");
+    }
+    let ids = || async {
+        sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, external_id FROM assets WHERE source = 'mlflow' ORDER BY id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let before = ids().await;
+
+    // Taken, unknown, then done.
+    let (status, _, answer) = post(
+        "registered-models/rename",
+        serde_json::json!({"name": "ranker", "new_name": "ranker2"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("RESOURCE_ALREADY_EXISTS"), "{answer}");
+    let (status, _, answer) = post(
+        "registered-models/rename",
+        serde_json::json!({"name": "nope", "new_name": "x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    let (status, _, answer) = post(
+        "registered-models/rename",
+        serde_json::json!({"name": "ranker", "new_name": "feed-ranker"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains(r#""name":"feed-ranker""#), "{answer}");
+
+    let (status, _, answer) = get(
+        &app,
+        "/api/2.0/mlflow/registered-models/alias?name=feed-ranker&alias=champion",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains(r#""version":"1""#), "{answer}");
+    let (status, _, _) = get(&app, "/api/2.0/mlflow/registered-models/get?name=ranker").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The same assets under the new name; the other model's are untouched.
+    let after = ids().await;
+    assert_eq!(
+        before.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        after.iter().map(|(id, _)| *id).collect::<Vec<_>>()
+    );
+    let keys: Vec<&str> = after.iter().map(|(_, key)| key.as_str()).collect();
+    assert!(keys.contains(&"feed-ranker"), "{keys:?}");
+    assert!(keys.contains(&"feed-ranker/1"), "{keys:?}");
+    assert!(keys.contains(&"feed-ranker@alias:champion"), "{keys:?}");
+    assert!(keys.contains(&"ranker2/1"), "{keys:?}");
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("ranker/") || *k == "ranker"),
+        "{keys:?}"
+    );
+    // A version created after the rename belongs to the renamed model source.
+    let (status, _, answer) = post(
+        "model-versions/create",
+        serde_json::json!({"name": "feed-ranker", "source": "s3://b/3"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let model_sources: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assets WHERE source = 'mlflow' AND kind = 'model_source'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(model_sources, 2);
 }

@@ -30,8 +30,8 @@ use args::query_args;
 use reads::{download_uri, get_by_alias, get_model, get_version, latest};
 use search::{search_models, search_versions};
 use writes::{
-    create_model, create_version, delete_alias, delete_model, delete_version, set_alias,
-    set_model_tag, set_version_tag, transition, update_model, update_version,
+    create_model, create_version, delete_alias, delete_model, delete_version, rename_model,
+    set_alias, set_model_tag, set_version_tag, transition, update_model, update_version,
 };
 
 pub use search::{Clause, parse_filter};
@@ -205,6 +205,9 @@ async fn run(
         ("GET", "registered-models/get") => get_model(conn, &args).await,
         ("PATCH", "registered-models/update") => {
             update_model(conn, actor_of(actor.as_ref()), &args).await
+        }
+        ("POST", "registered-models/rename") => {
+            rename_model(conn, actor_of(actor.as_ref()), &args).await
         }
         ("DELETE", "registered-models/delete") => {
             delete_model(conn, actor_of(actor.as_ref()), &args).await

@@ -67,6 +67,70 @@ pub(super) async fn update_model(conn: &mut PgConnection, actor: &str, args: &Va
     Ok(json!({ "registered_model": model_row(conn, &name).await? }))
 }
 
+/// Renames a registered model, as MLflow does: its versions, aliases and stages follow (the
+/// registry's keys cascade), and so do its assets in the graph, which keep their ids and history
+/// under the new name (`<new>`, `<new>/<version>`, `<new>@<stage>`, `<new>@alias:<alias>`).
+pub(super) async fn rename_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+    let name = text(args, "name")?;
+    let new_name = text(args, "new_name")?;
+    model_exists(conn, &name).await?;
+    if new_name != name {
+        let taken = sqlx::query_scalar!("SELECT 1 FROM mlflow_models WHERE name = $1", new_name)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_some() {
+            return Err(MlflowError {
+                status: StatusCode::BAD_REQUEST,
+                code: "RESOURCE_ALREADY_EXISTS",
+                message: format!("Registered Model (name={new_name}) already exists."),
+            });
+        }
+        // A registered model deleted under the new name left its assets in the graph (their
+        // history is the audit trail): they keep that name.
+        let kept = sqlx::query_scalar!(
+            "SELECT 1 FROM assets WHERE source = $1 AND external_id = $2",
+            SOURCE,
+            new_name
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        if kept.is_some() {
+            return Err(MlflowError::invalid(format!(
+                "the graph keeps the model source {SOURCE}/{new_name} of a registered model deleted under that name; choose another name"
+            )));
+        }
+        crate::server::repo::graph::set_actor(conn, actor).await?;
+        sqlx::query!(
+            "UPDATE mlflow_models SET name = $2, updated_ms = $3 WHERE name = $1",
+            name,
+            new_name,
+            now_ms()
+        )
+        .execute(&mut *conn)
+        .await?;
+        // The model source, its binaries (`<name>/<version>`) and its deployments (`<name>@…`),
+        // matched exactly so that another model whose name starts the same is left alone.
+        sqlx::query!(
+            r#"
+            UPDATE assets
+            SET external_id = $2 || substr(external_id, length($1) + 1),
+                name = CASE WHEN starts_with(name, $1) THEN $2 || substr(name, length($1) + 1) ELSE name END
+            WHERE source = $3
+              AND (external_id = $1
+                   OR (starts_with(external_id, $1 || '/') AND substr(external_id, length($1) + 2) ~ '^[0-9]+$')
+                   OR (starts_with(external_id, $1 || '@')
+                       AND substr(external_id, length($1) + 2) ~ '^(Staging|Production|alias:.+)$'))
+            "#,
+            name,
+            new_name,
+            SOURCE,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(json!({ "registered_model": model_row(conn, &new_name).await? }))
+}
+
 /// Removes the model from the registry; the graph keeps its model source and binaries (their
 /// history is the audit trail).
 pub(super) async fn delete_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
