@@ -363,3 +363,113 @@ async fn a_renamed_registered_model_keeps_its_versions_aliases_and_graph_history
     .unwrap();
     assert_eq!(model_sources, 2);
 }
+
+#[sqlx::test]
+async fn one_mlflow_run_may_produce_versions_of_several_registered_models(pool: PgPool) {
+    let app = app(pool.clone());
+    let editor = token(&pool, "ci", Role::Editor).await;
+    // The run is known to the graph first, with its times and training data (as OpenLineage or
+    // the native API would tell it).
+    for (call_name, body) in [
+        (
+            "registered-models/create",
+            serde_json::json!({"name": "model"}),
+        ),
+        (
+            "registered-models/create",
+            serde_json::json!({"name": "preprocessor"}),
+        ),
+        (
+            "model-versions/create",
+            serde_json::json!({"name": "model", "source": "s3://b/m", "run_id": "r1"}),
+        ),
+    ] {
+        let (status, _, answer) = call(&app, mlflow("POST", call_name, &editor, &body)).await;
+        assert_eq!(status, StatusCode::OK, "{call_name}: {answer}");
+    }
+    let records = r#"{"type":"asset","source":"mlflow","id":"run:r1","kind":"workflow_run","name":"train","status":"succeeded","started_at":"2026-11-01T00:00:00Z","ended_at":"2026-11-01T01:00:00Z"}
+{"type":"asset","source":"lake","id":"clicks","kind":"dataset","name":"clicks"}
+{"type":"edge","from":{"source":"lake","id":"clicks"},"to":{"source":"mlflow","id":"run:r1"}}"#;
+    let (status, _, answer) = call(
+        &app,
+        Request::post("/api/v1/records")
+            .header(header::AUTHORIZATION, format!("Bearer {editor}"))
+            .header(header::CONTENT_TYPE, "application/x-ndjson")
+            .body(Body::from(records))
+            .unwrap(),
+    )
+    .await;
+    assert!(status.is_success(), "{answer}");
+
+    // The same run registers a version of the second model: accepted, as in MLflow.
+    let (status, _, answer) = call(
+        &app,
+        mlflow(
+            "POST",
+            "model-versions/create",
+            &editor,
+            &serde_json::json!({"name": "preprocessor", "source": "s3://b/p", "run_id": "r1"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains(r#""run_id":"r1""#), "{answer}");
+
+    // In the graph: a run of its own for the second model source, with the first one's state,
+    // times and training data, and the MLflow run id that links them.
+    let runs: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT m.external_id, r.external_id, r.status, r.tags->>'mlflow.run_id'
+         FROM assets r
+         JOIN edges e ON e.to_id = r.id AND e.from_kind = 'model_source'
+         JOIN assets m ON m.id = e.from_id
+         WHERE r.kind = 'workflow_run' ORDER BY m.external_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        runs,
+        [
+            (
+                "model".into(),
+                "run:r1".into(),
+                Some("succeeded".into()),
+                Some("r1".into())
+            ),
+            (
+                "preprocessor".into(),
+                "run:r1@preprocessor".into(),
+                Some("succeeded".into()),
+                Some("r1".into())
+            ),
+        ]
+    );
+    let (produced_by, trained_on): (String, String) = sqlx::query_as(
+        "SELECT r.external_id, d.external_id
+         FROM assets b
+         JOIN edges rb ON rb.to_id = b.id AND rb.to_kind = 'model_binary'
+         JOIN assets r ON r.id = rb.from_id
+         JOIN edges dr ON dr.to_id = r.id AND dr.from_kind = 'dataset'
+         JOIN assets d ON d.id = dr.from_id
+         WHERE b.source = 'mlflow' AND b.external_id = 'preprocessor/1'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (produced_by.as_str(), trained_on.as_str()),
+        ("run:r1@preprocessor", "clicks")
+    );
+    // The native API keeps its rule: a run is executed by one model source.
+    let edge = r#"{"type":"edge","from":{"source":"mlflow","id":"preprocessor"},"to":{"source":"mlflow","id":"run:r1"}}"#;
+    let (_, _, answer) = call(
+        &app,
+        Request::post("/api/v1/records")
+            .header(header::AUTHORIZATION, format!("Bearer {editor}"))
+            .header(header::CONTENT_TYPE, "application/x-ndjson")
+            .body(Body::from(edge))
+            .unwrap(),
+    )
+    .await;
+    assert!(answer.contains("rejected"), "{answer}");
+}

@@ -228,16 +228,35 @@ pub(super) async fn create_version(conn: &mut PgConnection, actor: &str, args: &
         b
     })];
     if !run_id.is_empty() {
-        // The run that produced it, executed by the model source.
-        records.push(Record::Asset(asset(
-            format!("run:{run_id}"),
+        // The run that produced it, executed by the model source (one graph run per MLflow run
+        // and registered model: see `graph_run`).
+        let (run_key, sibling) = graph_run(conn, &run_id, &name).await?;
+        let mut run_record = asset(
+            run_key.clone(),
             AssetKind::WorkflowRun,
             format!("{name} run {}", run_id.chars().take(8).collect::<String>()),
-        )));
+        );
+        run_record.tags = Some(BTreeMap::from([(
+            "mlflow.run_id".to_string(),
+            run_id.clone(),
+        )]));
         let run = Ref {
             source: SOURCE.into(),
-            id: format!("run:{run_id}"),
+            id: run_key,
         };
+        if let Some(sibling) = sibling {
+            // What the graph knows of the run it shares: its state, times and training data.
+            run_record.status = sibling.status;
+            run_record.started_at = sibling.started_at;
+            run_record.ended_at = sibling.ended_at;
+            for dataset in sibling.datasets {
+                records.push(Record::Edge(EdgeRecord {
+                    from: dataset,
+                    to: run.clone(),
+                }));
+            }
+        }
+        records.insert(1, Record::Asset(run_record));
         records.push(Record::Edge(EdgeRecord {
             from: Ref {
                 source: SOURCE.into(),
@@ -255,6 +274,73 @@ pub(super) async fn create_version(conn: &mut PgConnection, actor: &str, args: &
     }
     mirror(conn, actor, records).await?;
     Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+/// What the graph knows of an MLflow run already mirrored for another registered model.
+struct SharedRun {
+    status: Option<String>,
+    started_at: Option<String>,
+    ended_at: Option<String>,
+    datasets: Vec<Ref>,
+}
+
+/// The graph run that stands for MLflow run `run_id` producing a version of `name`.
+///
+/// In MLflow one run often logs several models registered under different names; in the graph a
+/// workflow run is executed by exactly one model source (DESIGN.md section 1), which keeps "the
+/// run that produced this binary" and "this model's runs" well defined for every metric. So the
+/// first registered model that names the run gets `run:<run_id>`, and each other one a run of its
+/// own, `run:<run_id>@<name>`, with the same state, times and training data and the tag
+/// `mlflow.run_id` that links the two (returned with what it copies).
+async fn graph_run(
+    conn: &mut PgConnection,
+    run_id: &str,
+    name: &str,
+) -> Result<(String, Option<SharedRun>), MlflowError> {
+    let first = format!("run:{run_id}");
+    let row = sqlx::query!(
+        r#"
+        SELECT r.id, m.external_id AS "model?", r.status,
+               to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at,
+               to_char(r.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ended_at
+        FROM assets r
+        LEFT JOIN edges e ON e.to_id = r.id AND e.from_kind = 'model_source'
+        LEFT JOIN assets m ON m.id = e.from_id
+        WHERE r.source = $1 AND r.external_id = $2
+        "#,
+        SOURCE,
+        first,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row.filter(|r| r.model.as_deref().is_some_and(|m| m != name)) else {
+        return Ok((first, None));
+    };
+    let datasets = sqlx::query!(
+        r#"
+        SELECT d.source, d.external_id
+        FROM edges e JOIN assets d ON d.id = e.from_id
+        WHERE e.to_id = $1 AND e.from_kind = 'dataset'
+        "#,
+        row.id,
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|d| Ref {
+        source: d.source,
+        id: d.external_id,
+    })
+    .collect();
+    Ok((
+        format!("{first}@{name}"),
+        Some(SharedRun {
+            status: row.status,
+            started_at: row.started_at,
+            ended_at: row.ended_at,
+            datasets,
+        }),
+    ))
 }
 
 pub(super) async fn update_version(conn: &mut PgConnection, args: &Value) -> Answer {
