@@ -422,3 +422,63 @@ async fn a_new_scan_within_the_same_level_renews_the_age(pool: PgPool) {
     assert_eq!(again, level);
     assert!((0.9..1.1).contains(&days), "{days}");
 }
+
+#[sqlx::test]
+async fn thinning_keeps_every_result_that_a_kept_snapshot_reads(pool: PgPool) {
+    use chrono::{Duration, Utc};
+
+    let catalog = catalog::load(None).unwrap();
+    let day = (Utc::now() - Duration::days(5))
+        .date_naive()
+        .and_hms_opt(8, 0, 0)
+        .unwrap()
+        .and_utc();
+    let describe = |text: &str| asset("m1", "model_source", &format!(r#","description":"{text}""#));
+    ingest(&pool, &[describe("short")]).await;
+    let first = metrics::recompute_at(&pool, &catalog, day).await.unwrap();
+    ingest(&pool, &[describe("a longer description")]).await;
+    let second = metrics::recompute_at(&pool, &catalog, day + Duration::hours(1))
+        .await
+        .unwrap();
+    let last_of_day = metrics::recompute_at(&pool, &catalog, day + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.changed, second.changed, last_of_day.changed),
+        (1, 1, 0)
+    );
+    // Now: the first two snapshots of that day go, the last stays.
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    let kept: Vec<i64> = sqlx::query_scalar("SELECT id FROM metric_snapshots ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(!kept.contains(&first.snapshot_id) && !kept.contains(&second.snapshot_id));
+    assert!(kept.contains(&last_of_day.snapshot_id));
+    // The row the last one read moved to it; the one nothing kept reads went.
+    let rows: Vec<i64> = sqlx::query_scalar("SELECT snapshot_id FROM model_results")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, [last_of_day.snapshot_id]);
+    let then = modelgov::server::metrics::reads::snapshot(&pool, Some(day + Duration::hours(3)))
+        .await
+        .unwrap();
+    assert_eq!(then.meta.id, last_of_day.snapshot_id);
+    let m1 = modelgov::model::record::Ref {
+        source: "x".into(),
+        id: "m1".into(),
+    };
+    let results = modelgov::server::metrics::reads::model_metrics(&pool, &then, &m1)
+        .await
+        .unwrap();
+    let documentation = results
+        .metrics
+        .iter()
+        .find(|r| r.metric == "documentation")
+        .unwrap();
+    assert_eq!(
+        documentation.value,
+        Some("a longer description".len() as f64)
+    );
+}

@@ -173,6 +173,18 @@ step("search_model_versions: source_path", lambda c: c.search_model_versions(fil
 step("search_model_versions: tags.", lambda c: c.search_model_versions(filter_string=f"name = '{m1}' AND tags.checked = 'yes'"))
 step("search_model_versions: bad filter", lambda c: c.search_model_versions(filter_string="nonsense ~ 1"))
 
+# Copies (the client creates the target model when it is missing, then a version whose source
+# is the copied version's models:/ URI).
+step("copy_model_version", lambda c: c.copy_model_version(f"models:/{m1}/2", f"{prefix}-copy"))
+step("copy_model_version: by alias, to an existing model", lambda c: (
+    c.set_registered_model_alias(m1, "gold", "3"),
+    c.copy_model_version(f"models:/{m1}@gold", f"{prefix}-copy"))[1])
+step("get_latest_versions: a version with an alias", lambda c: c.get_latest_versions(m1, stages=["Production"]))
+step("copy_model_version: unknown version", lambda c: c.copy_model_version(f"models:/{m1}/99", f"{prefix}-copy"))
+step("create_model_version: a models:/ source with another run", lambda c: c.create_model_version(
+    f"{prefix}-copy", f"models:/{m1}/2", run_id="not-its-run"))
+step("search_model_versions: the copies", lambda c: c.search_model_versions(filter_string=f"name = '{prefix}-copy'"))
+
 # Rename, deletes.
 step("rename_registered_model", lambda c: c.rename_registered_model(m3, f"{m3}-renamed"))
 step("get_registered_model: renamed", lambda c: c.get_registered_model(f"{m3}-renamed"))

@@ -282,34 +282,23 @@ async fn thin_out(tx: &mut sqlx::PgConnection) -> Result<(), AppError> {
     if doomed.is_empty() {
         return Ok(());
     }
-    sqlx::query!(
-        r#"
-        WITH next AS (
-            SELECT d AS id,
-                   (SELECT min(s.id) FROM metric_snapshots s WHERE s.id > d AND s.id <> ALL($1)) AS kept
-            FROM unnest($1::bigint[]) d
-        )
-        UPDATE model_results r SET snapshot_id = n.kept
-        FROM next n WHERE r.snapshot_id = n.id AND n.kept IS NOT NULL AND r.valid_to > n.kept
-        "#,
-        &doomed,
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        r#"
-        WITH next AS (
-            SELECT d AS id,
-                   (SELECT min(s.id) FROM metric_snapshots s WHERE s.id > d AND s.id <> ALL($1)) AS kept
-            FROM unnest($1::bigint[]) d
-        )
-        UPDATE unit_rollups r SET snapshot_id = n.kept
-        FROM next n WHERE r.snapshot_id = n.id AND n.kept IS NOT NULL AND r.valid_to > n.kept
-        "#,
-        &doomed,
-    )
-    .execute(&mut *tx)
-    .await?;
+    for table in ["model_results", "unit_rollups"] {
+        // A fixed table name, never data.
+        sqlx::query(&format!(
+            r"
+            WITH next AS (
+                SELECT d AS id,
+                       (SELECT min(s.id) FROM metric_snapshots s WHERE s.id > d AND s.id <> ALL($1)) AS kept
+                FROM unnest($1::bigint[]) d
+            )
+            UPDATE {table} r SET snapshot_id = n.kept
+            FROM next n WHERE r.snapshot_id = n.id AND n.kept IS NOT NULL AND r.valid_to > n.kept
+            "
+        ))
+        .bind(&doomed)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query!("DELETE FROM metric_snapshots WHERE id = ANY($1)", &doomed)
         .execute(&mut *tx)
         .await?;

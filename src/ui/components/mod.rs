@@ -6,6 +6,7 @@ mod chart;
 mod csv;
 mod error_panel;
 mod forms;
+mod history;
 mod level_badge;
 mod level_bar;
 mod session;
@@ -17,6 +18,7 @@ pub use chart::Chart;
 pub use csv::CsvLink;
 pub use error_panel::ErrorPanel;
 pub use forms::{MappingForm, outcome};
+pub use history::{HistoryTable, tag_words};
 pub use level_badge::LevelBadge;
 pub use level_bar::LevelBar;
 pub use session::{

@@ -10,7 +10,7 @@ use crate::api::dashboard::get_asset_page;
 use crate::model::dashboard::AssetPage;
 use crate::model::metrics::number;
 use crate::model::record::Ref;
-use crate::ui::components::{AssetLink, Breadcrumbs, ErrorPanel};
+use crate::ui::components::{AssetLink, Breadcrumbs, ErrorPanel, HistoryTable, tag_words};
 
 #[component]
 pub fn AssetRoute() -> impl IntoView {
@@ -55,20 +55,7 @@ fn step_label(distance: i32) -> String {
 #[component]
 fn AssetView(page: AssetPage) -> impl IntoView {
     let a = page.asset.clone();
-    let tags: Vec<String> = page
-        .tags
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{k}:{}",
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = tag_words(&page.tags);
     view! {
         <Title text=format!("{} · {}", a.name, a.kind.label()) />
         <Breadcrumbs crumbs=page.crumbs.clone() />
@@ -182,30 +169,7 @@ fn AssetView(page: AssetPage) -> impl IntoView {
         </section>
         <section aria-labelledby="history-heading">
             <h2 id="history-heading">"History"</h2>
-            <table data-testid="history">
-                <thead>
-                    <tr>
-                        <th scope="col">"When"</th>
-                        <th scope="col">"Who"</th>
-                        <th scope="col">"What"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page
-                        .history
-                        .iter()
-                        .map(|c| {
-                            view! {
-                                <tr>
-                                    <td>{c.at.clone()}</td>
-                                    <td>{c.actor.clone()}</td>
-                                    <td>{c.describe()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <HistoryTable changes=page.history.clone() />
         </section>
     }
 }

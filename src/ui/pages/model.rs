@@ -14,7 +14,8 @@ use crate::model::metrics::number;
 use crate::model::record::Ref;
 use crate::model::role::SignedIn;
 use crate::ui::components::{
-    AssetLink, Breadcrumbs, CsvLink, ErrorPanel, LevelBadge, Sentences, signed_in,
+    AssetLink, Breadcrumbs, CsvLink, ErrorPanel, HistoryTable, LevelBadge, Sentences, signed_in,
+    tag_words,
 };
 use crate::ui::pages::registry::RegistryPanel;
 
@@ -81,20 +82,7 @@ fn ModelView(
         "newest_binary" => "the newest binary (nothing is in production)",
         _ => "no binary (none has been registered)",
     };
-    let tags: Vec<String> = page
-        .tags
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{k}:{}",
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = tag_words(&page.tags);
     let csv_rows = {
         let rows: Vec<Vec<String>> = m
             .metrics
@@ -325,30 +313,7 @@ fn ModelView(
                         .collect::<Vec<_>>(),
                 )
             />
-            <table data-testid="history">
-                <thead>
-                    <tr>
-                        <th scope="col">"When"</th>
-                        <th scope="col">"Who"</th>
-                        <th scope="col">"What"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page
-                        .history
-                        .iter()
-                        .map(|c| {
-                            view! {
-                                <tr>
-                                    <td>{c.at.clone()}</td>
-                                    <td>{c.actor.clone()}</td>
-                                    <td>{c.describe()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <HistoryTable changes=page.history.clone() />
         </section>
     }
 }

@@ -32,13 +32,12 @@ pub(super) async fn models_json(
     .fetch_all(&mut *conn)
     .await?;
     // Per model and stage, the newest version: one index probe each (mlflow_versions_stage).
+    // MLflow lists these without their aliases (the model lists its aliases itself).
     let latest = sqlx::query_as!(
         VersionRow,
         r#"
         SELECT l.name, l.version, l.source, l.run_id, l.run_link, l.description, l.stage, l.tags,
-               l.created_ms, l.updated_ms,
-               coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM mlflow_aliases a
-                         WHERE a.name = l.name AND a.version = l.version), '{}') AS "aliases!"
+               l.created_ms, l.updated_ms, '{}'::text[] AS "aliases!"
         FROM unnest($1::text[]) AS n(name)
         CROSS JOIN (VALUES ('Archived'), ('None'), ('Production'), ('Staging')) AS s(stage)
         CROSS JOIN LATERAL (

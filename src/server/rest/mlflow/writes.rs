@@ -179,8 +179,9 @@ pub(super) async fn set_model_tag(
 pub(super) async fn create_version(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
     let source = optional(args, "source")?.unwrap_or_default();
-    let run_id = optional(args, "run_id")?.unwrap_or_default();
+    let run_id = optional(args, "run_id")?;
     model_exists(conn, &name).await?;
+    let (source, run_id) = registry_source(conn, source, run_id).await?;
     // The model's counter gives the number (and holds the row: one version at a time).
     let next = sqlx::query_scalar!(
         "UPDATE mlflow_models SET next_version = next_version + 1 WHERE name = $1 RETURNING next_version - 1 AS \"n!\"",
@@ -274,6 +275,63 @@ pub(super) async fn create_version(conn: &mut PgConnection, actor: &str, args: &
     }
     mirror(conn, actor, records).await?;
     Ok(json!({ "model_version": version_row(conn, &name, version).await? }))
+}
+
+/// A version's source as MLflow keeps it. A `models:/<name>/<version>` or `models:/<name>@<alias>`
+/// source (what `copy_model_version` sends) must name a version of this registry, is kept as
+/// `models:/<name>/<version>`, and takes that version's run unless the call names one, which
+/// must then be the same. Any other source is kept as it is. Returns the source and run id.
+async fn registry_source(
+    conn: &mut PgConnection,
+    source: String,
+    run_id: Option<String>,
+) -> Result<(String, String), MlflowError> {
+    let Some(rest) = source.strip_prefix("models:") else {
+        return Ok((source, run_id.unwrap_or_default()));
+    };
+    let invalid = |why: &str| {
+        MlflowError::invalid(format!("Invalid model version source: '{source}'. {why}"))
+    };
+    let path = rest
+        .strip_prefix('/')
+        .filter(|p| !p.starts_with('/'))
+        .ok_or_else(|| invalid("Registered model sources must use the active model registry."))?;
+    let (model, version) = if let Some((model, alias)) = path.split_once('@') {
+        model_exists(conn, model).await?;
+        let version = sqlx::query_scalar!(
+            "SELECT version FROM mlflow_aliases WHERE name = $1 AND alias = $2",
+            model,
+            alias
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| {
+            MlflowError::invalid(format!("Registered model alias {alias} not found."))
+        })?;
+        (model, version)
+    } else {
+        let (model, version) = path.rsplit_once('/').ok_or_else(|| {
+            invalid("It must be models:/<name>/<version> or models:/<name>@<alias>.")
+        })?;
+        model_exists(conn, model).await?;
+        let version = version.parse::<i32>().map_err(|_| {
+            MlflowError::invalid(format!(
+                "Parameter 'version' must be an integer, got '{version}'."
+            ))
+        })?;
+        (model, version)
+    };
+    let copied = version_row(conn, model, version).await?;
+    let copied_run = copied["run_id"].as_str().unwrap_or_default().to_string();
+    let run_id = match run_id {
+        Some(asked) if asked != copied_run => {
+            return Err(invalid(
+                "The run_id and model_id request parameters must match the referenced model version.",
+            ));
+        }
+        _ => copied_run,
+    };
+    Ok((format!("models:/{model}/{version}"), run_id))
 }
 
 /// What the graph knows of an MLflow run already mirrored for another registered model.
