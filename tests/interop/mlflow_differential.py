@@ -169,6 +169,10 @@ for size in (1, 8, 100):
 step("search_model_versions: default order", lambda c: c.search_model_versions(filter_string=like))
 for order in (["version_number ASC"], ["version_number DESC"], ["name ASC", "version_number DESC"]):
     step(f"search_model_versions order_by {order}", lambda c, o=order: c.search_model_versions(filter_string=like, order_by=o))
+step("search_model_versions: version_number >", lambda c: c.search_model_versions(filter_string=f"name = '{m1}' AND version_number > 1"))
+step("search_model_versions: version_number =", lambda c: c.search_model_versions(filter_string=f"name = '{m1}' AND version_number = 2"))
+step("search_model_versions: name IN", lambda c: c.search_model_versions(filter_string=f"name IN ('{m1}', '{m2}')"))
+step("search_model_versions: name NOT IN", lambda c: c.search_model_versions(filter_string=f"{like} AND name NOT IN ('{m1}')"))
 step("search_model_versions: source_path", lambda c: c.search_model_versions(filter_string=f"source_path = 's3://bucket/{m1}/1'"))
 step("search_model_versions: tags.", lambda c: c.search_model_versions(filter_string=f"name = '{m1}' AND tags.checked = 'yes'"))
 step("search_model_versions: bad filter", lambda c: c.search_model_versions(filter_string="nonsense ~ 1"))

@@ -8,12 +8,15 @@ use super::args::{MAX_FILTER_CHARS, MAX_FILTER_CLAUSES, MAX_OFFSET, checked, opt
 use super::reads::{VersionRow, models_json, version_json};
 use super::{Answer, MlflowError};
 
-/// One clause of a search filter: `attribute op 'value'`.
+/// One clause of a search filter: `attribute op 'value'`, `attribute op number`
+/// (`version_number`) or `attribute [NOT] IN ('a', 'b')` (then `value` is empty and `list`
+/// holds the values).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clause {
     pub attribute: String,
     pub op: String,
     pub value: String,
+    pub list: Vec<String>,
 }
 
 /// Parses MLflow's search filters: clauses joined by AND, each `name`, `run_id` or
@@ -75,28 +78,59 @@ fn parse_filter_checked(
         };
         check(&attribute)?;
         let after = after.trim_start();
-        let (op, after) = ["!=", "=", "ILIKE ", "LIKE ", "ilike ", "like "]
-            .iter()
-            .find_map(|op| {
-                after
-                    .strip_prefix(op)
-                    .map(|a| (op.trim().to_ascii_uppercase(), a))
-            })
-            .ok_or_else(|| bad("expected =, !=, LIKE or ILIKE"))?;
+        let (op, after) = [
+            "!=", "<=", ">=", "=", "<", ">", "ILIKE ", "LIKE ", "NOT IN", "IN",
+        ]
+        .iter()
+        .find_map(|op| {
+            let head = after.get(..op.len())?;
+            // A word operator stands alone: `IN (`, not the start of a longer word.
+            let next = after[op.len()..].chars().next();
+            let word = op.ends_with(|c: char| c.is_ascii_alphabetic());
+            (head.eq_ignore_ascii_case(op)
+                && !(word && next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')))
+            .then(|| (op.trim().to_ascii_uppercase(), &after[op.len()..]))
+        })
+        .ok_or_else(|| bad("expected =, !=, <, <=, >, >=, LIKE, ILIKE, IN or NOT IN"))?;
         let after = after.trim_start();
-        let quote = after
-            .chars()
-            .next()
-            .filter(|c| *c == '\'' || *c == '"')
-            .ok_or_else(|| bad("values are quoted strings"))?;
-        let body = &after[1..];
-        let end = body.find(quote).ok_or_else(|| bad("an unclosed quote"))?;
+        let (value, list, after) = if op.ends_with("IN") {
+            let mut inside = after
+                .strip_prefix('(')
+                .ok_or_else(|| bad("IN takes a list in parentheses"))?
+                .trim_start();
+            let mut list = Vec::new();
+            loop {
+                let (item, left) = quoted(inside).ok_or_else(|| bad("IN lists quoted strings"))?;
+                list.push(item);
+                let left = left.trim_start();
+                if let Some(left) = left.strip_prefix(',') {
+                    inside = left.trim_start();
+                } else {
+                    let left = left
+                        .strip_prefix(')')
+                        .ok_or_else(|| bad("an unclosed IN list"))?;
+                    break (String::new(), list, left);
+                }
+            }
+        } else if let Some((value, left)) = quoted(after) {
+            (value, Vec::new(), left)
+        } else {
+            // A number, for version_number.
+            let end = after
+                .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+                .unwrap_or(after.len());
+            if end == 0 {
+                return Err(bad("values are quoted strings or numbers"));
+            }
+            (after[..end].to_string(), Vec::new(), &after[end..])
+        };
         clauses.push(Clause {
             attribute,
             op,
-            value: body[..end].to_string(),
+            value,
+            list,
         });
-        rest = body[end + 1..].trim_start();
+        rest = after.trim_start();
         if !rest.is_empty() {
             rest = rest
                 .strip_prefix("AND ")
@@ -106,6 +140,14 @@ fn parse_filter_checked(
         }
     }
     Ok(clauses)
+}
+
+/// A quoted string at the start of `text` (single or double quotes), and what follows it.
+fn quoted(text: &str) -> Option<(String, &str)> {
+    let quote = text.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let body = &text[1..];
+    let end = body.find(quote)?;
+    Some((body[..end].to_string(), &body[end + 1..]))
 }
 
 /// Adds `AND <clause>` to `query` for each clause, comparing in SQL: `name` and `run_id` are
@@ -126,9 +168,27 @@ pub(super) fn push_clauses(query: &mut QueryBuilder<'_, Postgres>, clauses: &[Cl
             None if clause.attribute == "source" => {
                 query.push("source");
             }
+            None if clause.attribute == "version_number" => {
+                // Checked a whole number by `Search::check_clause`.
+                query.push("version ");
+                query.push(clause.op.as_str());
+                query.push(" ");
+                query.push_bind(clause.value.parse::<i32>().unwrap_or(-1));
+                continue;
+            }
             None => {
                 query.push("name");
             }
+        }
+        if clause.op.ends_with("IN") {
+            if clause.op == "NOT IN" {
+                query.push(" <> ALL(");
+            } else {
+                query.push(" = ANY(");
+            }
+            query.push_bind(clause.list.clone());
+            query.push(")");
+            continue;
         }
         let (op, pattern) = match clause.op.as_str() {
             "=" => (" = ", false),
@@ -252,7 +312,7 @@ impl Search {
         let (valid, listed): (&[&str], &str) = match self {
             Self::Models => (&["name"], "{'name'}"),
             Self::Versions => (
-                &["name", "run_id", "source"],
+                &["name", "run_id", "source", "version_number"],
                 "{'name', 'source_path', 'version_number', 'run_id'}",
             ),
         };
@@ -264,15 +324,42 @@ impl Search {
         } else {
             attribute
         };
-        if self == Self::Versions && key == "version_number" {
-            return Err(
-                "filtering model versions by version_number is not supported by modelgov yet"
-                    .into(),
-            );
-        }
         Err(format!(
             "Invalid attribute key '{key}' specified. Valid keys are '{listed}'"
         ))
+    }
+
+    /// Refuses an operator or value the clause's attribute does not take: `version_number` is
+    /// compared as a whole number (`=`, `!=`, `<`, `<=`, `>`, `>=`); `IN` and `NOT IN` list names
+    /// and run ids; the rest compare strings (`=`, `!=`, `LIKE`, `ILIKE`).
+    fn check_clause(clause: &Clause) -> Result<(), String> {
+        let attribute = clause.attribute.as_str();
+        let shown = if attribute == "source" {
+            "source_path"
+        } else {
+            attribute
+        };
+        let op = clause.op.as_str();
+        let fits = match attribute {
+            "version_number" => {
+                matches!(op, "=" | "!=" | "<" | "<=" | ">" | ">=")
+                    && clause.value.parse::<i32>().is_ok()
+            }
+            "name" | "run_id" if op.ends_with("IN") => !clause.list.is_empty(),
+            _ => matches!(op, "=" | "!=" | "LIKE" | "ILIKE") && clause.list.is_empty(),
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!(
+                "Invalid comparator '{op}' with value '{}' for attribute '{shown}'",
+                if clause.list.is_empty() {
+                    clause.value.clone()
+                } else {
+                    clause.list.join("', '")
+                }
+            ))
+        }
     }
 
     /// An unknown `order_by` column, refused in MLflow's words.
@@ -289,11 +376,15 @@ impl Search {
 }
 
 pub(super) fn filter_of(args: &Value, search: Search) -> Result<Vec<Clause>, MlflowError> {
-    parse_filter_checked(
+    let clauses = parse_filter_checked(
         &optional(args, "filter")?.unwrap_or_default(),
         &|attribute| search.check(attribute),
     )
-    .map_err(MlflowError::invalid)
+    .map_err(MlflowError::invalid)?;
+    for clause in &clauses {
+        Search::check_clause(clause).map_err(MlflowError::invalid)?;
+    }
+    Ok(clauses)
 }
 
 /// Registered models by the filter, by name; the matching is done by Postgres, a page at a time.
@@ -391,7 +482,8 @@ mod tests {
             ("!=", "true")
         );
         assert_eq!(parse_filter("name='m2'").unwrap()[0].value, "m2");
-        assert!(parse_filter("version > 2").is_err());
+        // An attribute no search filters by is refused by the search, by name.
+        assert!(Search::Versions.check("version").is_err());
         assert!(parse_filter("name = 'unclosed").is_err());
     }
 
@@ -408,5 +500,32 @@ mod tests {
         );
         let long = format!("name LIKE '{}'", "%".repeat(MAX_FILTER_CHARS));
         assert!(parse_filter(&long).unwrap_err().contains("longer than"));
+    }
+
+    #[test]
+    fn numbers_and_lists_parse_and_each_attribute_takes_its_own_comparisons() {
+        let clauses =
+            parse_filter("name IN ('a', \"b\") AND version_number >= 2 AND run_id NOT IN ('r')")
+                .unwrap();
+        assert_eq!(clauses[0].list, ["a", "b"]);
+        assert_eq!(
+            (clauses[1].op.as_str(), clauses[1].value.as_str()),
+            (">=", "2")
+        );
+        assert_eq!(clauses[2].op, "NOT IN");
+        for clause in &clauses {
+            Search::check_clause(clause).unwrap();
+        }
+        // `INDEX` is not `IN`; a list must close; numbers are for version_number only.
+        assert!(parse_filter("name INDEX 'a'").is_err());
+        assert!(parse_filter("name IN ('a'").is_err());
+        for bad in [
+            "name > 'a'",
+            "version_number LIKE '1'",
+            "source_path IN ('x')",
+        ] {
+            let clause = &parse_filter(bad).unwrap()[0];
+            assert!(Search::check_clause(clause).is_err(), "{bad}");
+        }
     }
 }
