@@ -198,6 +198,51 @@ step("get_registered_model: after a version delete", lambda c: c.get_registered_
 step("delete_registered_model", lambda c: c.delete_registered_model(m2))
 step("get_registered_model: deleted", lambda c: c.get_registered_model(m2))
 
+# The same errors over plain HTTP: status codes and bodies, as any client other than
+# MlflowClient sees them.
+import json  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.parse  # noqa: E402
+import urllib.request  # noqa: E402
+
+BASES = {"mlflow": os.environ["MLFLOW_URI"].rstrip("/"), "modelgov": os.environ["MODELGOV_URI"].rstrip("/")}
+
+
+def raw(server, method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(BASES[server] + "/api/2.0/mlflow/" + path, data=data, method=method, headers={
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {os.environ.get('MLFLOW_TRACKING_TOKEN', '')}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, sorted(json.load(response))
+    except urllib.error.HTTPError as error:
+        answer = json.loads(error.read() or b"{}")
+        return error.code, answer.get("error_code"), sorted_sets(answer.get("message", ""))
+
+
+def http_step(step_id, method, path, body=None):
+    answers = {server: raw(server, method, path, body) for server in BASES}
+    same = answers["mlflow"] == answers["modelgov"]
+    results.append((f"HTTP {step_id}", same))
+    print(f"{'same' if same else 'DIFF'}  HTTP {step_id}")
+    if not same:
+        for server, answer in answers.items():
+            print(f"      {server:8} {answer}")
+
+
+q = urllib.parse.quote
+http_step("get an unknown model", "GET", f"registered-models/get?name={q(prefix)}-none")
+http_step("get a version that is not a number", "GET", f"model-versions/get?name={q(m1)}&version=x")
+http_step("get an unknown version", "GET", f"model-versions/get?name={q(m1)}&version=99")
+http_step("create a taken name", "POST", "registered-models/create", {"name": m1})
+http_step("create without a name", "POST", "registered-models/create", {})
+http_step("search by an unknown attribute", "GET", "model-versions/search?filter=" + q("nonsense = 'x'"))
+http_step("search ordered by an unknown key", "GET", "registered-models/search?order_by=nope")
+http_step("transition to an unknown stage", "POST", "model-versions/transition-stage",
+          {"name": m1, "version": "2", "stage": "Nowhere", "archive_existing_versions": False})
+http_step("get a model", "GET", f"registered-models/get?name={q(m1)}")
+
 differing = sorted(step_id for step_id, same in results if not same)
 print(f"\n{len(results)} steps compared: {len(results) - len(differing)} the same, {len(differing)} differ")
 if "--write-known" in sys.argv:
