@@ -1,0 +1,38 @@
+// axe-core (from npm, pinned in package.json) on every kind of page, hydrated: no violation of
+// WCAG 2.1 A or AA, colour contrast included.
+import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { scorecard } from './journeys';
+
+// Evaluated through the browser's debugging protocol: the pages' content security policy allows
+// no script but their own, and it stays on.
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+async function violations(page: Page) {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    // @ts-expect-error axe is the script just added
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return result.violations.map(
+      (v: { id: string; nodes: { target: string[] }[] }) =>
+        `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`,
+    );
+  });
+}
+
+test('every kind of page passes axe-core (WCAG 2.1 AA)', async ({ page }) => {
+  await scorecard(page);
+  const model = await page.getByTestId('model-row').first().getByRole('link').getAttribute('href');
+  const unit = await page.getByTestId('child-row').first().getByRole('link').first().getAttribute('href');
+  await page.goto('/search?q=v&kind=model_binary');
+  const binary = await page.getByTestId('search-row').first().getByRole('link').getAttribute('href');
+  const found: string[] = [];
+  for (const path of ['/', unit!, model!, binary!, '/units', '/search?q=e', '/metrics/fairness_gap', '/about', '/signin']) {
+    await page.goto(path);
+    await expect(page.locator('main')).toBeVisible();
+    found.push(...(await violations(page)).map((v: string) => `${path} ${v}`));
+  }
+  expect(found).toEqual([]);
+});
