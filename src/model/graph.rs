@@ -86,13 +86,90 @@ impl Change {
     /// What happened, for people: a registry operation's own sentence, else subject and op
     /// ("edge created").
     pub fn describe(&self) -> String {
-        let summary = (self.subject == "operation")
-            .then(|| self.after.as_ref()?.get("summary")?.as_str())
-            .flatten();
-        summary.map_or_else(
-            || format!("{} {}", self.subject, self.op.replace('_', " ")),
-            str::to_string,
-        )
+        let field = |row: &Option<serde_json::Value>, key: &str| -> Option<String> {
+            let value = row.as_ref()?.get(key)?;
+            Some(
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string),
+            )
+        };
+        let kind = |row: &Option<serde_json::Value>, key: &str| {
+            field(row, key).map(|k| k.replace('_', " "))
+        };
+        let op = self.op.replace('_', " ");
+        match self.subject.as_str() {
+            "operation" => {
+                field(&self.after, "summary").unwrap_or_else(|| format!("operation {op}"))
+            }
+            "measurement" => match (field(&self.after, "name"), field(&self.after, "value")) {
+                (Some(name), Some(value)) => format!("{name} = {value} reported ({op})"),
+                _ => format!("measurement {op}"),
+            },
+            "edge" => {
+                let row = if self.after.is_some() {
+                    &self.after
+                } else {
+                    &self.before
+                };
+                match (kind(row, "from_kind"), kind(row, "to_kind")) {
+                    (Some(from), Some(to)) if self.op == "updated" => {
+                        format!("the {to} now comes from another {from}")
+                    }
+                    (Some(from), Some(to)) => format!("link from a {from} to a {to} {op}"),
+                    _ => format!("edge {op}"),
+                }
+            }
+            "asset" | "org_unit" if self.op == "created" => {
+                let what =
+                    kind(&self.after, "kind").unwrap_or_else(|| self.subject.replace('_', " "));
+                match field(&self.after, "name") {
+                    Some(name) => format!("{what} “{name}” created"),
+                    None => format!("{what} created"),
+                }
+            }
+            "asset" | "org_unit" => {
+                // What changed, field by field (long texts by name only).
+                let changed: Vec<String> = self
+                    .after
+                    .as_ref()
+                    .and_then(serde_json::Value::as_object)
+                    .map(|after| {
+                        after
+                            .iter()
+                            .filter(|(key, value)| {
+                                field(&self.before, key).as_deref()
+                                    != Some(
+                                        value
+                                            .as_str()
+                                            .map_or_else(|| value.to_string(), str::to_string)
+                                            .as_str(),
+                                    )
+                            })
+                            .map(|(key, value)| {
+                                let old = field(&self.before, key).unwrap_or_default();
+                                let new = value
+                                    .as_str()
+                                    .map_or_else(|| value.to_string(), str::to_string);
+                                if old.chars().count() + new.chars().count() <= 60
+                                    && !matches!(key.as_str(), "description" | "tags" | "owners")
+                                {
+                                    format!("{} {old} → {new}", key.replace('_', " "))
+                                } else {
+                                    format!("{} changed", key.replace('_', " "))
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if changed.is_empty() {
+                    format!("{} {op}", self.subject.replace('_', " "))
+                } else {
+                    changed.join("; ")
+                }
+            }
+            _ => format!("{} {op}", self.subject.replace('_', " ")),
+        }
     }
 }
 
@@ -151,4 +228,91 @@ pub struct ServingAsOf {
     pub asset: Ref,
     pub as_of: String,
     pub serving: Vec<Serving>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(
+        subject: &str,
+        op: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Change {
+        Change {
+            id: 1,
+            at: "2026-11-29T00:00:00Z".into(),
+            actor: "token:ci".into(),
+            subject: subject.into(),
+            op: op.into(),
+            before,
+            after,
+        }
+    }
+
+    #[test]
+    fn changes_say_what_changed() {
+        use serde_json::json;
+        assert_eq!(
+            change(
+                "asset",
+                "created",
+                None,
+                Some(json!({"kind": "model_binary", "name": "ranker v2"}))
+            )
+            .describe(),
+            "model binary “ranker v2” created"
+        );
+        assert_eq!(
+            change(
+                "asset",
+                "updated",
+                Some(json!({"status": "staging", "name": "p", "description": "a"})),
+                Some(json!({"status": "production", "name": "p", "description": "b"}))
+            )
+            .describe(),
+            "description changed; status staging → production"
+        );
+        assert_eq!(
+            change(
+                "edge",
+                "created",
+                None,
+                Some(json!({"from_kind": "workflow_run", "to_kind": "model_binary"}))
+            )
+            .describe(),
+            "link from a workflow run to a model binary created"
+        );
+        assert_eq!(
+            change(
+                "edge",
+                "updated",
+                None,
+                Some(json!({"from_kind": "model_binary", "to_kind": "deployment"}))
+            )
+            .describe(),
+            "the deployment now comes from another model binary"
+        );
+        assert_eq!(
+            change(
+                "measurement",
+                "created",
+                None,
+                Some(json!({"name": "fairness_gap", "value": 0.03}))
+            )
+            .describe(),
+            "fairness_gap = 0.03 reported (created)"
+        );
+        assert_eq!(
+            change(
+                "operation",
+                "promoted",
+                None,
+                Some(json!({"summary": "promoted p to production"}))
+            )
+            .describe(),
+            "promoted p to production"
+        );
+    }
 }
