@@ -48,7 +48,10 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, http::HeaderMap, String) {
 /// wrong).
 async fn page_showing(app: &Router, uri: &str, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_mins(1);
+    // Asked again on every tick of the interval (the first tick is at once), until the deadline.
+    let mut ticks = tokio::time::interval(Duration::from_millis(100));
     loop {
+        ticks.tick().await;
         let (status, _, body) = get(app, uri).await;
         if status == StatusCode::OK && body.contains(text) {
             return body;
@@ -57,7 +60,6 @@ async fn page_showing(app: &Router, uri: &str, text: &str) -> String {
             Instant::now() < deadline,
             "{uri} never showed {text:?}: {status} {body}"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

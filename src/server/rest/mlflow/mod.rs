@@ -64,6 +64,15 @@ impl MlflowError {
         }
     }
 
+    /// A registered model name that is taken, in MLflow's words.
+    fn taken(name: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "RESOURCE_ALREADY_EXISTS",
+            message: format!("Registered Model (name={name}) already exists."),
+        }
+    }
+
     fn missing(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use http::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
@@ -40,11 +39,7 @@ pub(super) async fn create_model(conn: &mut PgConnection, actor: &str, args: &Va
     .await?
     .rows_affected();
     if inserted == 0 {
-        return Err(MlflowError {
-            status: StatusCode::BAD_REQUEST,
-            code: "RESOURCE_ALREADY_EXISTS",
-            message: format!("Registered Model (name={name}) already exists."),
-        });
+        return Err(MlflowError::taken(&name));
     }
     mirror_model(conn, actor, &name).await?;
     Ok(json!({ "registered_model": model_row(conn, &name).await? }))
@@ -79,11 +74,7 @@ pub(super) async fn rename_model(conn: &mut PgConnection, actor: &str, args: &Va
             .fetch_optional(&mut *conn)
             .await?;
         if taken.is_some() {
-            return Err(MlflowError {
-                status: StatusCode::BAD_REQUEST,
-                code: "RESOURCE_ALREADY_EXISTS",
-                message: format!("Registered Model (name={new_name}) already exists."),
-            });
+            return Err(MlflowError::taken(&new_name));
         }
         // A registered model deleted under the new name left its assets in the graph (their
         // history is the audit trail): they keep that name.
