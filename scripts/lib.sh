@@ -126,6 +126,16 @@ build_site() {
     rm -rf "$out.new" && mkdir -p "$out.new/pkg"
     wasm-bindgen --target web --no-typescript --out-name modelgov --out-dir "$out.new/pkg" \
         "$TARGET_DIR/wasm32-unknown-unknown/$wasm_dir/modelgov.wasm"
+    if [ "$profile" = release ]; then
+        # Smaller for browsers: wasm-opt (about 5.6 to 2 MB), and brotli twins (below).
+        ensure_wasm_opt
+        ensure_brotli
+        say "optimizing the browser bundle (wasm-opt -Oz)"
+        node "$WASM_OPT" -Oz --strip-debug --strip-producers \
+            --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
+            --enable-sign-ext --enable-reference-types --enable-multivalue \
+            -o "$out.new/pkg/modelgov_bg.wasm" "$out.new/pkg/modelgov_bg.wasm"
+    fi
     cp "$ROOT/style/main.css" "$out.new/pkg/modelgov.css"
     # The bundle under pkg/<hash of its files>/, with a gzip twin of each file: its addresses
     # change with its content, so the server lets browsers keep it for good (pkg-version).
@@ -133,12 +143,33 @@ build_site() {
     version=$(cat "$out.new/pkg/"* | sha256sum | cut -c1-16)
     mkdir "$out.new/pkg/$version"
     mv "$out.new/pkg/"modelgov* "$out.new/pkg/$version/"
-    gzip -k -9 "$out.new/pkg/$version/"*
+    gzip -k -9 "$out.new/pkg/$version/"modelgov*
+    if [ "$profile" = release ]; then
+        brotli -q 11 -k "$out.new/pkg/$version/"modelgov.{js,css} "$out.new/pkg/$version/"modelgov_bg.wasm
+    fi
     echo "$version" >"$out.new/pkg-version"
     cp -r "$ROOT/public/." "$out.new/"
     rm -rf "$out" && mv "$out.new" "$out"
     SERVER_BIN=$TARGET_DIR/$server_dir/modelgov
     export SERVER_BIN
+}
+
+# wasm-opt, from the npm package binaryen (Debian's is too old for what rustc emits), pinned and
+# kept under target/tools. Sets WASM_OPT (a node script).
+BINARYEN_VERSION=132.0.0
+ensure_wasm_opt() {
+    local dir=$TARGET_DIR/tools/binaryen-$BINARYEN_VERSION
+    if [ ! -f "$dir/node_modules/binaryen/bin/wasm-opt" ]; then
+        command -v npm >/dev/null || apt_install nodejs npm
+        say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+    fi
+    WASM_OPT=$dir/node_modules/binaryen/bin/wasm-opt
+}
+
+ensure_brotli() {
+    command -v brotli >/dev/null || apt_install brotli
 }
 
 # The sqlx version the lock file pins; sqlx-cli is installed at the same version.

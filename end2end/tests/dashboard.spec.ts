@@ -96,7 +96,7 @@ test('once hydrated, tables filter and sort in place, without errors', async ({ 
   await expect(rows.first()).toContainText(name);
 
   const children = page.getByTestId('child-row').getByRole('link');
-  await page.getByRole('button', { name: 'Unit' }).click();
+  await page.getByTestId('child-table').getByRole('link', { name: 'Unit', exact: true }).click();
   const names = await children.allTextContents();
   expect(names).toEqual([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
 

@@ -1,9 +1,10 @@
-//! One server function per dashboard page: the page's data in one round trip, charts drawn.
+//! One server function per dashboard page: the page's data in one round trip. A unit page's
+//! charts come apart (`get_unit_charts`), so that its data does not carry them twice.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::dashboard::{AssetPage, MetricPage, ModelPage, UnitPage};
+use crate::model::dashboard::{AssetPage, MetricPage, ModelPage, UnitCharts, UnitPage};
 use crate::model::graph::SearchPage;
 use crate::model::record::Ref;
 
@@ -22,49 +23,81 @@ pub async fn get_unit_page(
     days: Option<i64>,
     offset: Option<i64>,
 ) -> Result<UnitPage, AppError> {
+    unit_page(unit, scope, level, as_of, days, offset)
+        .await
+        .map_err(crate::server::respond_error)
+}
+
+/// The charts of the page `get_unit_page` answers with the same arguments. A page rendered on
+/// the server carries its charts in its HTML; the browser asks for them only when it renders a
+/// page itself, after following a link.
+#[server(prefix = "/api/fn", endpoint = "get_unit_charts")]
+pub async fn get_unit_charts(
+    unit: Option<Ref>,
+    scope: Option<String>,
+    as_of: Option<String>,
+    days: Option<i64>,
+) -> Result<UnitCharts, AppError> {
+    unit_page(unit, scope, None, as_of, days, None)
+        .await
+        .map(|page| crate::server::pages::unit_charts(&page))
+        .map_err(crate::server::respond_error)
+}
+
+#[cfg(feature = "ssr")]
+async fn unit_page(
+    unit: Option<Ref>,
+    scope: Option<String>,
+    level: Option<String>,
+    as_of: Option<String>,
+    days: Option<i64>,
+    offset: Option<i64>,
+) -> Result<UnitPage, AppError> {
     use crate::model::dashboard::Bucket;
-    use crate::server::{
-        pages, respond_error, rest::metrics::as_of as parse_as_of, state::AppState,
-    };
+    use crate::server::{pages, rest::metrics::as_of as parse_as_of, state::AppState};
 
     let state = expect_context::<AppState>();
-    async {
-        let bucket = match level.as_deref().filter(|l| !l.is_empty()) {
-            None => None,
-            Some(value) => Some(Bucket::parse(value).ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "level must be 0, 1, 2, 3 or unknown, not {value:?}"
-                ))
-            })?),
-        };
-        let days = crate::model::params::trend_days(days, None).map_err(AppError::BadRequest)?;
-        let scope = scope
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "overall".into());
-        let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
-        let offset = match offset {
-            None => 0,
-            Some(o) if (0..=crate::model::params::MAX_MODELS_OFFSET).contains(&o) => o,
-            Some(o) => {
-                return Err(AppError::BadRequest(format!(
-                    "offset must be a whole number from 0 to {}, not {o}",
-                    crate::model::params::MAX_MODELS_OFFSET
-                )));
-            }
-        };
-        pages::unit_page(
-            &state.pool,
-            unit.as_ref(),
-            &scope,
-            bucket,
-            as_of,
-            days,
-            offset,
-        )
-        .await
-    }
+    let bucket = match level.as_deref().filter(|l| !l.is_empty()) {
+        None => None,
+        Some(value) => Some(Bucket::parse(value).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "level must be 0, 1, 2, 3 or unknown, not {value:?}"
+            ))
+        })?),
+    };
+    let days = crate::model::params::trend_days(days, None).map_err(AppError::BadRequest)?;
+    let scope = scope
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "overall".into());
+    let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
+    let offset = match offset {
+        None => 0,
+        Some(o) if (0..=crate::model::params::MAX_MODELS_OFFSET).contains(&o) => o,
+        Some(o) => {
+            return Err(AppError::BadRequest(format!(
+                "offset must be a whole number from 0 to {}, not {o}",
+                crate::model::params::MAX_MODELS_OFFSET
+            )));
+        }
+    };
+    pages::unit_page(
+        &state.pool,
+        unit.as_ref(),
+        &scope,
+        bucket,
+        as_of,
+        days,
+        offset,
+    )
     .await
-    .map_err(respond_error)
+}
+
+/// The metric catalog in use, for "About the numbers".
+#[server(prefix = "/api/fn", endpoint = "get_catalog")]
+#[allow(clippy::unused_async)] // a server function is async; this one reads memory only
+pub async fn get_catalog() -> Result<crate::model::metrics::Catalog, AppError> {
+    use crate::server::state::AppState;
+    Ok(expect_context::<AppState>().catalog.as_ref().clone())
 }
 
 /// A model source's page.

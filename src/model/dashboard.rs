@@ -138,7 +138,10 @@ pub struct UnitPage {
     pub models_offset: i64,
     pub trend: Vec<TrendPoint>,
     pub trend_days: i64,
-    pub charts: UnitCharts,
+    /// When the trend's window ends (RFC 3339): the as-of time, or when the page was made.
+    pub trend_until: String,
+    /// The as-of time the page was asked for, as the snapshot it resolved to; links keep it.
+    pub as_of: Option<String>,
 }
 
 /// A binary with its status in production, for the model page.

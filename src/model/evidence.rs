@@ -189,7 +189,7 @@ pub fn because(
                 let mut s = vec![text(format!("{} is ", capitalized(the_binary)))];
                 s.extend(listed(&facts.binaries));
                 s.push(text(match value {
-                    Some(v) if v > 0.0 => format!("; {} newer of this model source exist.", metric.show(v)),
+                    Some(v) if v > 0.0 => format!("; {} newer of this model source exist.", metric.shown_as.show(v)),
                     _ => "; none newer exists.".into(),
                 }));
                 sentences.push(s);
@@ -438,5 +438,22 @@ mod tests {
         assert_eq!(Shown::Points.show(-0.02), "-2 points");
         assert_eq!(Shown::Kwh.show(412.34), "412.3 kWh");
         assert_eq!(Shown::Chars.show(250.0), "250 characters");
+    }
+
+    #[test]
+    fn a_count_says_what_it_counts() {
+        let mut owners = metric(
+            Source::Computed("x".into()),
+            Better::Higher,
+            [1.0, 2.0, 3.0],
+            Shown::Count,
+        );
+        owners.unit = "distinct named owners (the same name twice counts once)".into();
+        assert_eq!(owners.show(3.0), "3 distinct named owners");
+        assert_eq!(owners.show(1.0), "1 distinct named owner");
+        let mut newer = owners.clone();
+        newer.unit = "newer binaries than the one in production (count)".into();
+        assert_eq!(newer.show(0.0), "0 newer binaries");
+        assert_eq!(newer.show(1.0), "1 newer binary");
     }
 }

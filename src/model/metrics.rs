@@ -222,7 +222,34 @@ pub struct Metric {
 impl Metric {
     /// `value` with its short unit ("12.5 days", "75%").
     pub fn show(&self, value: f64) -> String {
-        self.shown_as.show(value)
+        let shown = self.shown_as.show(value);
+        if self.shown_as != Shown::Count {
+            return shown;
+        }
+        // A count says what it counts, from the catalog's unit: "2 newer binaries",
+        // "1 distinct named owner".
+        let noun = self
+            .unit
+            .split(['(', ','])
+            .next()
+            .unwrap_or_default()
+            .split(" than ")
+            .next()
+            .unwrap_or_default()
+            .trim();
+        if noun.is_empty() {
+            return shown;
+        }
+        if shown == "1" {
+            let one = noun
+                .strip_suffix("ies")
+                .map(|stem| format!("{stem}y"))
+                .or_else(|| noun.strip_suffix('s').map(str::to_string))
+                .unwrap_or_else(|| noun.to_string());
+            format!("1 {one}")
+        } else {
+            format!("{shown} {noun}")
+        }
     }
 
     /// True for the computed ages (`…_age_days`): their value grows with time while nothing

@@ -27,6 +27,8 @@ pages! {
     SEARCH, SEARCH_PATH = "search";
     /// What modelgov is.
     ABOUT, ABOUT_PATH = "about";
+    /// About the numbers: levels, domains, rollups, unknown and the catalog in use.
+    NUMBERS, NUMBERS_PATH = "numbers";
     /// Mappings, quarantine, rejections and the last events.
     INGESTION, INGESTION_PATH = "ingestion";
     /// Signing in with a token.

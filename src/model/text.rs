@@ -105,6 +105,42 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Compares names as a person reads them: runs of digits by their value, so that "v9" comes
+/// before "v10" and "run #2" before "run #11"; the rest by its characters.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (a.peek().copied(), b.peek().copied()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let take = |it: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+                    let mut digits = String::new();
+                    while let Some(d) = it.next_if(char::is_ascii_digit) {
+                        digits.push(d);
+                    }
+                    digits
+                };
+                let (x, y) = (take(&mut a), take(&mut b));
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                let by_value = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+                if by_value != Ordering::Equal {
+                    return by_value;
+                }
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                a.next();
+                b.next();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +188,38 @@ mod tests {
             escape_html(r#"Ads</title><meta content="0;url=/x"><title>&'"#),
             "Ads&lt;/title&gt;&lt;meta content=&quot;0;url=/x&quot;&gt;&lt;title&gt;&amp;&#39;"
         );
+    }
+}
+
+#[cfg(test)]
+mod natural_order {
+    use super::natural_cmp;
+
+    #[test]
+    fn numbers_in_names_sort_by_value() {
+        let mut names = vec![
+            "scorer v12",
+            "scorer v9",
+            "scorer v2",
+            "scorer v11",
+            "scorer v10",
+            "scorer v1",
+        ];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            [
+                "scorer v1",
+                "scorer v2",
+                "scorer v9",
+                "scorer v10",
+                "scorer v11",
+                "scorer v12"
+            ]
+        );
+        assert_eq!(natural_cmp("run #007", "run #7"), std::cmp::Ordering::Equal);
+        assert!(natural_cmp("a", "b").is_lt());
+        assert!(natural_cmp("v1.10", "v1.9").is_gt());
+        assert!(natural_cmp("v1", "v1a").is_lt());
     }
 }

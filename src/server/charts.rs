@@ -17,6 +17,11 @@ pub const INK: RGBColor = RGBColor(0x1d, 0x24, 0x30);
 pub const MUTED: RGBColor = RGBColor(0x5b, 0x65, 0x77);
 pub const LINE: RGBColor = RGBColor(0xdf, 0xe3, 0xea);
 
+/// Font sizes as plotters takes them: its SVG writes a size divided by 1.24, so 15 is 12.1 px, the
+/// least any chart text may have, and 20 is a 16 px title.
+const TEXT: f64 = 15.0;
+const TITLE: f64 = 20.0;
+
 /// A bucket's colour, as in the stylesheet (each at least 4.5:1 against white text).
 pub fn colour(bucket: Bucket) -> RGBColor {
     match bucket {
@@ -97,8 +102,46 @@ fn svg(
         r#"<svg role="{role}" aria-label="{}" "#,
         crate::model::text::escape_html(title)
     );
-    out.replacen("<svg ", &labelled, 1)
+    tidy(&out)
+        .replacen("<svg ", &labelled, 1)
         .replacen("</svg>", &format!("{links}</svg>"), 1)
+}
+
+/// Plotters' SVG, lighter: without the attributes that say what SVG's defaults say (full
+/// opacity, no stroke, a stroke 1 wide, text anchored at its start), with the font family said
+/// once on the root, font sizes to a tenth of a pixel, and without an element repeated right
+/// after itself (points of a trend that fall on the same pixel).
+fn tidy(svg: &str) -> String {
+    const DEFAULTS: [&str; 5] = [
+        r#" opacity="1""#,
+        r#" stroke="none""#,
+        r#" stroke-width="1""#,
+        r#" text-anchor="start""#,
+        r#" font-family="sans-serif""#,
+    ];
+    let mut out = String::with_capacity(svg.len());
+    let mut previous = "";
+    for line in svg.lines() {
+        if line == previous && !line.trim().is_empty() {
+            continue;
+        }
+        previous = line;
+        let mut rest = line.to_string();
+        for default in DEFAULTS {
+            rest = rest.replace(default, "");
+        }
+        if let Some(at) = rest.find(r#"font-size=""#) {
+            let start = at + r#"font-size=""#.len();
+            if let Some(len) = rest[start..].find('"')
+                && let Ok(size) = rest[start..start + len].parse::<f64>()
+            {
+                rest.replace_range(start..start + len, &format!("{size:.1}"));
+            }
+        }
+        out.push_str(&rest);
+        out.push('\n');
+    }
+    out.replacen("<svg ", r#"<svg font-family="sans-serif" "#, 1)
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -107,8 +150,8 @@ fn err(e: impl std::fmt::Display) -> String {
 
 /// The level colours and their names, in a row from (`x`, `y`) of `area`.
 fn legend(area: &DrawingArea<SVGBackend, Shift>, x: i32, y: i32) -> Result<(), String> {
-    for (i, bucket) in (0..).zip(Bucket::ALL) {
-        let left = x + i * 84;
+    let mut left = x;
+    for bucket in Bucket::ALL {
         area.draw(&Rectangle::new(
             [(left, y), (left + 12, y + 12)],
             colour(bucket).filled(),
@@ -118,19 +161,22 @@ fn legend(area: &DrawingArea<SVGBackend, Shift>, x: i32, y: i32) -> Result<(), S
             Bucket::Level(level) => format!("{} {}", level.get(), level.name()),
             Bucket::Unknown => "unknown".to_string(),
         };
+        // About 7 px a character at 12 px, then a gap.
+        let width = 16 + 15 * i32::try_from(name.chars().count()).unwrap_or(12) / 2 + 16;
         area.draw(&Text::new(
             name,
             (left + 16, y),
-            ("sans-serif", 11).into_font().color(&INK),
+            ("sans-serif", TEXT).into_font().color(&INK),
         ))
         .map_err(err)?;
+        left += width;
     }
     Ok(())
 }
 
 /// How many models sit in each bucket: one bar per bucket, each a link to the bucket's models.
 pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> String) -> String {
-    svg(420, 240, title, |root| {
+    svg(500, 260, title, |root| {
         let max = Bucket::ALL
             .iter()
             .map(|b| b.count(counts))
@@ -138,16 +184,17 @@ pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> Strin
             .unwrap_or(0)
             .max(1);
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 17).into_font().color(&INK))
+            .caption(title, ("sans-serif", TITLE).into_font().color(&INK))
             .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
+            .x_label_area_size(44)
+            .y_label_area_size(48)
             .build_cartesian_2d((0..5i32).into_segmented(), 0..(max + max / 8 + 1))
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .light_line_style(LINE)
+            .bold_line_style(LINE)
+            .light_line_style(TRANSPARENT)
             .x_labels(5)
             .x_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
@@ -159,8 +206,8 @@ pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> Strin
             })
             .x_desc("level")
             .y_desc("models")
-            .axis_desc_style(("sans-serif", 13).into_font().color(&MUTED))
-            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", TEXT).into_font().color(&MUTED))
+            .label_style(("sans-serif", TEXT).into_font().color(&INK))
             .draw()
             .map_err(err)?;
         let mut hotspots = Vec::new();
@@ -185,22 +232,23 @@ pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> Strin
 /// One horizontal bar per domain: its score (mean level, 0-3) in the colour of the level reached;
 /// each bar a link to the unit filtered to that domain.
 pub fn domain_scores(title: &str, domains: &[(String, Option<f64>, String)]) -> String {
-    let height = 60 + 28 * u32::try_from(domains.len()).unwrap_or(8);
-    svg(460, height + 26, title, |root| {
+    let height = 74 + 28 * u32::try_from(domains.len()).unwrap_or(8);
+    svg(500, height + 26, title, |root| {
         let n = i32::try_from(domains.len()).unwrap_or(0).max(1);
         let (plot, key) = root.split_vertically(height);
         legend(&key, 14, 6)?;
         let mut chart = ChartBuilder::on(&plot)
-            .caption(title, ("sans-serif", 17).into_font().color(&INK))
+            .caption(title, ("sans-serif", TITLE).into_font().color(&INK))
             .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(190)
+            .x_label_area_size(44)
+            .y_label_area_size(220)
             .build_cartesian_2d(0f64..3f64, (0..n).into_segmented())
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(LINE)
+            .bold_line_style(LINE)
+            .light_line_style(TRANSPARENT)
             .x_labels(4)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_labels(domains.len())
@@ -214,8 +262,8 @@ pub fn domain_scores(title: &str, domains: &[(String, Option<f64>, String)]) -> 
                 SegmentValue::Last => String::new(),
             })
             .x_desc("score (mean level: 0 at risk … 3 optimized)")
-            .axis_desc_style(("sans-serif", 13).into_font().color(&MUTED))
-            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", TEXT).into_font().color(&MUTED))
+            .label_style(("sans-serif", TEXT).into_font().color(&INK))
             .draw()
             .map_err(err)?;
         let mut hotspots = Vec::new();
@@ -254,15 +302,22 @@ pub type HeatRow = (String, Vec<Option<f64>>, Vec<String>);
 pub fn heat_map(title: &str, domains: &[String], rows: &[HeatRow]) -> String {
     let columns = u32::try_from(domains.len()).unwrap_or(1).max(1);
     let lines = u32::try_from(rows.len()).unwrap_or(1).max(1);
-    let (label_w, head_h, cell_w, cell_h) = (170u32, 96u32, 64u32, 26u32);
-    let width = (label_w + columns * cell_w + 20).max(440);
+    // Room for the longest domain name, written upwards, at about 7 px a character.
+    let longest = domains
+        .iter()
+        .map(|d| d.chars().count())
+        .max()
+        .unwrap_or(10);
+    let head_h = 40 + 7 * u32::try_from(longest).unwrap_or(30).min(40);
+    let (label_w, cell_w, cell_h) = (200u32, 64u32, 28u32);
+    let width = (label_w + columns * cell_w + 20).max(520);
     let height = head_h + lines * cell_h + 44;
     svg(width, height, title, |root| {
-        let font = ("sans-serif", 11).into_font().color(&INK);
+        let font = ("sans-serif", TEXT).into_font().color(&INK);
         root.draw(&Text::new(
             title.to_string(),
             (10, 8),
-            ("sans-serif", 17).into_font().color(&INK),
+            ("sans-serif", TITLE).into_font().color(&INK),
         ))
         .map_err(err)?;
         let px = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
@@ -298,7 +353,7 @@ pub fn heat_map(title: &str, domains: &[String], rows: &[HeatRow]) -> String {
                 root.draw(&Text::new(
                     text.clone(),
                     (x + px(cell_w / 2) - 8, y + 8),
-                    ("sans-serif", 11).into_font().color(&WHITE),
+                    ("sans-serif", TEXT).into_font().color(&WHITE),
                 ))
                 .map_err(err)?;
                 if let (Some(href), Some(domain)) = (hrefs.get(c as usize), domains.get(c as usize))
@@ -343,36 +398,37 @@ pub fn trend(
             .map(|t| t.format(format).to_string())
             .unwrap_or_default()
     };
-    svg(460, 240, title, |root| {
+    svg(500, 260, title, |root| {
         let known: Vec<(f64, f64)> = points
             .iter()
             .filter_map(|(t, s)| Some((seconds(t), (*s)?)))
             .filter(|(t, _)| (from..=to).contains(t))
             .collect();
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 17).into_font().color(&INK))
+            .caption(title, ("sans-serif", TITLE).into_font().color(&INK))
             .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(40)
+            .x_label_area_size(34)
+            .y_label_area_size(48)
             .build_cartesian_2d(from..to, 0f64..3f64)
             .map_err(err)?;
         chart
             .configure_mesh()
-            .light_line_style(LINE)
-            .x_labels(5)
+            .bold_line_style(LINE)
+            .light_line_style(TRANSPARENT)
+            .x_labels(4)
             .y_labels(4)
             .x_label_formatter(&|t| date(*t))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("score (0-3)")
-            .axis_desc_style(("sans-serif", 13).into_font().color(&MUTED))
-            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .axis_desc_style(("sans-serif", TEXT).into_font().color(&MUTED))
+            .label_style(("sans-serif", TEXT).into_font().color(&INK))
             .draw()
             .map_err(err)?;
         if known.is_empty() {
             root.draw(&Text::new(
                 "no snapshot in this range".to_string(),
                 (170, 120),
-                ("sans-serif", 13).into_font().color(&MUTED),
+                ("sans-serif", TEXT).into_font().color(&MUTED),
             ))
             .map_err(err)?;
         } else {

@@ -52,13 +52,14 @@ pub fn respond_error(error: AppError) -> AppError {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let request_timeout = Duration::from_secs(state.config.request_timeout_secs);
-    // A versioned bundle is served with its gzip twin (built beside it) and kept by browsers for
-    // good; anything else under the site root goes through Leptos's file handler.
+    // A versioned bundle is served with its brotli or gzip twin (built beside it), as the client
+    // takes them, and kept by browsers for good; anything else under the site root goes through Leptos's file handler.
     let pkg = state.leptos_options.site_pkg_dir.to_string();
     let bundle = (pkg != "pkg").then(|| {
         let files = tower_http::services::ServeDir::new(
             std::path::Path::new(state.leptos_options.site_root.as_ref()).join(&pkg),
         )
+        .precompressed_br()
         .precompressed_gzip();
         Router::new()
             .fallback_service(files)

@@ -1,5 +1,5 @@
 //! The dashboard's pages, each assembled from precomputed results in a handful of indexed reads,
-//! with its charts drawn. The server functions of `crate::api::dashboard` call these.
+//! and a unit page's charts drawn from its numbers. The server functions of `crate::api::dashboard` call these.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -13,6 +13,7 @@ use crate::model::dashboard::{
 use crate::model::graph::{AssetSummary, Direction};
 use crate::model::metrics::{Catalog, Counts, UnitName};
 use crate::model::record::{AssetKind, Ref};
+use crate::model::text::natural_cmp;
 use crate::server::charts;
 use crate::server::metrics::reads::{self, Snapshot};
 use crate::server::repo::reads as graph_reads;
@@ -196,7 +197,6 @@ pub async fn unit_page(
     )
     .await?;
 
-    let here = unit_href(&unit, is_company);
     let as_of_text = as_of.map(reads::rfc3339);
     let link = |base: &str, scope: &str, bucket: Option<Bucket>| {
         let key = bucket.map(Bucket::key);
@@ -253,56 +253,6 @@ pub async fn unit_page(
         (None, None) => std::cmp::Ordering::Equal,
     });
 
-    let charts = UnitCharts {
-        distribution: charts::distribution(
-            &format!("Models by level: {}", this_scope.label),
-            &counts,
-            |b| format!("{}#models", link(&here, scope, Some(b))),
-        ),
-        domains: charts::domain_scores(
-            "Score by domain",
-            &domains
-                .iter()
-                .map(|d| {
-                    (
-                        d.scope.label.clone(),
-                        d.score,
-                        format!("{}#models", link(&here, &d.scope.scope, None)),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        ),
-        heat_map: (!child_rows.is_empty()).then(|| {
-            let names: Vec<String> = domains.iter().map(|d| d.scope.label.clone()).collect();
-            let rows: Vec<charts::HeatRow> = child_rows
-                .iter()
-                .map(|c| {
-                    let base = unit_href(&c.unit, false);
-                    (
-                        c.unit.name.clone(),
-                        c.domain_scores.clone(),
-                        domains
-                            .iter()
-                            .map(|d| format!("{}#models", link(&base, &d.scope.scope, None)))
-                            .collect(),
-                    )
-                })
-                .collect();
-            charts::heat_map("Child units by domain (score 0-3)", &names, &rows)
-        }),
-        trend: charts::trend(
-            &format!("{}: score over {days} days", this_scope.label),
-            &trend
-                .iter()
-                .filter_map(|p| {
-                    DateTime::parse_from_rfc3339(&p.computed_at)
-                        .ok()
-                        .map(|t| (t.with_timezone(&Utc), p.score))
-                })
-                .collect::<Vec<_>>(),
-            (until - chrono::Duration::days(days), until),
-        ),
-    };
     let kind = if is_company {
         "company"
     } else if child_rows.is_empty() {
@@ -329,8 +279,83 @@ pub async fn unit_page(
         models,
         trend,
         trend_days: days,
-        charts,
+        trend_until: reads::rfc3339(until),
+        as_of: as_of_text,
     })
+}
+
+/// The unit page's charts, drawn from its numbers. They are not part of `UnitPage`, so that a
+/// page's data carries each chart once: in its HTML, never again in its hydration data.
+pub fn unit_charts(page: &UnitPage) -> UnitCharts {
+    let here = page.crumbs.last().map_or("/", |c| c.href.as_str());
+    let link = |base: &str, scope: &str, bucket: Option<Bucket>| {
+        let key = bucket.map(Bucket::key);
+        with_query(
+            base,
+            &[
+                ("scope", (scope != "overall").then_some(scope)),
+                ("level", key.as_deref()),
+                ("as_of", page.as_of.as_deref()),
+            ],
+        )
+    };
+    let scope = page.scope.scope.as_str();
+    let until = DateTime::parse_from_rfc3339(&page.trend_until)
+        .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
+    let days = page.trend_days;
+    UnitCharts {
+        distribution: charts::distribution(
+            &format!("Models by level: {}", page.scope.label),
+            &page.counts,
+            |b| format!("{}#models", link(here, scope, Some(b))),
+        ),
+        domains: charts::domain_scores(
+            "Score by domain",
+            &page
+                .domains
+                .iter()
+                .map(|d| {
+                    (
+                        d.scope.label.clone(),
+                        d.score,
+                        format!("{}#models", link(here, &d.scope.scope, None)),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+        heat_map: (!page.children.is_empty()).then(|| {
+            let names: Vec<String> = page.domains.iter().map(|d| d.scope.label.clone()).collect();
+            let rows: Vec<charts::HeatRow> = page
+                .children
+                .iter()
+                .map(|c| {
+                    let base = unit_href(&c.unit, false);
+                    (
+                        c.unit.name.clone(),
+                        c.domain_scores.clone(),
+                        page.domains
+                            .iter()
+                            .map(|d| format!("{}#models", link(&base, &d.scope.scope, None)))
+                            .collect(),
+                    )
+                })
+                .collect();
+            charts::heat_map("Child units by domain (score 0-3)", &names, &rows)
+        }),
+        trend: charts::trend(
+            &format!("{}: score over {days} days", page.scope.label),
+            &page
+                .trend
+                .iter()
+                .filter_map(|p| {
+                    DateTime::parse_from_rfc3339(&p.computed_at)
+                        .ok()
+                        .map(|t| (t.with_timezone(&Utc), p.score))
+                })
+                .collect::<Vec<_>>(),
+            (until - chrono::Duration::days(days), until),
+        ),
+    }
 }
 
 /// A model source's page: its levels with evidence, lineage, binaries and history.
@@ -390,12 +415,12 @@ pub async fn model_page(
             binary: b.asset.clone(),
         })
         .collect();
-    // Newest first: deployed binaries, then by name (binary names carry their version).
+    // Newest first: deployed binaries, then by version (binary names carry it: v12 before v9).
     binaries.sort_by(|a, b| {
         b.deployments
             .len()
             .cmp(&a.deployments.len())
-            .then_with(|| b.binary.name.cmp(&a.binary.name))
+            .then_with(|| natural_cmp(&b.binary.name, &a.binary.name))
     });
     let mut runs: Vec<AssetSummary> = down
         .nodes
@@ -403,7 +428,7 @@ pub async fn model_page(
         .filter(|n| n.asset.kind == AssetKind::WorkflowRun)
         .map(|n| n.asset.clone())
         .collect();
-    runs.sort_by(|a, b| b.name.cmp(&a.name));
+    runs.sort_by(|a, b| natural_cmp(&b.name, &a.name));
     // Upstream of what is judged: the datasets, logical features and feature sources behind it.
     let mut upstream: Vec<AssetSummary> = Vec::new();
     for binary in metrics.judged_binaries.iter().take(3) {

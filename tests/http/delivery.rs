@@ -36,6 +36,8 @@ async fn a_versioned_bundle_is_kept_for_good_and_sent_precompressed(pool: PgPool
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     std::io::Write::write_all(&mut gz, b"export default 1;\n").unwrap();
     std::fs::write(pkg.join("modelgov.js.gz"), gz.finish().unwrap()).unwrap();
+    // The release build adds a brotli twin (`brotli -q 11`); its bytes are opaque to the server.
+    std::fs::write(pkg.join("modelgov.js.br"), b"brotli bytes").unwrap();
     let site_root = site.to_string_lossy().into_owned();
     let config = Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some("postgres://unused".into()),
@@ -56,6 +58,15 @@ async fn a_versioned_bundle_is_kept_for_good_and_sent_precompressed(pool: PgPool
         headers[header::CACHE_CONTROL],
         "public, max-age=31536000, immutable"
     );
+    // A client taking both gets the smaller brotli twin; one taking neither, the file itself.
+    let request = Request::get(format!("/pkg/{version}/modelgov.js"))
+        .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(body, "brotli bytes");
     let (status, _, body) = get(&app, &format!("/pkg/{version}/modelgov.js")).await;
     assert_eq!(
         (status, body.as_str()),

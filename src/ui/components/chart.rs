@@ -5,25 +5,28 @@ use leptos::prelude::*;
 
 use super::CsvLink;
 
-/// `svg` is the server's drawing (its text escaped by plotters, its links by `server::charts`);
-/// the children show the same numbers as a table, and `csv` gives them as a download.
+/// `svg` is the server's drawing (its text escaped by plotters, its links by `server::charts`).
+/// It is `None` while hydrating a page the server rendered: the drawing is in the HTML already,
+/// and hydration leaves it there. The children show the same numbers as a table, and `file`
+/// gives them as a CSV download.
 #[component]
 pub fn Chart(
-    svg: String,
+    #[prop(into)] svg: Signal<Option<String>>,
     label: &'static str,
+    file: String,
     csv_header: &'static [&'static str],
     csv_rows: Vec<Vec<String>>,
     children: Children,
 ) -> impl IntoView {
     view! {
         <figure class="chart" data-testid=format!("chart-{label}")>
-            <div class="chart-svg" inner_html=svg></div>
+            <div class="chart-svg" inner_html=move || svg.get()></div>
             <figcaption>
                 <details>
                     <summary>"The numbers"</summary>
                     {children()}
                     <CsvLink
-                        file=format!("{label}.csv")
+                        file
                         header=csv_header
                         rows=Signal::stored(csv_rows)
                     />

@@ -126,10 +126,11 @@ fn ModelView(
             <dt>"Results"</dt>
             <dd>
                 {format!(
-                    "computed {} with catalog {}",
+                    "computed {} with catalog {}. ",
                     m.snapshot.computed_at,
                     m.snapshot.catalog_version,
                 )}
+                <a href=crate::model::routes::NUMBERS_PATH>"How these numbers are made"</a>
             </dd>
         </dl>
         <section aria-label="Domain levels">
@@ -196,10 +197,7 @@ fn ModelView(
             <h2>"Lineage"</h2>
             <details class="lineage" data-testid="lineage">
                 <summary>
-                    {format!(
-                        "Upstream of what is judged: {} feature sources, logical features and datasets",
-                        page.upstream.len(),
-                    )}
+                    {upstream_summary(&page.upstream)}
                 </summary>
                 <ul>
                     {page
@@ -316,4 +314,35 @@ fn ModelView(
             <HistoryTable changes=page.history.clone() />
         </section>
     }
+}
+
+/// "Upstream of what is judged: 2 feature sources, 2 logical features and 1 dataset": each kind
+/// counted apart, in lineage order.
+fn upstream_summary(upstream: &[AssetSummary]) -> String {
+    use crate::model::record::AssetKind;
+    let parts: Vec<String> = [
+        (
+            AssetKind::FeatureSource,
+            "feature source",
+            "feature sources",
+        ),
+        (
+            AssetKind::LogicalFeature,
+            "logical feature",
+            "logical features",
+        ),
+        (AssetKind::Dataset, "dataset", "datasets"),
+    ]
+    .into_iter()
+    .filter_map(|(kind, one, many)| {
+        let n = upstream.iter().filter(|a| a.kind == kind).count();
+        (n > 0).then(|| format!("{n} {}", if n == 1 { one } else { many }))
+    })
+    .collect();
+    let listed = match parts.as_slice() {
+        [] => "nothing recorded".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    format!("Upstream of what is judged: {listed}")
 }

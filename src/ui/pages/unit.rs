@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::api::dashboard::{TREND_DAYS, get_unit_page};
-use crate::model::dashboard::{Bucket, UnitPage, model_href, with_query};
+use crate::model::dashboard::{Bucket, UnitCharts, UnitPage, model_href, with_query};
 use crate::model::metrics::{Counts, TrendPoint, number};
 use crate::model::record::Ref;
 use crate::ui::components::{Breadcrumbs, Chart, CsvLink, ErrorPanel, LevelBadge, LevelBar};
@@ -101,6 +101,50 @@ pub fn UnitRoute() -> impl IntoView {
     }
 }
 
+/// The page's charts. The server draws them into the HTML it renders; hydration keeps that
+/// drawing, so they are in no page data. A page the browser renders itself, after following a
+/// link, finds its charts missing and asks the server for them.
+fn unit_charts(page: &UnitPage) -> RwSignal<Option<UnitCharts>> {
+    #[cfg(feature = "ssr")]
+    let drawn = Some(crate::server::pages::unit_charts(page));
+    #[cfg(not(feature = "ssr"))]
+    let drawn = None;
+    let charts = RwSignal::new(drawn);
+    #[cfg(feature = "hydrate")]
+    {
+        let unit = (page.kind != "company").then(|| Ref {
+            source: page.unit.source.clone(),
+            id: page.unit.external_id.clone(),
+        });
+        let args = (
+            unit,
+            Some(page.scope.scope.clone()),
+            page.as_of.clone(),
+            Some(page.trend_days),
+        );
+        let unit_id = page.unit.id;
+        Effect::new(move |_| {
+            let drawn_here = leptos::prelude::document()
+                .query_selector(&format!("[data-charts-of=\"{unit_id}\"] .chart-svg svg"))
+                .ok()
+                .flatten()
+                .is_some();
+            if drawn_here || charts.read_untracked().is_some() {
+                return;
+            }
+            let (unit, scope, as_of, days) = args.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(drawn) =
+                    crate::api::dashboard::get_unit_charts(unit, scope, as_of, days).await
+                {
+                    charts.set(Some(drawn));
+                }
+            });
+        });
+    }
+    charts
+}
+
 #[component]
 fn UnitView(page: UnitPage) -> impl IntoView {
     let title = format!("{} scorecard", page.unit.name);
@@ -111,10 +155,25 @@ fn UnitView(page: UnitPage) -> impl IntoView {
     let scope = page.scope.scope.clone();
     let as_of = page.snapshot.computed_at.clone();
     let change = score_change(&page.trend, page.trend_days);
-    let heat = page.charts.heat_map.clone().map(|svg| {
+    let charts = unit_charts(&page);
+    let chart = move |pick: fn(&UnitCharts) -> Option<String>| {
+        Signal::derive(move || charts.read().as_ref().and_then(pick))
+    };
+    // CSV files say which unit and which table.
+    let file = {
+        let unit = page.unit.external_id.clone();
+        move |table: &str| format!("{unit}-{table}.csv")
+    };
+    let heat = (!page.children.is_empty()).then(|| {
         let page = page.clone();
         view! {
-            <Chart svg label="heat-map" csv_header=&["unit_source", "unit_id", "unit", "domain", "score"] csv_rows=heat_csv(&page)>
+            <Chart
+                svg=chart(|c| c.heat_map.clone())
+                label="heat-map"
+                file=file("domains-by-unit")
+                csv_header=&["unit_source", "unit_id", "unit", "domain", "score"]
+                csv_rows=heat_csv(&page)
+            >
                 <HeatTable page />
             </Chart>
         }
@@ -204,7 +263,8 @@ fn UnitView(page: UnitPage) -> impl IntoView {
         </header>
         <p class="lede">
             "Results computed " <time datetime=as_of.clone()>{as_of.clone()}</time>
-            " with catalog " <code>{page.snapshot.catalog_version.clone()}</code> "."
+            " with catalog " <code>{page.snapshot.catalog_version.clone()}</code> ". "
+            <a href=crate::model::routes::NUMBERS_PATH>"How these numbers are made"</a>
         </p>
         <ScopeForm page=page.clone() here=here.clone() />
         <section class="stats" aria-label="Scorecard">
@@ -238,10 +298,11 @@ fn UnitView(page: UnitPage) -> impl IntoView {
                 <span class="label">"model sources"</span>
             </div>
         </section>
-        <div class="charts">
+        <div class="charts" data-charts-of=page.unit.id.to_string()>
             <Chart
-                svg=page.charts.distribution.clone()
+                svg=chart(|c| Some(c.distribution.clone()))
                 label="distribution"
+                file=file("levels")
                 csv_header=&["level", "models"]
                 csv_rows=Bucket::ALL.iter().map(|b| vec![b.key(), b.count(&page.counts).to_string()]).collect()
             >
@@ -259,8 +320,9 @@ fn UnitView(page: UnitPage) -> impl IntoView {
                 </table>
             </Chart>
             <Chart
-                svg=page.charts.domains.clone()
+                svg=chart(|c| Some(c.domains.clone()))
                 label="domains"
+                file=file("domain-scores")
                 csv_header=&["domain", "score"]
                 csv_rows=page.domains.iter().map(|d| vec![d.scope.label.clone(), d.score.map(number).unwrap_or_default()]).collect()
             >
@@ -278,8 +340,9 @@ fn UnitView(page: UnitPage) -> impl IntoView {
                 </table>
             </Chart>
             <Chart
-                svg=page.charts.trend.clone()
+                svg=chart(|c| Some(c.trend.clone()))
                 label="trend"
+                file=file("trend")
                 csv_header=&["computed_at", "score", "models"]
                 csv_rows=page.trend.iter().map(|p| vec![p.computed_at.clone(), p.score.map(number).unwrap_or_default(), p.counts.total().to_string()]).collect()
             >
@@ -452,7 +515,14 @@ fn ChildTable(page: UnitPage) -> impl IntoView {
     if page.children.is_empty() {
         return ().into_any();
     }
-    let sort = RwSignal::new(ChildSort::Score);
+    // `?sort=name|models` sorts on the server too, so the headers work as links without
+    // JavaScript; with it, they sort in place.
+    let query = use_query_map();
+    let sort = RwSignal::new(match query.read_untracked().get("sort").as_deref() {
+        Some("name") => ChildSort::Name,
+        Some("models") => ChildSort::Models,
+        _ => ChildSort::Score,
+    });
     let children = StoredValue::new(page.children.clone());
     let rows = Memo::new(move |_| {
         let mut rows = children.get_value();
@@ -477,20 +547,46 @@ fn ChildTable(page: UnitPage) -> impl IntoView {
             })
             .collect()
     });
+    let sorted_by = move |by: ChildSort| {
+        let q = query.read_untracked();
+        let keep = |name: &str| q.get(name).filter(|v| !v.is_empty());
+        let key = match by {
+            ChildSort::Score => None,
+            ChildSort::Name => Some("name"),
+            ChildSort::Models => Some("models"),
+        };
+        format!(
+            "{}#children",
+            with_query(
+                &use_location().pathname.get_untracked(),
+                &[
+                    ("scope", keep("scope").as_deref()),
+                    ("level", keep("level").as_deref()),
+                    ("as_of", keep("as_of").as_deref()),
+                    ("days", keep("days").as_deref()),
+                    ("sort", key),
+                ],
+            )
+        )
+    };
     let header_button = move |label: &'static str, by: ChildSort| {
         view! {
-            <button
-                type="button"
+            <a
+                href=sorted_by(by)
                 class="sort"
                 class:active=move || sort.get() == by
-                on:click=move |_| sort.set(by)
+                aria-current=move || (sort.get() == by).then_some("true")
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    sort.set(by);
+                }
             >
                 {label}
-            </button>
+            </a>
         }
     };
     view! {
-        <section class="children">
+        <section class="children" id="children">
             <h2>{format!("Child units ranked by {} score", page.scope.label)}</h2>
             <CsvLink
                 file=format!("{}-children.csv", page.unit.external_id)
@@ -534,7 +630,10 @@ fn ChildTable(page: UnitPage) -> impl IntoView {
 
 #[component]
 fn ModelTable(page: UnitPage) -> impl IntoView {
-    let filter = RwSignal::new(String::new());
+    let query = use_query_map();
+    // `?q=` filters the listed models by name on the server too, so the form works without
+    // JavaScript; with it, the table filters as one types.
+    let filter = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
     let models = StoredValue::new(page.models.clone());
     let rows = Memo::new(move |_| {
         let needle = filter.read().trim().to_lowercase();
@@ -562,7 +661,14 @@ fn ModelTable(page: UnitPage) -> impl IntoView {
     let listed = i64::try_from(page.models.len()).unwrap_or(0);
     let of = page.models_shown_of;
     let from = page.models_offset;
-    let query = use_query_map();
+    // The page's other parameters, kept by the filter form.
+    let kept: Vec<(&'static str, String)> = {
+        let q = query.read_untracked();
+        ["scope", "level", "as_of", "days", "offset"]
+            .into_iter()
+            .filter_map(|name| q.get(name).filter(|v| !v.is_empty()).map(|v| (name, v)))
+            .collect()
+    };
     // The same page's address with another offset, every other parameter kept.
     let at_offset = move |offset: i64| {
         let q = query.read_untracked();
@@ -616,15 +722,30 @@ fn ModelTable(page: UnitPage) -> impl IntoView {
                 })}
         </nav>
         <div class="table-tools" data-hydrated=move || hydrated.get().to_string()>
-            <label>
-                "Filter by name "
-                <input
-                    type="search"
-                    data-testid="model-filter"
-                    prop:value=filter
-                    on:input=move |ev| filter.set(event_target_value(&ev))
-                />
-            </label>
+            <form
+                method="get"
+                action="#models"
+                class="filter-form"
+                on:submit=move |ev| ev.prevent_default()
+            >
+                {kept
+                    .into_iter()
+                    .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+                    .collect_view()}
+                <label>
+                    "Filter these models by name "
+                    <input
+                        type="search"
+                        name="q"
+                        data-testid="model-filter"
+                        prop:value=filter
+                        on:input=move |ev| filter.set(event_target_value(&ev))
+                    />
+                </label>
+                // Without JavaScript the form goes to the server; with it, the table is already
+                // filtered as one types.
+                <button type="submit">"Filter"</button>
+            </form>
             <CsvLink
                 file=format!("{}-models.csv", page.unit.external_id)
                 header=&["model_source", "model_id", "model", "level", "metrics_at_risk"]
