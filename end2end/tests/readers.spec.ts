@@ -71,7 +71,7 @@ test('every value on a model page carries its unit', async ({ page }) => {
   expect(values.length).toBeGreaterThan(5);
   for (const value of values.map((v) => v.trim())) {
     // A word, or a number followed by its unit: never a bare number.
-    expect(value).toMatch(/^(–|unknown|yes|no|[+-]?[\d.,]+ ?(%|[A-Za-z][A-Za-z ]*))$/);
+    expect(value).toMatch(/^(–|unknown|no value|yes|no|[+-]?[\d.,]+ ?(%|[A-Za-z][A-Za-z ]*))$/);
   }
 });
 
