@@ -168,6 +168,20 @@ ensure_wasm_opt() {
     WASM_OPT=$dir/node_modules/binaryen/bin/wasm-opt
 }
 
+# Lighthouse (scripts/bench, section 10), pinned, from npm; 12.x runs on Debian's Node 20.
+# Sets LIGHTHOUSE.
+LIGHTHOUSE_VERSION=12.8.2
+ensure_lighthouse() {
+    local dir=$TARGET_DIR/tools/lighthouse-$LIGHTHOUSE_VERSION
+    if [ ! -x "$dir/node_modules/.bin/lighthouse" ]; then
+        command -v npm >/dev/null || apt_install nodejs npm
+        say "installing Lighthouse $LIGHTHOUSE_VERSION from npm"
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "lighthouse@$LIGHTHOUSE_VERSION"
+    fi
+    LIGHTHOUSE=$dir/node_modules/.bin/lighthouse
+}
+
 ensure_brotli() {
     command -v brotli >/dev/null || apt_install brotli
 }

@@ -41,6 +41,8 @@ async function post(request: APIRequestContext, body: string) {
 
 async function signIn(page: Page, token: string, next: string) {
   await page.goto(`/signin?next=${encodeURIComponent(next)}`);
+  // The form signs in through the app once hydrated (the bundle loads after the first paint).
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await page.getByTestId('token-input').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('signed-in')).toBeVisible();
@@ -124,6 +126,7 @@ test('a viewer sees no action buttons, and a forged POST with their cookie gets 
 
 test('a wrong token is refused on the sign-in page', async ({ page }) => {
   await page.goto('/signin');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await page.getByTestId('token-input').fill('mgv_not-a-token');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('sign-in-error')).toContainText('unknown or revoked');

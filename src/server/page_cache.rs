@@ -451,7 +451,10 @@ mod tests {
         assert_eq!(key("/?as_of=yesterday"), "/?as_of=yesterday");
         assert_eq!(key("/search?q=a+b&offset=3&x=1"), "/search?offset=3&q=a+b");
         assert_eq!(key("/units?q=x&scope=1"), "/units?q=x");
-        assert_eq!(key("/units/hr/a?sort=name&q=fraud"), "/units/hr/a?q=fraud&sort=name");
+        assert_eq!(
+            key("/units/hr/a?sort=name&q=fraud"),
+            "/units/hr/a?q=fraud&sort=name"
+        );
         assert_eq!(
             key("/?as_of=a&as_of=b"),
             "",
