@@ -154,32 +154,30 @@ build_site() {
     export SERVER_BIN
 }
 
-# wasm-opt, from the npm package binaryen (Debian's is too old for what rustc emits), pinned and
-# kept under target/tools. Sets WASM_OPT (a node script).
-BINARYEN_VERSION=132.0.0
-ensure_wasm_opt() {
-    local dir=$TARGET_DIR/tools/binaryen-$BINARYEN_VERSION
-    if [ ! -f "$dir/node_modules/binaryen/bin/wasm-opt" ]; then
+# npm_tool PACKAGE VERSION BIN: a command-line tool from npm, pinned, kept under target/tools and
+# installed when missing. Sets NPM_TOOL to the path of its BIN.
+npm_tool() {
+    local dir=$TARGET_DIR/tools/$1-$2
+    if [ ! -f "$dir/node_modules/$3" ]; then
         command -v npm >/dev/null || apt_install nodejs npm
-        say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+        say "installing $1 $2 from npm"
         mkdir -p "$dir"
-        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$1@$2"
     fi
-    WASM_OPT=$dir/node_modules/binaryen/bin/wasm-opt
+    NPM_TOOL=$dir/node_modules/$3
 }
 
-# Lighthouse (scripts/bench, section 10), pinned, from npm; 12.x runs on Debian's Node 20.
-# Sets LIGHTHOUSE.
-LIGHTHOUSE_VERSION=12.8.2
+# wasm-opt, from the npm package binaryen (Debian's is too old for what rustc emits). Sets
+# WASM_OPT (a node script).
+ensure_wasm_opt() {
+    npm_tool binaryen 132.0.0 binaryen/bin/wasm-opt
+    WASM_OPT=$NPM_TOOL
+}
+
+# Lighthouse (scripts/bench, section 10); 12.x runs on Debian's Node 20. Sets LIGHTHOUSE.
 ensure_lighthouse() {
-    local dir=$TARGET_DIR/tools/lighthouse-$LIGHTHOUSE_VERSION
-    if [ ! -x "$dir/node_modules/.bin/lighthouse" ]; then
-        command -v npm >/dev/null || apt_install nodejs npm
-        say "installing Lighthouse $LIGHTHOUSE_VERSION from npm"
-        mkdir -p "$dir"
-        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "lighthouse@$LIGHTHOUSE_VERSION"
-    fi
-    LIGHTHOUSE=$dir/node_modules/.bin/lighthouse
+    npm_tool lighthouse 12.8.2 .bin/lighthouse
+    LIGHTHOUSE=$NPM_TOOL
 }
 
 ensure_brotli() {

@@ -199,15 +199,7 @@ pub async fn unit_page(
 
     let as_of_text = as_of.map(reads::rfc3339);
     let link = |base: &str, scope: &str, bucket: Option<Bucket>| {
-        let key = bucket.map(Bucket::key);
-        with_query(
-            base,
-            &[
-                ("scope", (scope != "overall").then_some(scope)),
-                ("level", key.as_deref()),
-                ("as_of", as_of_text.as_deref()),
-            ],
-        )
+        unit_link(base, scope, bucket, as_of_text.as_deref())
     };
     let (counts, scope_score) =
         rollup(scope).map_or((Counts::default(), None), |r| (r.counts, r.score));
@@ -284,20 +276,25 @@ pub async fn unit_page(
     })
 }
 
+/// A unit page's address in `scope` (left out for overall), narrowed to `bucket`, as of `as_of`.
+fn unit_link(base: &str, scope: &str, bucket: Option<Bucket>, as_of: Option<&str>) -> String {
+    let key = bucket.map(Bucket::key);
+    with_query(
+        base,
+        &[
+            ("scope", (scope != "overall").then_some(scope)),
+            ("level", key.as_deref()),
+            ("as_of", as_of),
+        ],
+    )
+}
+
 /// The unit page's charts, drawn from its numbers. They are not part of `UnitPage`, so that a
 /// page's data carries each chart once: in its HTML, never again in its hydration data.
 pub fn unit_charts(page: &UnitPage) -> UnitCharts {
     let here = page.crumbs.last().map_or("/", |c| c.href.as_str());
     let link = |base: &str, scope: &str, bucket: Option<Bucket>| {
-        let key = bucket.map(Bucket::key);
-        with_query(
-            base,
-            &[
-                ("scope", (scope != "overall").then_some(scope)),
-                ("level", key.as_deref()),
-                ("as_of", page.as_of.as_deref()),
-            ],
-        )
+        unit_link(base, scope, bucket, page.as_of.as_deref())
     };
     let scope = page.scope.scope.as_str();
     let until = DateTime::parse_from_rfc3339(&page.trend_until)
