@@ -39,6 +39,40 @@ test('a lineage node leads to its asset page and back', async ({ page }) => {
   await expect(page.getByTestId('lineage-steps')).toBeVisible();
 });
 
+test('the lineage is drawn as a graph of links, in the direction and depth chosen', async ({ page }) => {
+  await page.goto('/search?q=e&kind=model_binary');
+  await page.getByTestId('search-row').first().getByRole('link').click();
+  const name = (await page.getByRole('heading', { level: 1 }).textContent())!;
+  const graph = page.getByTestId('lineage-graph');
+  const nodes = graph.locator('svg a');
+  const both = await nodes.count();
+  expect(both).toBeGreaterThan(2);
+  await expect(graph.locator('svg g.here')).toContainText(name.slice(0, 20));
+
+  const choice = page.getByTestId('lineage-choice');
+  await choice.getByLabel('Direction').selectOption('down');
+  await choice.getByLabel('Steps').selectOption('1');
+  await choice.getByRole('button', { name: 'Draw' }).click();
+  await expect(page).toHaveURL(/direction=down&depth=1/);
+  await expect(page.getByTestId('lineage-graph').locator('svg a')).not.toHaveCount(both);
+
+  await page.goBack();
+  const other = page.getByTestId('lineage-graph').locator('svg g:not(.here) a').first();
+  const title = (await other.locator('title').textContent())!;
+  await other.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(title.split(': ').slice(1).join(': '));
+});
+
+test('a model shows when each deployment served which binary', async ({ page }) => {
+  await page.goto('/search?q=e&kind=deployment');
+  await page.getByTestId('search-row').first().getByRole('link').click();
+  const periods = page.getByTestId('serving-periods');
+  await expect(periods.locator('tbody tr').first()).toContainText('serving now');
+  await page.locator('.facts').getByRole('link').first().click();
+  await expect(page.getByTestId('serving-periods').locator('tbody tr').first()).toBeVisible();
+  await expect(page.getByTestId('lineage-graph').locator('svg a').first()).toBeVisible();
+});
+
 test('following a link in the app brings the charts of the page it opens', async ({ page }) => {
   await page.goto('/');
   await expect(page.locator('.table-tools')).toHaveAttribute('data-hydrated', 'true');

@@ -167,9 +167,14 @@ pub struct ModelPage {
     /// Everything upstream of the model's runs, by kind: feature sources, logical features,
     /// datasets.
     pub upstream: Vec<AssetSummary>,
+    /// The model's lineage as the page draws it: the walk down from the model source (runs,
+    /// binaries, deployments) with what is upstream of its judged binaries (negative steps).
+    pub lineage: super::graph::Lineage,
     pub binaries: Vec<BinaryRow>,
     /// The model's workflow runs, newest name first (new binaries are registered from one).
     pub runs: Vec<AssetSummary>,
+    /// When each deployment served which of its binaries, newest first.
+    pub serving: Vec<super::graph::ServingPeriod>,
     pub history: Vec<Change>,
 }
 
@@ -188,11 +193,10 @@ pub struct AssetPage {
     pub ended_at: Option<String>,
     /// The model sources upstream (for a run, binary or deployment: the one it belongs to).
     pub models: Vec<AssetSummary>,
-    /// The lineage within five steps, one column per step from the furthest upstream to the
-    /// furthest downstream (the asset itself is the column at distance 0).
-    pub steps: Vec<LineageStep>,
-    /// True when the walk was cut short.
-    pub truncated: bool,
+    /// The lineage within five steps each way (the page draws the part its reader chooses).
+    pub lineage: super::graph::Lineage,
+    /// For a deployment, what it served when; for a binary, where it served; newest first.
+    pub serving: Vec<super::graph::ServingPeriod>,
     /// The newest report of each measurement.
     pub reports: Vec<ReportRow>,
     pub history: Vec<Change>,

@@ -66,6 +66,65 @@ pub struct Lineage {
     pub truncated: bool,
 }
 
+/// The depths a page offers for a drawn lineage (steps each way).
+pub const PAGE_LINEAGE_DEPTHS: [u32; 5] = [1, 2, 3, 4, 5];
+
+impl Lineage {
+    /// The part of the walk a page draws: the nodes `direction` of the root (both ways, only
+    /// upstream or only downstream) within `depth` steps, and every edge (a drawing leaves out
+    /// the edges whose ends it does not draw).
+    #[must_use]
+    pub fn within(&self, direction: Direction, depth: u32) -> Lineage {
+        let depth = i32::try_from(depth).unwrap_or(i32::MAX);
+        let wanted = |d: i32| {
+            d.abs() <= depth
+                && match direction {
+                    Direction::Up => d <= 0,
+                    Direction::Down => d >= 0,
+                    Direction::Both => true,
+                }
+        };
+        Lineage {
+            root: self.root.clone(),
+            direction,
+            depth: u32::try_from(depth).unwrap_or(0),
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|n| wanted(n.distance))
+                .cloned()
+                .collect(),
+            edges: self.edges.clone(),
+            truncated: self.truncated,
+        }
+    }
+}
+
+/// A page's choice of lineage from its address: `direction` (`up`, `down`, `both`) and `depth`
+/// (1-5), each `None` when absent; an error names a value that is neither.
+pub fn page_lineage_choice(
+    direction: Option<&str>,
+    depth: Option<&str>,
+) -> Result<(Option<Direction>, Option<u32>), String> {
+    let direction = match direction.filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => Some(
+            Direction::parse(d)
+                .ok_or_else(|| format!("direction must be up, down or both, not {d:?}"))?,
+        ),
+    };
+    let depth = match depth.filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => Some(
+            d.parse::<u32>()
+                .ok()
+                .filter(|d| PAGE_LINEAGE_DEPTHS.contains(d))
+                .ok_or_else(|| format!("depth must be a whole number from 1 to 5, not {d:?}"))?,
+        ),
+    };
+    Ok((direction, depth))
+}
+
 /// One change to the graph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change {
@@ -223,6 +282,16 @@ pub struct Serving {
     pub until: Option<String>,
 }
 
+/// A period in which a deployment served one binary (RFC 3339 times; `until` `None` while it
+/// still does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServingPeriod {
+    pub deployment: AssetSummary,
+    pub binary: AssetSummary,
+    pub since: String,
+    pub until: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServingAsOf {
     pub asset: Ref,
@@ -313,6 +382,71 @@ mod tests {
             )
             .describe(),
             "promoted p to production"
+        );
+    }
+}
+
+#[cfg(test)]
+mod lineage_choice {
+    use super::*;
+
+    fn node(id: &str, distance: i32) -> LineageNode {
+        LineageNode {
+            asset: AssetSummary {
+                key: Ref {
+                    source: "s".into(),
+                    id: id.into(),
+                },
+                kind: AssetKind::Dataset,
+                name: id.into(),
+                status: None,
+            },
+            distance,
+        }
+    }
+
+    #[test]
+    fn a_page_draws_the_direction_and_depth_chosen() {
+        let walk = Lineage {
+            root: Ref {
+                source: "s".into(),
+                id: "r".into(),
+            },
+            direction: Direction::Both,
+            depth: 5,
+            nodes: vec![
+                node("u2", -2),
+                node("u1", -1),
+                node("r", 0),
+                node("d1", 1),
+                node("d3", 3),
+            ],
+            edges: Vec::new(),
+            truncated: false,
+        };
+        let ids = |l: Lineage| {
+            l.nodes
+                .into_iter()
+                .map(|n| n.asset.key.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(walk.within(Direction::Up, 5)), ["u2", "u1", "r"]);
+        assert_eq!(ids(walk.within(Direction::Down, 2)), ["r", "d1"]);
+        assert_eq!(ids(walk.within(Direction::Both, 1)), ["u1", "r", "d1"]);
+        assert_eq!(page_lineage_choice(None, Some("")), Ok((None, None)));
+        assert_eq!(
+            page_lineage_choice(Some("up"), Some("2")),
+            Ok((Some(Direction::Up), Some(2)))
+        );
+        assert!(
+            page_lineage_choice(Some("sideways"), None)
+                .unwrap_err()
+                .contains("up, down or both")
+        );
+        assert!(
+            page_lineage_choice(None, Some("9"))
+                .unwrap_err()
+                .contains("from 1 to 5")
         );
     }
 }

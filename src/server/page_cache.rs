@@ -185,12 +185,10 @@ fn parameters_of(path: &str) -> &'static [&'static str] {
     match path {
         routes::UNITS_PATH => &["q"],
         routes::SEARCH_PATH => &["q", "kind", "tag", "offset"],
-        _ if routes::below(path, routes::ASSETS_PATH) => &[],
-        _ if routes::below(path, routes::MODELS_PATH)
-            || routes::below(path, routes::METRICS_PATH) =>
-        {
-            &["as_of"]
-        }
+        // The drawn lineage's direction and depth.
+        _ if routes::below(path, routes::ASSETS_PATH) => &["direction", "depth"],
+        _ if routes::below(path, routes::MODELS_PATH) => &["as_of", "direction", "depth"],
+        _ if routes::below(path, routes::METRICS_PATH) => &["as_of"],
         // Unit pages: also the child table's order and the model list's name filter, which
         // the server applies for readers without JavaScript.
         _ => &["scope", "level", "as_of", "days", "offset", "sort", "q"],

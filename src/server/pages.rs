@@ -7,8 +7,8 @@ use tracing::instrument;
 
 use crate::error::AppError;
 use crate::model::dashboard::{
-    AssetPage, BinaryRow, Bucket, ChildRow, Crumb, DomainRow, LineageStep, MetricPage, ModelPage,
-    ReportRow, ScopeName, UnitCharts, UnitPage, asset_href, model_href, unit_href, with_query,
+    AssetPage, BinaryRow, Bucket, ChildRow, Crumb, DomainRow, MetricPage, ModelPage, ReportRow,
+    ScopeName, UnitCharts, UnitPage, asset_href, model_href, unit_href, with_query,
 };
 use crate::model::graph::{AssetSummary, Direction};
 use crate::model::metrics::{Catalog, Counts, UnitName};
@@ -355,6 +355,9 @@ pub fn unit_charts(page: &UnitPage) -> UnitCharts {
     }
 }
 
+/// How many serving periods a model or asset page lists, newest first.
+const SERVING_PERIODS_SHOWN: i64 = 50;
+
 /// A model source's page: its levels with evidence, lineage, binaries and history.
 #[instrument(skip_all, fields(model = %key))]
 pub async fn model_page(
@@ -427,25 +430,40 @@ pub async fn model_page(
         .collect();
     runs.sort_by(|a, b| natural_cmp(&b.name, &a.name));
     // Upstream of what is judged: the datasets, logical features and feature sources behind it.
+    // With the walk down, they make the model's drawn lineage: runs at 1 step, binaries at 2,
+    // deployments at 3; datasets at -1, logical features at -2, feature sources at -3.
+    let mut lineage = down.clone();
     let mut upstream: Vec<AssetSummary> = Vec::new();
     for binary in metrics.judged_binaries.iter().take(3) {
         let up = graph_reads::lineage(pool, binary, Direction::Up, 4).await?;
+        lineage.truncated |= up.truncated;
+        for edge in up.edges {
+            if !lineage.edges.contains(&edge) {
+                lineage.edges.push(edge);
+            }
+        }
         for n in up.nodes {
             if matches!(
                 n.asset.kind,
                 AssetKind::Dataset | AssetKind::LogicalFeature | AssetKind::FeatureSource
             ) && !upstream.iter().any(|u| u.key == n.asset.key)
             {
+                lineage.nodes.push(crate::model::graph::LineageNode {
+                    asset: n.asset.clone(),
+                    distance: n.distance + 1,
+                });
                 upstream.push(n.asset);
             }
         }
     }
+    lineage.direction = Direction::Both;
     upstream.sort_by_key(|a| match a.kind {
         AssetKind::FeatureSource => 0,
         AssetKind::LogicalFeature => 1,
         _ => 2,
     });
     let history = graph_reads::history(pool, key, 20, None).await?;
+    let serving = graph_reads::serving_history(pool, key, SERVING_PERIODS_SHOWN).await?;
     let owner_unit = chain.last().map(|(u, _)| u.clone());
     Ok(ModelPage {
         crumbs: trail,
@@ -461,8 +479,10 @@ pub async fn model_page(
         owner_unit,
         metrics,
         upstream,
+        lineage,
         binaries,
         runs,
+        serving,
         history: history.changes,
     })
 }
@@ -494,30 +514,11 @@ pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError>
         None => Vec::new(),
     };
     let walk = graph_reads::lineage(pool, key, Direction::Both, 5).await?;
-    let mut steps: Vec<LineageStep> = Vec::new();
-    let mut nodes = walk.nodes;
-    nodes.sort_by(|a, b| {
-        (a.distance, &a.asset.name, &a.asset.key.id).cmp(&(
-            b.distance,
-            &b.asset.name,
-            &b.asset.key.id,
-        ))
-    });
-    for node in nodes {
-        match steps.last_mut() {
-            Some(step) if step.distance == node.distance => step.assets.push(node.asset),
-            _ => steps.push(LineageStep {
-                distance: node.distance,
-                assets: vec![node.asset],
-            }),
-        }
-    }
-    let models: Vec<AssetSummary> = steps
+    let models: Vec<AssetSummary> = walk
+        .nodes
         .iter()
-        .filter(|s| s.distance < 0)
-        .flat_map(|s| s.assets.iter())
-        .filter(|a| a.kind == AssetKind::ModelSource)
-        .cloned()
+        .filter(|n| n.distance < 0 && n.asset.kind == AssetKind::ModelSource)
+        .map(|n| n.asset.clone())
         .collect();
     let reports = sqlx::query!(
         r#"
@@ -537,6 +538,11 @@ pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError>
     })
     .collect();
     let history = graph_reads::history(pool, key, 20, None).await?;
+    let serving = if matches!(kind, AssetKind::Deployment | AssetKind::ModelBinary) {
+        graph_reads::serving_history(pool, key, SERVING_PERIODS_SHOWN).await?
+    } else {
+        Vec::new()
+    };
     // Runs, binaries and deployments sit under their model source's unit when they name none.
     let mut trail = match (chain.is_empty(), models.first()) {
         (true, Some(model)) => {
@@ -575,8 +581,8 @@ pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError>
         started_at: row.started_at.map(reads::rfc3339),
         ended_at: row.ended_at.map(reads::rfc3339),
         models,
-        steps,
-        truncated: walk.truncated,
+        lineage: walk,
+        serving,
         reports,
         history: history.changes,
     })

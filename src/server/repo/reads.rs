@@ -8,7 +8,7 @@ use tracing::instrument;
 use crate::error::AppError;
 use crate::model::graph::{
     AssetSummary, Change, Direction, History, LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Lineage,
-    LineageEdge, LineageNode, SearchHit, SearchPage, Serving, ServingAsOf, UnitHit,
+    LineageEdge, LineageNode, SearchHit, SearchPage, Serving, ServingAsOf, ServingPeriod, UnitHit,
 };
 use crate::model::record::{AssetKind, Ref};
 
@@ -294,6 +294,67 @@ pub async fn search(
         next_offset: more.then_some(offset + limit),
         units,
     })
+}
+
+/// Every period in which a deployment of `key` served a binary, newest first (at most `limit`):
+/// for a deployment, what it served; for a model source, every deployment of one of its
+/// binaries; for a binary, where it served.
+#[instrument(skip_all, fields(asset = %key))]
+pub async fn serving_history(
+    db: &sqlx::PgPool,
+    key: &Ref,
+    limit: i64,
+) -> Result<Vec<ServingPeriod>, AppError> {
+    let id = asset_id(db, key).await?;
+    let rows = sqlx::query!(
+        r#"
+        WITH binaries AS (
+            SELECT $1::bigint AS id
+            UNION
+            SELECT b.to_id FROM edges r JOIN edges b ON b.from_id = r.to_id
+            WHERE r.from_id = $1 AND r.from_kind = 'model_source' AND b.to_kind = 'model_binary'
+        )
+        SELECT d.source AS dep_source, d.external_id AS dep_id, d.name AS dep_name,
+               d.status AS dep_status,
+               b.source AS bin_source, b.external_id AS bin_id, b.name AS bin_name,
+               b.status AS bin_status, p.since, p.until
+        FROM serving_periods p
+        JOIN assets d ON d.id = p.deployment_id
+        JOIN assets b ON b.id = p.binary_id
+        WHERE p.deployment_id = $1 OR p.binary_id IN (SELECT id FROM binaries)
+        ORDER BY p.since DESC, d.name
+        LIMIT $2
+        "#,
+        id,
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ServingPeriod {
+            deployment: AssetSummary {
+                key: Ref {
+                    source: row.dep_source,
+                    id: row.dep_id,
+                },
+                kind: AssetKind::Deployment,
+                name: row.dep_name,
+                status: row.dep_status,
+            },
+            binary: AssetSummary {
+                key: Ref {
+                    source: row.bin_source,
+                    id: row.bin_id,
+                },
+                kind: AssetKind::ModelBinary,
+                name: row.bin_name,
+                status: row.bin_status,
+            },
+            since: rfc3339(row.since),
+            until: row.until.map(rfc3339),
+        })
+        .collect())
 }
 
 /// Which binary each deployment of `key` served at `as_of`: for a deployment, itself; for a model

@@ -1,16 +1,21 @@
 //! Any asset's page (a run, binary, deployment, dataset, logical feature or feature source):
-//! what it is and who owns it, its lineage both ways drawn as steps, its newest reports and its
-//! history. Model sources have their own page.
+//! what it is and who owns it, its lineage drawn as a graph (direction and depth chosen in the
+//! address) and listed step by step, its newest reports and its history. Model sources have their own page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::dashboard::get_asset_page;
-use crate::model::dashboard::AssetPage;
+use crate::model::dashboard::{AssetPage, LineageStep};
+use crate::model::graph::Lineage;
 use crate::model::metrics::number;
 use crate::model::record::Ref;
-use crate::ui::components::{AssetLink, Breadcrumbs, ErrorPanel, HistoryTable, tag_words};
+use crate::model::text::natural_cmp;
+use crate::ui::components::{
+    AssetLink, Breadcrumbs, ErrorPanel, HistoryTable, LineageChoice, LineageGraph, ServingTable,
+    chosen_lineage, tag_words,
+};
 
 #[component]
 pub fn AssetRoute() -> impl IntoView {
@@ -52,9 +57,33 @@ fn step_label(distance: i32) -> String {
     }
 }
 
+/// The drawn walk's nodes as columns by distance, upstream first, each by name.
+fn steps(lineage: &Lineage) -> Vec<LineageStep> {
+    let mut nodes = lineage.nodes.clone();
+    nodes.sort_by(|a, b| {
+        a.distance
+            .cmp(&b.distance)
+            .then_with(|| natural_cmp(&a.asset.name, &b.asset.name))
+    });
+    let mut steps: Vec<LineageStep> = Vec::new();
+    for node in nodes {
+        match steps.last_mut() {
+            Some(step) if step.distance == node.distance => step.assets.push(node.asset),
+            _ => steps.push(LineageStep {
+                distance: node.distance,
+                assets: vec![node.asset],
+            }),
+        }
+    }
+    steps
+}
+
 #[component]
 fn AssetView(page: AssetPage) -> impl IntoView {
     let a = page.asset.clone();
+    let (direction, depth, problem) = chosen_lineage(5);
+    let shown = page.lineage.within(direction, depth);
+    let steps = steps(&shown);
     let tags = tag_words(&page.tags);
     view! {
         <Title text=format!("{} · {}", a.name, a.kind.label()) />
@@ -91,18 +120,16 @@ fn AssetView(page: AssetPage) -> impl IntoView {
             {page.started_at.clone().map(|t| view! { <dt>"Started"</dt> <dd>{t}</dd> })}
             {page.ended_at.clone().map(|t| view! { <dt>"Ended"</dt> <dd>{t}</dd> })}
         </dl>
-        <section aria-labelledby="lineage-heading">
+        <section aria-labelledby="lineage-heading" id="lineage">
             <h2 id="lineage-heading">"Lineage"</h2>
             <p class="hint">
-                {if page.truncated {
-                    "Within five steps each way; the walk was cut short here."
-                } else {
-                    "Within five steps each way, from its sources on the left to where it is served on the right."
-                }}
+                "From its sources on the left to where it is served on the right; every box is a link."
             </p>
+            <LineageChoice direction depth problem />
+            <LineageGraph lineage=shown label=format!("Lineage of {}", a.name) />
+            <h3>"Step by step"</h3>
             <ol class="lineage-steps" data-testid="lineage-steps">
-                {page
-                    .steps
+                {steps
                     .iter()
                     .map(|step| {
                         view! {
@@ -167,6 +194,15 @@ fn AssetView(page: AssetPage) -> impl IntoView {
                     .into_any()
             }}
         </section>
+        {(!page.serving.is_empty())
+            .then(|| {
+                view! {
+                    <section aria-labelledby="serving-heading">
+                        <h2 id="serving-heading">"Serving periods"</h2>
+                        <ServingTable periods=page.serving.clone() />
+                    </section>
+                }
+            })}
         <section aria-labelledby="history-heading">
             <h2 id="history-heading">"History"</h2>
             <HistoryTable changes=page.history.clone() />

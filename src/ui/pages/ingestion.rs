@@ -76,7 +76,15 @@ fn IngestionView(
     let rejections: Vec<Vec<String>> = page
         .rejections
         .iter()
-        .map(|r| cells(&[&r.at, &r.source, &r.external_id, &r.reason, &r.actor]))
+        .map(|r| {
+            cells(&[
+                &r.at,
+                &r.source,
+                &r.external_id,
+                &crate::model::ingestion::plain_reason(&r.reason),
+                &r.actor,
+            ])
+        })
         .collect();
     let sources: Vec<Vec<String>> = page
         .sources

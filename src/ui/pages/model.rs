@@ -14,8 +14,8 @@ use crate::model::metrics::number;
 use crate::model::record::Ref;
 use crate::model::role::SignedIn;
 use crate::ui::components::{
-    AssetLink, Breadcrumbs, CsvLink, ErrorPanel, HistoryTable, LevelBadge, Sentences, signed_in,
-    tag_words,
+    AssetLink, Breadcrumbs, CsvLink, ErrorPanel, HistoryTable, LevelBadge, LineageChoice,
+    LineageGraph, Sentences, ServingTable, chosen_lineage, signed_in, tag_words,
 };
 use crate::ui::pages::registry::RegistryPanel;
 
@@ -68,6 +68,13 @@ fn ModelView(
     operate: ServerAction<Operate>,
 ) -> impl IntoView {
     let m = page.metrics.clone();
+    let (direction, depth, problem) = chosen_lineage(3);
+    let drawn = page.lineage.within(direction, depth);
+    let keep: Vec<(&'static str, String)> = use_query_map()
+        .read_untracked()
+        .get("as_of")
+        .map(|t| vec![("as_of", t)])
+        .unwrap_or_default();
     let domain_name = {
         let names = page.domain_names.clone();
         move |id: &str| {
@@ -193,8 +200,14 @@ fn ModelView(
                     .collect_view()}
             </div>
         </section>
-        <section>
+        <section id="lineage">
             <h2>"Lineage"</h2>
+            <p class="hint">
+                "Upstream of the judged binaries on the left, the model's runs, binaries and \
+                 deployments to the right; every box is a link."
+            </p>
+            <LineageChoice direction depth problem keep />
+            <LineageGraph lineage=drawn label=format!("Lineage of {}", m.name) />
             <details class="lineage" data-testid="lineage">
                 <summary>
                     {upstream_summary(&page.upstream)}
@@ -298,6 +311,11 @@ fn ModelView(
             </table>
         </section>
         <RegistryPanel page=page.clone() me operate />
+        <section>
+            <h2>"Serving periods"</h2>
+            <p class="hint">"Which binary each of its deployments served, and when; newest first."</p>
+            <ServingTable periods=page.serving.clone() />
+        </section>
         <section>
             <h2>"History"</h2>
             <CsvLink

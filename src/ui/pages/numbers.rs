@@ -12,8 +12,8 @@ use crate::ui::components::{ErrorPanel, LevelBadge};
 
 fn rule_text(rule: Rule) -> &'static str {
     match rule {
-        Rule::Mean => "the weighted mean of its known levels, rounded down",
-        Rule::Min => "its worst known level",
+        Rule::Mean => "the weighted mean of the known levels, rounded down,",
+        Rule::Min => "the worst known level",
     }
 }
 
@@ -112,7 +112,7 @@ fn CatalogView(catalog: Catalog) -> impl IntoView {
     view! {
         <p>
             "Version " <code>{catalog.version.clone()}</code> ". A model's overall level is "
-            {rule_text(catalog.overall_rule)} " across domains. The same catalog is at "
+            {rule_text(catalog.overall_rule)} " of its domains. The same catalog is at "
             <a href="/api/v1/catalog" rel="external">"/api/v1/catalog"</a> "."
         </p>
         {catalog
@@ -128,7 +128,7 @@ fn CatalogView(catalog: Catalog) -> impl IntoView {
                 view! {
                     <h3>{d.name.clone()}</h3>
                     <p class="muted">
-                        {format!("Its level is {} (weight {} in the overall level).", rule_text(d.rule), d.weight)}
+                        {format!("A model's level here is {} of these metrics (weight {} in the overall level).", rule_text(d.rule), d.weight)}
                     </p>
                     <ul>
                         {metrics
