@@ -139,6 +139,9 @@ pub struct Change {
     pub op: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+    /// For a link, the asset at its other end (as the asset's history sees it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<AssetSummary>,
 }
 
 impl Change {
@@ -171,11 +174,27 @@ impl Change {
                 } else {
                     &self.before
                 };
-                match (kind(row, "from_kind"), kind(row, "to_kind")) {
-                    (Some(from), Some(to)) if self.op == "updated" => {
+                // Named by the asset at the other end when the history knows it: upstream of
+                // this one when its kind is the edge's `from` kind.
+                let other = self.other.as_ref().map(|o| {
+                    let upstream = field(row, "from_kind").as_deref() == Some(o.kind.as_str());
+                    (upstream, format!("{} “{}”", o.kind.label(), o.name))
+                });
+                match (kind(row, "from_kind"), kind(row, "to_kind"), other) {
+                    (Some(_), Some(to), Some((true, other))) if self.op == "updated" => {
+                        format!("the {to} now comes from the {other}")
+                    }
+                    (Some(_), Some(_), Some((false, other))) if self.op == "updated" => {
+                        format!("the {other} now comes from it")
+                    }
+                    (Some(from), Some(to), None) if self.op == "updated" => {
                         format!("the {to} now comes from another {from}")
                     }
-                    (Some(from), Some(to)) => format!("link from a {from} to a {to} {op}"),
+                    (Some(_), Some(_), Some((true, other))) => {
+                        format!("link from the {other} {op}")
+                    }
+                    (Some(_), Some(_), Some((false, other))) => format!("link to the {other} {op}"),
+                    (Some(from), Some(to), None) => format!("link from a {from} to a {to} {op}"),
                     _ => format!("edge {op}"),
                 }
             }
@@ -317,7 +336,48 @@ mod tests {
             op: op.into(),
             before,
             after,
+            other: None,
         }
+    }
+
+    #[test]
+    fn links_name_the_asset_at_their_other_end() {
+        use serde_json::json;
+        let named = |kind: AssetKind, name: &str, op: &str| {
+            let mut c = change(
+                "edge",
+                op,
+                None,
+                Some(json!({"from_kind": "model_binary", "to_kind": "deployment"})),
+            );
+            c.other = Some(AssetSummary {
+                key: Ref {
+                    source: "s".into(),
+                    id: name.into(),
+                },
+                kind,
+                name: name.into(),
+                status: None,
+            });
+            c.describe()
+        };
+        // Seen from the deployment, the binary is upstream; seen from the binary, downstream.
+        assert_eq!(
+            named(AssetKind::ModelBinary, "v3", "created"),
+            "link from the model binary “v3” created"
+        );
+        assert_eq!(
+            named(AssetKind::Deployment, "prod-us", "created"),
+            "link to the deployment “prod-us” created"
+        );
+        assert_eq!(
+            named(AssetKind::ModelBinary, "v4", "updated"),
+            "the deployment now comes from the model binary “v4”"
+        );
+        assert_eq!(
+            named(AssetKind::Deployment, "prod-us", "updated"),
+            "the deployment “prod-us” now comes from it"
+        );
     }
 
     #[test]

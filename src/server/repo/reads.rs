@@ -134,12 +134,17 @@ pub async fn history(
     before: Option<i64>,
 ) -> Result<History, AppError> {
     let id = asset_id(db, key).await?;
+    // For a link, the asset at its other end, so that the history can name it.
     let rows = sqlx::query!(
         r#"
-        SELECT id, at, actor, subject, op, before, after
-        FROM changes
-        WHERE (asset_id = $1 OR related_id = $1) AND id < $2
-        ORDER BY id DESC
+        SELECT c.id, c.at, c.actor, c.subject, c.op, c.before, c.after,
+               o.source AS "other_source?", o.external_id AS "other_id?",
+               o.kind::text AS "other_kind?", o.name AS "other_name?", o.status AS other_status
+        FROM changes c
+        LEFT JOIN assets o ON c.subject = 'edge'
+            AND o.id = CASE WHEN c.asset_id = $1 THEN c.related_id ELSE c.asset_id END
+        WHERE (c.asset_id = $1 OR c.related_id = $1) AND c.id < $2
+        ORDER BY c.id DESC
         LIMIT $3
         "#,
         id,
@@ -149,19 +154,34 @@ pub async fn history(
     .fetch_all(db)
     .await?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    let changes: Vec<Change> = rows
-        .into_iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|row| Change {
-            id: row.id,
-            at: rfc3339(row.at),
-            actor: row.actor,
-            subject: row.subject,
-            op: row.op,
-            before: row.before,
-            after: row.after,
-        })
-        .collect();
+    let changes: Vec<Change> =
+        rows.into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|row| Change {
+                id: row.id,
+                at: rfc3339(row.at),
+                actor: row.actor,
+                subject: row.subject,
+                op: row.op,
+                before: row.before,
+                after: row.after,
+                other: match (
+                    row.other_source,
+                    row.other_id,
+                    row.other_kind,
+                    row.other_name,
+                ) {
+                    (Some(source), Some(id), Some(kind), Some(name)) => AssetKind::parse(&kind)
+                        .map(|kind| AssetSummary {
+                            key: Ref { source, id },
+                            kind,
+                            name,
+                            status: row.other_status,
+                        }),
+                    _ => None,
+                },
+            })
+            .collect();
     let next_before = if more {
         changes.last().map(|c| c.id)
     } else {
