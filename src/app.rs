@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=UnitRoute ssr=SsrMode::Async />
                     <Route path=StaticSegment(routes::UNITS) view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment(routes::UNOWNED) view=UnitRoute ssr=SsrMode::Async />
                     <Route
                         path=(StaticSegment(routes::UNITS), ParamSegment("source"), ParamSegment("id"))
                         view=UnitRoute

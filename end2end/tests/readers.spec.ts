@@ -73,6 +73,20 @@ test('a model shows when each deployment served which binary', async ({ page }) 
   await expect(page.getByTestId('lineage-graph').locator('svg a').first()).toBeVisible();
 });
 
+test('the models no unit owns have a page listing exactly as many as the company says', async ({ page }) => {
+  await page.goto('/');
+  const link = page.getByTestId('unowned-link').getByRole('link');
+  const n = Number((await link.textContent())!.match(/^(\d+)/)![1]);
+  expect(n).toBeGreaterThan(0);
+  await link.click();
+  await expect(page).toHaveURL(/\/unowned$/);
+  await expect(page.getByTestId('unit-kind')).toHaveText('unowned');
+  await expect(page.getByTestId('model-row')).toHaveCount(Math.min(n, 50));
+  await expect(page.getByTestId('models-count')).toContainText(`${n}`);
+  await page.getByRole('navigation', { name: /breadcrumb/i }).getByRole('link').first().click();
+  await expect(page.getByTestId('unit-kind')).toHaveText('company');
+});
+
 test('following a link in the app brings the charts of the page it opens', async ({ page }) => {
   await page.goto('/');
   await expect(page.locator('.table-tools')).toHaveAttribute('data-hydrated', 'true');

@@ -142,6 +142,8 @@ pub struct UnitPage {
     pub trend_until: String,
     /// The as-of time the page was asked for, as the snapshot it resolved to; links keep it.
     pub as_of: Option<String>,
+    /// On the company's page, how many models no unit owns (they have a page of their own).
+    pub unowned: Option<i64>,
 }
 
 /// A binary with its status in production, for the model page.
@@ -278,9 +280,24 @@ pub fn query_value(query: &str, key: &str) -> Option<String> {
 }
 
 /// The page of an org unit; the company's is `/`.
+/// The models no org unit owns are rolled up as unit 0, which no org unit row holds.
+pub const UNOWNED_UNIT_ID: i64 = 0;
+/// What the page of the models no unit owns is called.
+pub const UNOWNED_NAME: &str = "Models no unit owns";
+
+/// The key that asks a unit page for the models no unit owns (no org unit has an empty key).
+pub fn unowned_ref() -> Ref {
+    Ref {
+        source: String::new(),
+        id: String::new(),
+    }
+}
+
 pub fn unit_href(unit: &UnitName, is_company: bool) -> String {
     if is_company {
         "/".into()
+    } else if unit.id == UNOWNED_UNIT_ID {
+        super::routes::UNOWNED_PATH.into()
     } else {
         format!(
             "{}/{}/{}",

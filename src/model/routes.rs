@@ -29,6 +29,8 @@ pages! {
     ABOUT, ABOUT_PATH = "about";
     /// About the numbers: levels, domains, rollups, unknown and the catalog in use.
     NUMBERS, NUMBERS_PATH = "numbers";
+    /// The models no org unit owns, as a unit's page (they count at the company only).
+    UNOWNED, UNOWNED_PATH = "unowned";
     /// Mappings, quarantine, rejections and the last events.
     INGESTION, INGESTION_PATH = "ingestion";
     /// Signing in with a token.

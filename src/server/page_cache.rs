@@ -236,7 +236,7 @@ where
 fn cacheable(path: &str) -> bool {
     matches!(
         path,
-        routes::COMPANY_PATH | routes::UNITS_PATH | routes::SEARCH_PATH
+        routes::COMPANY_PATH | routes::UNITS_PATH | routes::SEARCH_PATH | routes::UNOWNED_PATH
     ) || [
         routes::UNITS_PATH,
         routes::MODELS_PATH,

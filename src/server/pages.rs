@@ -8,7 +8,8 @@ use tracing::instrument;
 use crate::error::AppError;
 use crate::model::dashboard::{
     AssetPage, BinaryRow, Bucket, ChildRow, Crumb, DomainRow, MetricPage, ModelPage, ReportRow,
-    ScopeName, UnitCharts, UnitPage, asset_href, model_href, unit_href, with_query,
+    ScopeName, UNOWNED_UNIT_ID, UnitCharts, UnitPage, asset_href, model_href, unit_href,
+    unowned_ref, with_query,
 };
 use crate::model::graph::{AssetSummary, Direction};
 use crate::model::metrics::{Catalog, Counts, UnitName};
@@ -172,9 +173,28 @@ pub async fn unit_page(
         .cloned()
         .ok_or_else(|| AppError::BadRequest(format!("unknown scope {scope:?}")))?;
     let unit = reads::unit(pool, unit).await?;
-    let chain = ancestry(pool, unit.id).await?;
+    // The models no unit owns sit below the company, in no unit.
+    let chain = if unit.id == UNOWNED_UNIT_ID {
+        let company = reads::unit(pool, None).await?;
+        let mut chain = ancestry(pool, company.id).await?;
+        chain.push((unit.clone(), false));
+        chain
+    } else {
+        ancestry(pool, unit.id).await?
+    };
     let is_company = chain.len() == 1 && chain[0].1;
     let card = reads::scorecard(pool, &snapshot, unit.clone()).await?;
+    let unowned = if is_company {
+        let own = reads::unit(pool, Some(&unowned_ref())).await?;
+        let card = reads::scorecard(pool, &snapshot, own).await?;
+        card.rollups
+            .iter()
+            .find(|r| r.scope == "overall")
+            .map(|r| r.counts.total())
+            .filter(|n| *n > 0)
+    } else {
+        None
+    };
     let rollup = |scope: &str| card.rollups.iter().find(|r| r.scope == scope);
     let children = child_rollups(pool, &snapshot, unit.id).await?;
     let models = reads::worst_models(
@@ -247,6 +267,8 @@ pub async fn unit_page(
 
     let kind = if is_company {
         "company"
+    } else if unit.id == UNOWNED_UNIT_ID {
+        "unowned"
     } else if child_rows.is_empty() {
         "team"
     } else {
@@ -273,6 +295,7 @@ pub async fn unit_page(
         trend_days: days,
         trend_until: reads::rfc3339(until),
         as_of: as_of_text,
+        unowned,
     })
 }
 

@@ -100,6 +100,14 @@ pub async fn snapshot(pool: &PgPool, as_of: Option<DateTime<Utc>>) -> Result<Sna
 /// The org unit with this external key, or the company (see `modelgov_company()` in the
 /// migrations: the unit configured, else the first top-level unit written) when `key` is `None`.
 pub async fn unit(pool: &PgPool, key: Option<&Ref>) -> Result<UnitName, AppError> {
+    if key == Some(&crate::model::dashboard::unowned_ref()) {
+        return Ok(UnitName {
+            id: crate::model::dashboard::UNOWNED_UNIT_ID,
+            source: String::new(),
+            external_id: String::new(),
+            name: crate::model::dashboard::UNOWNED_NAME.into(),
+        });
+    }
     let row = match key {
         Some(key) => sqlx::query_as!(
             UnitName,

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::api::dashboard::{TREND_DAYS, get_unit_page};
-use crate::model::dashboard::{Bucket, UnitCharts, UnitPage, model_href, with_query};
+use crate::model::dashboard::{Bucket, UnitCharts, UnitPage, model_href, unowned_ref, with_query};
 use crate::model::metrics::{Counts, TrendPoint, number};
 use crate::model::record::Ref;
 use crate::ui::components::{Breadcrumbs, Chart, CsvLink, ErrorPanel, LevelBadge, LevelBar};
@@ -60,6 +60,7 @@ fn score_change(trend: &[TrendPoint], days: i64) -> (String, String) {
 #[component]
 pub fn UnitRoute() -> impl IntoView {
     let params = use_params_map();
+    let location = use_location();
     let query = use_query_map();
     let page = Resource::new(
         move || {
@@ -67,6 +68,10 @@ pub fn UnitRoute() -> impl IntoView {
             let q = query.read();
             let unit = match (p.get("source"), p.get("id")) {
                 (Some(source), Some(id)) => Some(Ref { source, id }),
+                // `/unowned`: the models no unit owns.
+                _ if location.pathname.read().as_str() == crate::model::routes::UNOWNED_PATH => {
+                    Some(unowned_ref())
+                }
                 _ => None,
             };
             (
@@ -112,10 +117,14 @@ fn unit_charts(page: &UnitPage) -> RwSignal<Option<UnitCharts>> {
     let charts = RwSignal::new(drawn);
     #[cfg(feature = "hydrate")]
     {
-        let unit = (page.kind != "company").then(|| Ref {
-            source: page.unit.source.clone(),
-            id: page.unit.external_id.clone(),
-        });
+        let unit = match page.kind.as_str() {
+            "company" => None,
+            "unowned" => Some(unowned_ref()),
+            _ => Some(Ref {
+                source: page.unit.source.clone(),
+                id: page.unit.external_id.clone(),
+            }),
+        };
         let args = (
             unit,
             Some(page.scope.scope.clone()),
@@ -365,13 +374,25 @@ fn UnitView(page: UnitPage) -> impl IntoView {
         </div>
         {heat}
         <ChildTable page=page.clone() />
+        {page
+            .unowned
+            .map(|n| {
+                view! {
+                    <p class="unowned" data-testid="unowned-link">
+                        <a href=crate::model::routes::UNOWNED_PATH>
+                            {format!("{n} model source{} no unit owns", if n == 1 { "" } else { "s" })}
+                        </a>
+                        " count here, at the company, and at no unit below it."
+                    </p>
+                }
+            })}
         <section id="models" class="models">
             <h2>
-                {format!(
-                    "Models below {} in {}{bucket_text}",
-                    page.unit.name,
-                    page.scope.label,
-                )}
+                {if page.kind == "unowned" {
+                    format!("The models in {}{bucket_text}", page.scope.label)
+                } else {
+                    format!("Models below {} in {}{bucket_text}", page.unit.name, page.scope.label)
+                }}
             </h2>
             <ModelTable page=page.clone() />
         </section>
