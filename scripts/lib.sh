@@ -131,7 +131,7 @@ build_site() {
         ensure_wasm_opt
         ensure_brotli
         say "optimizing the browser bundle (wasm-opt -Oz)"
-        node "$WASM_OPT" -Oz --strip-debug --strip-producers \
+        node "$WASM_OPT" -Oz --converge --strip-debug --strip-producers \
             --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
             --enable-sign-ext --enable-reference-types --enable-multivalue \
             -o "$out.new/pkg/modelgov_bg.wasm" "$out.new/pkg/modelgov_bg.wasm"

@@ -16,7 +16,7 @@ pub fn AdminRoute() -> impl IntoView {
     let revoke = ServerAction::<RevokeToken>::new();
     let set = ServerAction::<SetMapping>::new();
     let delete = ServerAction::<DeleteMapping>::new();
-    let page = Resource::new(
+    let page = crate::ui::resource::page_resource(
         move || {
             (
                 create.version().get(),

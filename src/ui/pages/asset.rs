@@ -20,7 +20,7 @@ use crate::ui::components::{
 #[component]
 pub fn AssetRoute() -> impl IntoView {
     let params = use_params_map();
-    let page = Resource::new(
+    let page = crate::ui::resource::page_resource(
         move || {
             let p = params.read();
             Ref {

@@ -18,7 +18,8 @@ use crate::ui::components::{Breadcrumbs, ErrorPanel, MappingForm, TextTable, out
 #[component]
 pub fn IngestionRoute() -> impl IntoView {
     let set = ServerAction::<SetMapping>::new();
-    let page = Resource::new(move || set.version().get(), |_| get_ingestion_page());
+    let page =
+        crate::ui::resource::page_resource(move || set.version().get(), |_| get_ingestion_page());
     view! {
         <Title text="Ingestion" />
         <Breadcrumbs crumbs=vec![

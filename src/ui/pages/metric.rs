@@ -14,7 +14,7 @@ use crate::ui::components::{CsvLink, ErrorPanel, LevelBar};
 pub fn MetricRoute() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let page = Resource::new(
+    let page = crate::ui::resource::page_resource(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),

@@ -24,7 +24,7 @@ pub fn ModelRoute() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let operate = ServerAction::<Operate>::new();
-    let page = Resource::new(
+    let page = crate::ui::resource::page_resource(
         move || {
             let p = params.read();
             (

@@ -19,7 +19,7 @@ fn rule_text(rule: Rule) -> &'static str {
 
 #[component]
 pub fn NumbersRoute() -> impl IntoView {
-    let catalog = Resource::new(|| (), |()| get_catalog());
+    let catalog = crate::ui::resource::page_resource(|| (), |()| get_catalog());
     view! {
         <Title text="About the numbers" />
         <h1>"About the numbers"</h1>

@@ -25,8 +25,9 @@ type Scores = HashMap<i64, (Counts, Option<f64>)>;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let units = Resource::new(|| (), |()| list_org_units());
-    let scores = Resource::new(|| (), |()| list_scope_spread("overall".into(), None));
+    let units = crate::ui::resource::page_resource(|| (), |()| list_org_units());
+    let scores =
+        crate::ui::resource::page_resource(|| (), |()| list_scope_spread("overall".into(), None));
     let initial = use_query_map().with_untracked(|q| q.get("q").unwrap_or_default());
     let query = RwSignal::new(initial);
     // Effects run only in the browser: the marker tells readers (and tests) the page is live.

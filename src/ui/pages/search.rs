@@ -15,7 +15,7 @@ use crate::ui::components::{AssetLink, Breadcrumbs, CsvLink, ErrorPanel};
 pub fn SearchRoute() -> impl IntoView {
     let query = use_query_map();
     let field = move |name: &str| query.read().get(name).unwrap_or_default();
-    let results = Resource::new(
+    let results = crate::ui::resource::page_resource(
         move || (field("q"), field("tag"), field("kind"), field("offset")),
         |(q, tag, kind, offset)| async move {
             if q.trim().is_empty() && tag.trim().is_empty() {

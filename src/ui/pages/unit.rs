@@ -62,7 +62,7 @@ pub fn UnitRoute() -> impl IntoView {
     let params = use_params_map();
     let location = use_location();
     let query = use_query_map();
-    let page = Resource::new(
+    let page = crate::ui::resource::page_resource(
         move || {
             let p = params.read();
             let q = query.read();
