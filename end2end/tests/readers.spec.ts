@@ -154,3 +154,28 @@ test('every kind of page reads on a 375 px screen without scrolling sideways', a
     await noSidewaysScroll(page, path);
   }
 });
+
+test('the keyboard reaches every link and control of a scorecard, each with a visible focus ring', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  const reachable = await page.locator('a[href], button, select, input:not([type=hidden])').filter({ visible: true }).count();
+  const seen = new Set<string>();
+  let unfocusedRing = 0;
+  for (let i = 0; i < reachable + 5; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const key = `${el.tagName}|${el.getAttribute('href') ?? ''}|${el.textContent?.trim().slice(0, 40) ?? ''}|${el.getAttribute('name') ?? ''}`;
+      return { key, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+    });
+    if (!focused) continue;
+    seen.add(focused.key);
+    if (!focused.ring) unfocusedRing++;
+  }
+  // Every interactive element of the page is reached (links inside charts included), and each
+  // shows its focus.
+  expect(seen.size).toBeGreaterThanOrEqual(reachable - 1);
+  expect(unfocusedRing).toBe(0);
+});
