@@ -21,6 +21,8 @@ test('with JavaScript off, child units sort by their headers and models filter b
   const children = page.getByTestId('child-row').getByRole('link');
   await page.getByTestId('child-table').getByRole('link', { name: 'Unit', exact: true }).click();
   await expect(page).toHaveURL(/sort=name/);
+  await page.waitForLoadState('load');
+  await expect(children.first()).toBeVisible();
   const names = await children.allTextContents();
   expect(names.length).toBeGreaterThan(1);
   expect(names).toEqual([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));

@@ -27,7 +27,10 @@ test('a search hit of every kind opens its page', async ({ page }) => {
 
 test('a lineage node leads to its asset page and back', async ({ page }) => {
   await page.goto('/search?q=e&kind=dataset');
-  await page.getByTestId('search-row').first().getByRole('link').click();
+  const first = page.getByTestId('search-row').first().getByRole('link');
+  const dataset = (await first.textContent())!;
+  await first.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(dataset);
   const here = page.url();
   const steps = page.getByTestId('lineage-steps');
   const other = steps.locator('.step:not(.here)').getByRole('link').first();
@@ -41,8 +44,10 @@ test('a lineage node leads to its asset page and back', async ({ page }) => {
 
 test('the lineage is drawn as a graph of links, in the direction and depth chosen', async ({ page }) => {
   await page.goto('/search?q=e&kind=model_binary');
-  await page.getByTestId('search-row').first().getByRole('link').click();
-  const name = (await page.getByRole('heading', { level: 1 }).textContent())!;
+  const first = page.getByTestId('search-row').first().getByRole('link');
+  const name = (await first.textContent())!;
+  await first.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
   const graph = page.getByTestId('lineage-graph');
   const nodes = graph.locator('svg a');
   const both = await nodes.count();
@@ -57,6 +62,8 @@ test('the lineage is drawn as a graph of links, in the direction and depth chose
   await expect(page.getByTestId('lineage-graph').locator('svg a')).not.toHaveCount(both);
 
   await page.goBack();
+  await expect(page).not.toHaveURL(/direction=down/);
+  await expect(page.getByTestId('lineage-graph').locator('svg a')).toHaveCount(both);
   const other = page.getByTestId('lineage-graph').locator('svg g:not(.here) a').first();
   const title = (await other.locator('title').textContent())!;
   await other.click();
@@ -114,7 +121,11 @@ test('an org unit is reached from All org units and from search', async ({ page 
 
 test('every value on a model page carries its unit', async ({ page }) => {
   await page.goto('/search?q=e&kind=model_source');
-  await page.getByTestId('search-row').first().getByRole('link').click();
+  const first = page.getByTestId('search-row').first().getByRole('link');
+  const name = (await first.textContent())!;
+  await first.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  await expect(page.locator('.metric summary .value').first()).toBeVisible();
   const values = await page.locator('.metric summary .value').allTextContents();
   expect(values.length).toBeGreaterThan(5);
   for (const value of values.map((v) => v.trim())) {
