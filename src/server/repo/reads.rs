@@ -328,20 +328,13 @@ pub async fn serving_history(
     let id = asset_id(db, key).await?;
     let rows = sqlx::query!(
         r#"
-        WITH binaries AS (
-            SELECT $1::bigint AS id
-            UNION
-            SELECT b.to_id FROM edges r JOIN edges b ON b.from_id = r.to_id
-            WHERE r.from_id = $1 AND r.from_kind = 'model_source' AND b.to_kind = 'model_binary'
-        )
         SELECT d.source AS dep_source, d.external_id AS dep_id, d.name AS dep_name,
                d.status AS dep_status,
                b.source AS bin_source, b.external_id AS bin_id, b.name AS bin_name,
-               b.status AS bin_status, p.since, p.until
-        FROM serving_periods p
+               b.status AS bin_status, p.since AS "since!", p.until
+        FROM modelgov_serving_periods($1) p
         JOIN assets d ON d.id = p.deployment_id
         JOIN assets b ON b.id = p.binary_id
-        WHERE p.deployment_id = $1 OR p.binary_id IN (SELECT id FROM binaries)
         ORDER BY p.since DESC, d.name
         LIMIT $2
         "#,
@@ -388,22 +381,15 @@ pub async fn serving_as_of(
     let id = asset_id(db, key).await?;
     let rows = sqlx::query!(
         r#"
-        WITH binaries AS (
-            SELECT $1::bigint AS id
-            UNION
-            SELECT b.to_id FROM edges r JOIN edges b ON b.from_id = r.to_id
-            WHERE r.from_id = $1 AND r.from_kind = 'model_source' AND b.to_kind = 'model_binary'
-        )
         SELECT d.source AS dep_source, d.external_id AS dep_id, d.name AS dep_name,
-               b.source AS bin_source, b.external_id AS bin_id, p.since, p.until,
+               b.source AS bin_source, b.external_id AS bin_id, p.since AS "since!", p.until,
                (SELECT c.after ->> 'status' FROM changes c
                 WHERE c.asset_id = d.id AND c.subject = 'asset' AND c.at <= $2
                 ORDER BY c.id DESC LIMIT 1) AS status
-        FROM serving_periods p
+        FROM modelgov_serving_periods($1) p
         JOIN assets d ON d.id = p.deployment_id
         JOIN assets b ON b.id = p.binary_id
         WHERE p.since <= $2 AND (p.until IS NULL OR p.until > $2)
-          AND (p.deployment_id = $1 OR p.binary_id IN (SELECT id FROM binaries))
         ORDER BY d.source, d.external_id
         "#,
         id,
