@@ -15,6 +15,8 @@ use crate::ui::components::{AssetLink, Breadcrumbs, CsvLink, ErrorPanel};
 pub fn SearchRoute() -> impl IntoView {
     let query = use_query_map();
     let field = move |name: &str| query.read().get(name).unwrap_or_default();
+    // The form's starting values: read once, not followed.
+    let initial = move |name: &str| query.read_untracked().get(name).unwrap_or_default();
     let results = crate::ui::resource::page_resource(
         move || (field("q"), field("tag"), field("kind"), field("offset")),
         |(q, tag, kind, offset)| async move {
@@ -32,7 +34,7 @@ pub fn SearchRoute() -> impl IntoView {
                 .map(Some)
         },
     );
-    let kind_now = field("kind");
+    let kind_now = initial("kind");
     let page_link = move |offset: i64| {
         with_query(
             routes::SEARCH_PATH,
@@ -60,11 +62,11 @@ pub fn SearchRoute() -> impl IntoView {
         <form class="filter" method="get" action=routes::SEARCH_PATH role="search">
             <label>
                 "Text "
-                <input type="search" name="q" value=field("q") placeholder="name or description" data-testid="search-text" />
+                <input type="search" name="q" value=initial("q") placeholder="name or description" data-testid="search-text" />
             </label>
             <label>
                 "Tag "
-                <input type="text" name="tag" value=field("tag") placeholder="key:value, like tier:1" data-testid="search-tag" />
+                <input type="text" name="tag" value=initial("tag") placeholder="key:value, like tier:1" data-testid="search-tag" />
             </label>
             <label>
                 "Kind "
