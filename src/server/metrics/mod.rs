@@ -39,8 +39,11 @@ pub struct Recomputed {
 /// How much a recompute judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
-    /// Every model source.
+    /// Every model source, with the evidence gathered again only where the graph changed since
+    /// the newest snapshot (the rest is unchanged, so its results keep naming what decided them).
     All,
+    /// Every model source, with all the evidence gathered again: what `All` relies on, checked.
+    Everything,
     /// The model sources that the changes since the newest snapshot could affect.
     Changed,
 }
@@ -53,6 +56,17 @@ const MARK_LOCK: i64 = 7_246_002;
 /// snapshot. Rows are written only where a result changed (see migration 0015).
 pub async fn recompute(pool: &PgPool, catalog: &Catalog) -> Result<Recomputed, AppError> {
     run(pool, catalog, Reach::All, None)
+        .await
+        .map(|done| done.expect("a full recompute always writes a snapshot"))
+}
+
+/// A full recompute that gathers every result's evidence again instead of keeping it where
+/// the graph did not change: slower, and it must find the same results (the tests check that).
+pub async fn recompute_from_scratch(
+    pool: &PgPool,
+    catalog: &Catalog,
+) -> Result<Recomputed, AppError> {
+    run(pool, catalog, Reach::Everything, None)
         .await
         .map(|done| done.expect("a full recompute always writes a snapshot"))
 }
@@ -140,7 +154,7 @@ async fn run(
     // Read with the recompute lock held: every change up to the mark has committed, and each
     // statement below sees at least that much (read committed). After writes, a recompute that
     // would stall writers waits for the next turn instead (503 Busy).
-    let Some(mark) = change_mark(&mut tx, reach == Reach::All).await? else {
+    let Some(mark) = change_mark(&mut tx, reach != Reach::Changed).await? else {
         return Err(AppError::Busy);
     };
     let previous = sqlx::query!(
@@ -173,23 +187,33 @@ async fn run(
             .await?;
     }
     let prepare = include_str!("../../../queries/evaluate_prepare.sql");
-    let prepare = if let Some(since) = since {
-        // The model sources a change could affect: the changed assets (both ends of a changed
-        // edge), followed to the runs that read or produced them, and those runs' model sources.
+    // The model sources a change could affect: the changed assets (both ends of a changed edge),
+    // followed to the runs that read or produced them, and those runs' model sources. An
+    // incremental recompute judges only those; a full one with the same catalog gathers the
+    // evidence again only for those (the rest keep what their results name).
+    let reached_since = match (since, &previous) {
+        (Some(since), _) => Some(since),
+        (None, Some(p)) if same_catalog && reach == Reach::All => p.changes_through,
+        (None, _) => None,
+    };
+    if let Some(reached_since) = reached_since {
         sqlx::query(include_str!("../../../queries/evaluate_scope.sql"))
-            .bind(since)
+            .bind(reached_since)
             .bind(mark)
             .execute(&mut *tx)
             .await?;
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute("ANALYZE eval_scope").await?;
+    }
+    let evidence_everywhere = since.is_some() || reached_since.is_none();
+    let prepare = if since.is_some() {
         prepare.replace("/* scope */", "AND id IN (SELECT id FROM eval_scope)")
     } else {
         // Batch work over whole tables: hash joins, never nested loops that a misestimate can
         // turn into millions of rescans.
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute("SET LOCAL enable_nestloop = off").await?;
-        prepare.to_string()
+        work_tables(prepare)
     };
     let snapshot = sqlx::query!(
         "INSERT INTO metric_snapshots (catalog_version, catalog, scopes, kind, computed_at) VALUES ($1, $2, $3, $4, coalesce($5, clock_timestamp())) RETURNING id, computed_at",
@@ -221,6 +245,7 @@ async fn run(
         .bind(&p.thresholds[2])
         .bind(&p.metric_weights)
         .bind(&p.domain_weights)
+        .bind(evidence_everywhere)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -232,6 +257,10 @@ async fn run(
         .fetch_one(&mut *tx)
         .await?;
     let units_changed = write_rollups(&mut tx, catalog, snapshot.id, !same_catalog).await?;
+    if since.is_none() {
+        let conn: &mut sqlx::PgConnection = &mut tx;
+        conn.execute(DROP_WORK_TABLES).await?;
+    }
     let duration = started.elapsed();
     let models = i64::try_from(judged).unwrap_or(i64::MAX);
     sqlx::query!(
@@ -263,6 +292,19 @@ async fn run(
         incremental: since.is_some(),
         duration,
     }))
+}
+
+/// The tables of `queries/evaluate_prepare.sql`, which a full recompute drops before it commits.
+const DROP_WORK_TABLES: &str =
+    "DROP TABLE eval_models, eval_runs, eval_judged, eval_latest, eval_run_datasets, eval_inputs";
+
+/// The first stage's statements for a full recompute: unlogged work tables instead of temporary
+/// ones, so that parallel workers can read them (see the file's header). A rollback drops them
+/// like any table created in the transaction; [`DROP_WORK_TABLES`] drops them before a commit.
+fn work_tables(prepare: &str) -> String {
+    prepare
+        .replace("CREATE TEMP TABLE", "CREATE UNLOGGED TABLE")
+        .replace(" ON COMMIT DROP", "")
 }
 
 /// Keeps every snapshot of the last two days and the last of each day before: trends read days,
@@ -552,5 +594,27 @@ impl Recomputer {
     /// How many recomputes were asked for since the start.
     pub fn requested(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_recompute_drops_every_work_table_it_makes() {
+        let prepare = include_str!("../../../queries/evaluate_prepare.sql");
+        let full = work_tables(prepare);
+        assert!(!full.contains("TEMP") && !full.contains("ON COMMIT"));
+        let made: Vec<&str> = full
+            .split("CREATE UNLOGGED TABLE ")
+            .skip(1)
+            .map(|rest| rest.split_whitespace().next().unwrap())
+            .collect();
+        let dropped: Vec<&str> = DROP_WORK_TABLES
+            .trim_start_matches("DROP TABLE ")
+            .split(", ")
+            .collect();
+        assert_eq!(made, dropped);
     }
 }

@@ -113,10 +113,15 @@ pub const CREATE_RESULTS: &str = "CREATE TEMP TABLE eval_results (
     evidence jsonb NOT NULL
 ) ON COMMIT DROP";
 
-/// Judges the model sources of the temporary tables of `queries/evaluate_prepare.sql` into
-/// `eval_results`; `$1` is unused (the snapshot), `$2` the time judged at, `$3..` the
+/// Judges the model sources of the work tables of `queries/evaluate_prepare.sql` into
+/// `eval_results`; `$1` is unused (the snapshot), `$2` the time judged at, `$3..=$8` the
 /// [`Parameters`]: measurement names, thresholds of levels 1-3, metric weights, domain weights.
 /// With several binaries judged (several in production), each metric takes the worst value.
+///
+/// The evidence (which runs, datasets and reports decided) is gathered for every model source
+/// when `$9` is true; otherwise only for those in `eval_scope` (the ones the graph's changes since
+/// the last snapshot reach) and those without a result, while the others keep the evidence of
+/// the result they hold: nothing it names has changed. Gathering it is half of a full recompute.
 pub fn evaluate(catalog: &Catalog) -> String {
     let metrics = &catalog.metrics;
     let mut pivot = String::new();
@@ -180,17 +185,24 @@ pub fn evaluate(catalog: &Catalog) -> String {
 failures AS (
     -- The share of failed runs among the model's last five finished ones (newest first).
     SELECT model_id, avg((status = 'failed')::int)::float8 AS share,
-           jsonb_agg(run_id ORDER BY n) AS recent
+           array_agg(run_id ORDER BY n) AS recent
     FROM (SELECT model_id, status, run_id,
                  row_number() OVER (PARTITION BY model_id ORDER BY ended_at DESC NULLS LAST, run_id DESC) AS n
           FROM eval_runs WHERE status IN ('succeeded', 'failed')) finished
     WHERE n <= 5
     GROUP BY model_id
 ),
+-- The model sources whose evidence is gathered again (see above).
+fresh AS (
+    SELECT m.id FROM eval_models m
+    WHERE $9 OR m.id IN (SELECT id FROM eval_scope)
+       OR NOT EXISTS (SELECT 1 FROM model_results c WHERE c.model_id = m.id AND c.valid_to = {HOLDING})
+),
 -- Evidence, by id: the datasets the producing runs read, and the reports read.
 read_datasets AS (
     SELECT j.model_id, jsonb_agg(DISTINCT d.dataset_id) AS datasets
     FROM eval_judged j JOIN eval_run_datasets d ON d.run_id = j.run_id
+    WHERE j.model_id IN (SELECT id FROM fresh)
     GROUP BY j.model_id
 ),
 reports AS (
@@ -201,7 +213,8 @@ reports AS (
           UNION
           SELECT model_id, run_id FROM eval_judged WHERE run_id IS NOT NULL) j
     JOIN eval_latest l ON l.asset_id = j.asset_id
-    WHERE l.name = ANY($3) OR l.name IN ('safety_evaluated', 'fairness_gap', 'security_scan_passed')
+    WHERE (l.name = ANY($3) OR l.name IN ('safety_evaluated', 'fairness_gap', 'security_scan_passed'))
+      AND j.model_id IN (SELECT id FROM fresh)
     GROUP BY j.model_id
 ),
 measured AS (
@@ -224,7 +237,7 @@ judged AS (
 valued AS (
     SELECT model_id,
            coalesce(array_agg(binary_id ORDER BY binary_id) FILTER (WHERE binary_id IS NOT NULL), '{{}}') AS binaries,
-           coalesce(jsonb_agg(DISTINCT run_id) FILTER (WHERE run_id IS NOT NULL), '[]') AS runs,
+           array_agg(DISTINCT run_id) FILTER (WHERE run_id IS NOT NULL) AS runs,
            CASE WHEN bool_or(in_production) THEN 'production'
                 WHEN bool_or(binary_id IS NOT NULL) THEN 'newest_binary'
                 ELSE 'no_binary' END AS judged_on{per_model}
@@ -245,10 +258,14 @@ SELECT m.id, m.owner_unit_id, d.judged_on, d.binaries,
        ARRAY[{metric_levels}]::smallint[],
        ARRAY[{domain_list}]::smallint[],
        ({overall})::smallint,
-       jsonb_build_object('runs', d.runs, 'datasets', coalesce(rd.datasets, '[]'),
-                          'recent_runs', coalesce(f.recent, '[]'), 'reports', coalesce(rp.reports, '[]'))
+       CASE WHEN fr.id IS NULL THEN held.evidence
+            ELSE jsonb_build_object('runs', coalesce(to_jsonb(d.runs), '[]'), 'datasets', coalesce(rd.datasets, '[]'),
+                                    'recent_runs', coalesce(to_jsonb(f.recent), '[]'), 'reports', coalesce(rp.reports, '[]'))
+       END
 FROM eval_models m
 JOIN domained d ON d.model_id = m.id
+LEFT JOIN fresh fr ON fr.id = m.id
+LEFT JOIN model_results held ON fr.id IS NULL AND held.model_id = m.id AND held.valid_to = {HOLDING}
 LEFT JOIN read_datasets rd ON rd.model_id = m.id
 LEFT JOIN failures f ON f.model_id = m.id
 LEFT JOIN reports rp ON rp.model_id = m.id
