@@ -75,6 +75,28 @@ impl AppError {
     }
 }
 
+/// The body of every error answer, as the `OpenAPI` document describes it: what went wrong, in
+/// words.
+#[cfg(feature = "ssr")]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// Sets the status (and `Retry-After`) of the response being rendered to match `error`, logs what
+/// the client does not see, and hands the error back for returning.
+#[cfg(feature = "ssr")]
+pub fn respond_error(error: AppError) -> AppError {
+    use http::{HeaderValue, header};
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+        if let Some(secs) = error.retry_after_secs() {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+    }
+    error
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -82,7 +104,7 @@ impl FromServerFnError for AppError {
         let error = Self::from_call(value, cfg!(feature = "ssr"));
         // A call the server could not read is the caller's mistake: its status says so.
         #[cfg(feature = "ssr")]
-        let error = crate::server::respond_error(error);
+        let error = crate::error::respond_error(error);
         error
     }
 }

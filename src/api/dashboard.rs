@@ -25,7 +25,7 @@ pub async fn get_unit_page(
 ) -> Result<UnitPage, AppError> {
     unit_page(unit, scope, level, as_of, days, offset)
         .await
-        .map_err(crate::server::respond_error)
+        .map_err(crate::error::respond_error)
 }
 
 /// The charts of the page `get_unit_page` answers with the same arguments. A page rendered on
@@ -41,7 +41,7 @@ pub async fn get_unit_charts(
     unit_page(unit, scope, None, as_of, days, None)
         .await
         .map(|page| crate::server::pages::unit_charts(&page))
-        .map_err(crate::server::respond_error)
+        .map_err(crate::error::respond_error)
 }
 
 #[cfg(feature = "ssr")]
@@ -54,7 +54,7 @@ async fn unit_page(
     offset: Option<i64>,
 ) -> Result<UnitPage, AppError> {
     use crate::model::dashboard::Bucket;
-    use crate::server::{pages, rest::metrics::as_of as parse_as_of, state::AppState};
+    use crate::server::{pages, state::AppState};
 
     let state = expect_context::<AppState>();
     let bucket = match level.as_deref().filter(|l| !l.is_empty()) {
@@ -69,7 +69,8 @@ async fn unit_page(
     let scope = scope
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "overall".into());
-    let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
+    let as_of = crate::model::params::as_of(as_of.as_deref().filter(|s| !s.is_empty()))
+        .map_err(AppError::BadRequest)?;
     let offset = match offset {
         None => 0,
         Some(o) if (0..=crate::model::params::MAX_MODELS_OFFSET).contains(&o) => o,
@@ -103,13 +104,13 @@ pub async fn get_catalog() -> Result<crate::model::metrics::Catalog, AppError> {
 /// A model source's page.
 #[server(prefix = "/api/fn", endpoint = "get_model_page")]
 pub async fn get_model_page(model: Ref, as_of: Option<String>) -> Result<ModelPage, AppError> {
-    use crate::server::{
-        pages, respond_error, rest::metrics::as_of as parse_as_of, state::AppState,
-    };
+    use crate::error::respond_error;
+    use crate::server::{pages, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
-        let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
+        let as_of = crate::model::params::as_of(as_of.as_deref().filter(|s| !s.is_empty()))
+            .map_err(AppError::BadRequest)?;
         pages::model_page(&state.pool, &model, as_of).await
     }
     .await
@@ -119,7 +120,8 @@ pub async fn get_model_page(model: Ref, as_of: Option<String>) -> Result<ModelPa
 /// Any asset's page (runs, binaries, deployments, datasets, features).
 #[server(prefix = "/api/fn", endpoint = "get_asset_page")]
 pub async fn get_asset_page(asset: Ref) -> Result<AssetPage, AppError> {
-    use crate::server::{pages, respond_error, state::AppState};
+    use crate::error::respond_error;
+    use crate::server::{pages, state::AppState};
 
     let state = expect_context::<AppState>();
     pages::asset_page(&state.pool, &asset)
@@ -133,13 +135,13 @@ pub async fn get_metric_page(
     metric: String,
     as_of: Option<String>,
 ) -> Result<MetricPage, AppError> {
-    use crate::server::{
-        pages, respond_error, rest::metrics::as_of as parse_as_of, state::AppState,
-    };
+    use crate::error::respond_error;
+    use crate::server::{pages, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
-        let as_of = parse_as_of(as_of.as_deref().filter(|s| !s.is_empty()))?;
+        let as_of = crate::model::params::as_of(as_of.as_deref().filter(|s| !s.is_empty()))
+            .map_err(AppError::BadRequest)?;
         pages::metric_page(&state.pool, &metric, as_of).await
     }
     .await
@@ -155,8 +157,9 @@ pub async fn search_assets(
     kind: Option<String>,
     offset: Option<i64>,
 ) -> Result<SearchPage, AppError> {
+    use crate::error::respond_error;
     use crate::model::params::SearchQuery;
-    use crate::server::{repo::reads, respond_error, state::AppState};
+    use crate::server::{repo::reads, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -173,7 +176,8 @@ pub async fn search_assets(
 /// events.
 #[server(prefix = "/api/fn", endpoint = "get_ingestion_page")]
 pub async fn get_ingestion_page() -> Result<crate::model::ingestion::IngestionPage, AppError> {
-    use crate::server::{repo::ingestion, respond_error, state::AppState};
+    use crate::error::respond_error;
+    use crate::server::{repo::ingestion, state::AppState};
 
     let state = expect_context::<AppState>();
     async {

@@ -15,12 +15,18 @@ pub async fn list_scope_spread(
     scope: String,
     as_of: Option<String>,
 ) -> Result<Vec<UnitRollupRow>, AppError> {
+    use crate::error::respond_error;
     use crate::server::metrics::reads;
-    use crate::server::{respond_error, rest::metrics::as_of as parse_as_of, state::AppState};
+    use crate::server::state::AppState;
 
     let state = expect_context::<AppState>();
     async {
-        let snapshot = match reads::snapshot(&state.pool, parse_as_of(as_of.as_deref())?).await {
+        let snapshot = match reads::snapshot(
+            &state.pool,
+            crate::model::params::as_of(as_of.as_deref()).map_err(AppError::BadRequest)?,
+        )
+        .await
+        {
             Err(AppError::NotFound(_)) => return Ok(Vec::new()),
             other => other?,
         };

@@ -11,8 +11,9 @@ use crate::model::registry::{Operation, Outcome};
 /// Runs one registry operation as the signed-in editor.
 #[server(prefix = "/api/fn", endpoint = "operate", input = Json)]
 pub async fn operate(csrf: String, op: Operation) -> Result<Outcome, AppError> {
+    use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{auth::Caller, registry, respond_error, session, state::AppState};
+    use crate::server::{auth::Caller, registry, session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -28,8 +29,9 @@ pub async fn operate(csrf: String, op: Operation) -> Result<Outcome, AppError> {
 /// The admin page: every token (never a secret) and every label mapping. Admins only.
 #[server(prefix = "/api/fn", endpoint = "get_admin_page")]
 pub async fn get_admin_page() -> Result<AdminPage, AppError> {
+    use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{repo::ingestion, repo::tokens, respond_error, session, state::AppState};
+    use crate::server::{repo::ingestion, repo::tokens, session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -58,8 +60,9 @@ pub async fn create_token(
     name: String,
     role: String,
 ) -> Result<CreatedToken, AppError> {
+    use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{repo::tokens, respond_error, session, state::AppState};
+    use crate::server::{repo::tokens, session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -80,8 +83,9 @@ pub async fn create_token(
 /// Revokes the active token with this name; its sessions end with it.
 #[server(prefix = "/api/fn", endpoint = "revoke_token")]
 pub async fn revoke_token(csrf: String, name: String) -> Result<(), AppError> {
+    use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{repo::tokens, respond_error, session, state::AppState};
+    use crate::server::{repo::tokens, session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -107,8 +111,9 @@ pub async fn set_mapping(
     label: String,
     kind: String,
 ) -> Result<String, AppError> {
+    use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{auth::Caller, ingest::remap, respond_error, session, state::AppState};
+    use crate::server::{auth::Caller, ingest::remap, session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -132,8 +137,9 @@ pub async fn set_mapping(
 /// Removes a mapping; assets already written keep their kind.
 #[server(prefix = "/api/fn", endpoint = "delete_mapping")]
 pub async fn delete_mapping(csrf: String, source: String, label: String) -> Result<(), AppError> {
+    use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{ingest::remap, respond_error, session, state::AppState};
+    use crate::server::{ingest::remap, session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {

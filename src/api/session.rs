@@ -23,7 +23,8 @@ pub async fn sign_in(token: String) -> Result<(), AppError> {
     use http::{HeaderValue, header, request::Parts};
     use leptos_axum::ResponseOptions;
 
-    use crate::server::{respond_error, session, state::AppState};
+    use crate::error::respond_error;
+    use crate::server::{session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -83,8 +84,9 @@ pub async fn sign_out(csrf: String) -> Result<(), AppError> {
     use http::{HeaderValue, header, request::Parts};
     use leptos_axum::ResponseOptions;
 
+    use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{respond_error, session, state::AppState};
+    use crate::server::{session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {

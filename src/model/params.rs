@@ -22,6 +22,20 @@ pub fn trend_days(days: Option<i64>, raw: Option<&str>) -> Result<i64, String> {
     }
 }
 
+/// Reads an `as_of` time: `None` when none (or nothing) is given; the message names the value
+/// when it is not an RFC 3339 time.
+#[cfg(feature = "ssr")]
+pub fn as_of(value: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| format!("as_of {v:?} is not an RFC 3339 time: {e}"))
+        })
+        .transpose()
+}
+
 /// Reads a whole number from text, `None` when it is not one.
 pub fn whole(text: Option<&str>) -> Option<i64> {
     text.and_then(|t| t.trim().parse().ok())

@@ -1,11 +1,14 @@
 //! Who is calling the API: a bearer token, looked up by its hash. Compiled only with `ssr`.
+//!
+//! The extractors ask the router's state only for its pool (`FromRef`), so that they work with
+//! any state that has one and this module depends on no state type.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use http::header;
 use http::request::Parts;
+use sqlx::PgPool;
 
 use super::repo::tokens::{self, TokenOwner};
-use super::state::AppState;
 use crate::error::AppError;
 use crate::model::role::Role;
 
@@ -73,12 +76,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let bearer = Bearer::from_request_parts(parts, state).await?;
-        tokens::find(&state.pool, &bearer.0)
+        tokens::find(&PgPool::from_ref(state), &bearer.0)
             .await?
             .map(Caller)
             .ok_or_else(|| AppError::Unauthorized("the token is unknown or revoked".into()))
@@ -94,24 +101,36 @@ pub struct Editor(pub Caller);
 #[derive(Debug, Clone)]
 pub struct Admin(pub Caller);
 
-async fn with_role(parts: &mut Parts, state: &AppState, needed: Role) -> Result<Caller, AppError> {
+async fn with_role<S>(parts: &mut Parts, state: &S, needed: Role) -> Result<Caller, AppError>
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+{
     let caller = Caller::from_request_parts(parts, state).await?;
     caller.require(needed)?;
     Ok(caller)
 }
 
-impl FromRequestParts<AppState> for Editor {
+impl<S> FromRequestParts<S> for Editor
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         with_role(parts, state, Role::Editor).await.map(Self)
     }
 }
 
-impl FromRequestParts<AppState> for Admin {
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    PgPool: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         with_role(parts, state, Role::Admin).await.map(Self)
     }
 }

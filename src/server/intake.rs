@@ -210,24 +210,38 @@ pub trait Shaped {
     const SHAPE: &'static str;
 }
 
-impl<T: serde::de::DeserializeOwned + Shaped>
-    axum::extract::FromRequest<crate::server::state::AppState> for JsonBody<T>
+/// The media type a request's body says it is (lower case, without parameters); JSON when it
+/// says nothing.
+pub fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    Budget: axum::extract::FromRef<S>,
+    T: serde::de::DeserializeOwned + Shaped,
 {
     type Rejection = AppError;
 
-    async fn from_request(
-        request: axum::extract::Request,
-        state: &crate::server::state::AppState,
-    ) -> Result<Self, AppError> {
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
         let (parts, body) = request.into_parts();
-        let media = crate::server::rest::media_type(&parts.headers);
+        let media = media_type(&parts.headers);
         if media != "application/json" && !media.ends_with("+json") {
             return Err(AppError::UnsupportedMediaType(format!(
                 "send Content-Type: application/json, not {media:?}"
             )));
         }
         let read = read(
-            &state.intake,
+            &<Budget as axum::extract::FromRef<S>>::from_ref(state),
             &parts.headers,
             body,
             MAX_SMALL_JSON,

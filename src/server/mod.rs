@@ -25,28 +25,15 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use http::{HeaderValue, header};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
-use crate::error::AppError;
 use config::Config;
 use state::AppState;
-
-/// Sets the status (and `Retry-After`) of the response being rendered to match `error`, logs what
-/// the client does not see, and hands the error back for returning.
-pub fn respond_error(error: AppError) -> AppError {
-    if let Some(response) = use_context::<ResponseOptions>() {
-        response.set_status(error.status());
-        if let Some(secs) = error.retry_after_secs() {
-            response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-    }
-    error
-}
 
 /// The whole app as an axum router: pages, server functions, health checks and static files.
 pub fn router(state: AppState) -> Router {

@@ -22,7 +22,6 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode, header};
 use sqlx::PgPool;
 
-use super::state::AppState;
 use crate::model::routes;
 
 /// How long a generation read is trusted.
@@ -308,7 +307,14 @@ async fn snapshot_at(pool: &PgPool, raw: &str) -> Option<i64> {
 }
 
 /// Middleware: answers a GET of a page route from the cache, or renders it and keeps it.
-pub async fn serve_cached(State(state): State<AppState>, request: Request, next: Next) -> Response {
+///
+/// It takes only the parts of the router's state it reads, the pool and the kept pages.
+pub async fn serve_cached(
+    State(pool): State<PgPool>,
+    State(cache): State<std::sync::Arc<RenderedPages>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let signed_in = request
         .extensions()
         .get::<super::session::Session>()
@@ -316,15 +322,14 @@ pub async fn serve_cached(State(state): State<AppState>, request: Request, next:
     if request.method() != Method::GET || !cacheable(request.uri().path()) || signed_in {
         return next.run(request).await;
     }
-    let cache = state.rendered.clone();
-    let Some(generation) = cache.generation(&state.pool).await else {
+    let Some(generation) = cache.generation(&pool).await else {
         // The database is away: render, which answers 503.
         return next.run(request).await;
     };
     // Trends show the last days up to now: pages also move on with the hour.
     let hour = chrono::Utc::now().timestamp() / 3600;
     let Some(address) = normalized(request.uri(), |raw| async move {
-        snapshot_at(&state.pool, &raw).await
+        snapshot_at(&pool, &raw).await
     })
     .await
     else {

@@ -58,8 +58,8 @@ pub struct RecordsAnswer {
         (status = 200, description = "every record applied", body = RecordsAnswer),
         (status = 207, description = "some records were rejected; the others applied", body = RecordsAnswer),
         (status = 422, description = "every record was rejected", body = RecordsAnswer),
-        (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)
+        (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)
     ),
     security(("bearer" = [])))]
 async fn post_records(
@@ -70,7 +70,7 @@ async fn post_records(
 ) -> Result<Response, AppError> {
     // Who is calling comes first: nothing of the body is read for an unknown token.
     let caller = bearer.check(&state.pool, Role::Editor).await?;
-    let media = super::media_type(&headers);
+    let media = crate::server::intake::media_type(&headers);
     let (ndjson, limit) = match media.as_str() {
         "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
             (true, MAX_NDJSON_BYTES)
@@ -132,8 +132,8 @@ struct LineageQuery {
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"),
         ("direction" = Option<Direction>, Query, description = "up, down or both (the default)"),
         ("depth" = Option<u32>, Query, minimum = 1, description = "steps to walk (default 3, at most 10)")),
-    responses((status = 200, description = "the nodes and edges reached", body = crate::model::graph::Lineage), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the nodes and edges reached", body = crate::model::graph::Lineage), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_lineage(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -173,8 +173,8 @@ struct HistoryQuery {
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "changes per page (default 50)"),
         ("before" = Option<i64>, Query, description = "only changes older than this change id")),
-    responses((status = 200, description = "the changes", body = crate::model::graph::History), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the changes", body = crate::model::graph::History), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_history(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -202,14 +202,16 @@ struct ServingQuery {
 #[utoipa::path(get, path = "/api/v1/assets/{source}/{id}/serving", tag = "graph",
     params(("source" = String, Path, description = "the record's source system"),
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "an RFC 3339 time (default now)")),
-    responses((status = 200, description = "the deployments and what they served", body = crate::model::graph::ServingAsOf), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the deployments and what they served", body = crate::model::graph::ServingAsOf), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_serving(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
     Query(query): Query<ServingQuery>,
 ) -> Result<Response, AppError> {
-    let as_of = super::metrics::as_of(query.as_of.as_deref())?.unwrap_or_else(Utc::now);
+    let as_of = crate::model::params::as_of(query.as_of.as_deref())
+        .map_err(AppError::BadRequest)?
+        .unwrap_or_else(Utc::now);
     let serving = reads::serving_as_of(&state.pool, &Ref { source, id }, as_of).await?;
     Ok(Json(serving).into_response())
 }
@@ -221,8 +223,8 @@ async fn get_serving(
         ("tag" = Option<String>, Query, description = "key:value; only assets with this tag"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "hits per page (default 20)"),
         ("offset" = Option<i64>, Query, minimum = 0, maximum = 10000, description = "hits to skip")),
-    responses((status = 200, description = "a page of hits", body = crate::model::graph::SearchPage), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "a page of hits", body = crate::model::graph::SearchPage), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_search(
     State(state): State<AppState>,
     Query(pairs): Query<Vec<(String, String)>>,

@@ -34,7 +34,7 @@ async fn post_event(
 ) -> Result<Response, AppError> {
     // Who is calling comes first: nothing of the body is read for an unknown token.
     let caller = bearer.check(&state.pool, Role::Editor).await?;
-    let media = super::media_type(&headers);
+    let media = crate::server::intake::media_type(&headers);
     if media != "application/json" {
         return Err(AppError::UnsupportedMediaType(format!(
             "send an OpenLineage event as application/json, not {media:?}"

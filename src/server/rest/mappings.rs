@@ -32,8 +32,8 @@ pub fn routes() -> Router<AppState> {
 
 /// Every mapping, and every label waiting in quarantine without one (kind empty).
 #[utoipa::path(get, path = "/api/v1/mappings", tag = "ingestion",
-    responses((status = 200, description = "the mappings", body = Vec<MappingRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the mappings", body = Vec<MappingRow>), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn list_mappings(State(state): State<AppState>) -> Result<Json<Vec<MappingRow>>, AppError> {
     Ok(Json(ingestion::mappings(&state.pool).await?))
 }
@@ -50,8 +50,8 @@ pub struct MappingBody {
     params(("source" = String, Path, description = "the tool's source system"),
         ("label" = String, Path, description = "the tool's label")),
     request_body = MappingBody,
-    responses((status = 200, description = "the mapping and what it applied", body = Remapped), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "the mapping and what it applied", body = Remapped), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn put_mapping(
     State(state): State<AppState>,
@@ -67,8 +67,8 @@ async fn put_mapping(
 #[utoipa::path(delete, path = "/api/v1/mappings/{source}/{label}", tag = "ingestion",
     params(("source" = String, Path, description = "the tool's source system"),
         ("label" = String, Path, description = "the tool's label")),
-    responses((status = 200, description = "removed", body = Removed), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "removed", body = Removed), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn delete_mapping(
     State(state): State<AppState>,
@@ -112,8 +112,8 @@ fn limit(value: Option<i64>) -> Result<i64, AppError> {
 /// The records waiting for a mapping, newest first.
 #[utoipa::path(get, path = "/api/v1/quarantine", tag = "ingestion",
     params(("source" = Option<String>, Query, description = "only this source system"), ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "rows (default 100)")),
-    responses((status = 200, description = "the records waiting for a mapping, newest first", body = Vec<QuarantineRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the records waiting for a mapping, newest first", body = Vec<QuarantineRow>), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn list_quarantine(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
@@ -127,8 +127,8 @@ async fn list_quarantine(
 /// The records the graph refused last, with the reason, newest first.
 #[utoipa::path(get, path = "/api/v1/rejections", tag = "ingestion",
     params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "rows (default 100)")),
-    responses((status = 200, description = "what the graph refused last, newest first", body = Vec<RejectionRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "what the graph refused last, newest first", body = Vec<RejectionRow>), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn list_rejections(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
@@ -145,8 +145,8 @@ async fn list_rejections(
 /// The OpenLineage events received last, newest first.
 #[utoipa::path(get, path = "/api/v1/lineage/events", tag = "ingestion",
     params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "rows (default 100)")),
-    responses((status = 200, description = "the OpenLineage events received last, newest first", body = Vec<EventRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the OpenLineage events received last, newest first", body = Vec<EventRow>), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn list_events(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,

@@ -50,18 +50,9 @@ struct ReadQuery {
     days: Option<String>,
 }
 
-/// Reads `as_of`; 400 naming the value when it is not an RFC 3339 time.
-pub fn as_of(value: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| {
-                    AppError::BadRequest(format!("as_of {v:?} is not an RFC 3339 time: {e}"))
-                })
-        })
-        .transpose()
+/// Reads `as_of` (see [`params::as_of`]); 400 naming the value when it is not a time.
+fn as_of(value: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
+    params::as_of(value).map_err(AppError::BadRequest)
 }
 
 /// The metric catalog in use.
@@ -74,8 +65,8 @@ async fn get_catalog(State(state): State<AppState>) -> Response {
 /// Every model's level (or every unit's rollup) per scope, as NDJSON or CSV.
 #[utoipa::path(get, path = "/api/v1/export/{file}", tag = "metrics",
     params(("file" = String, Path, description = "levels.ndjson, levels.csv, rollups.ndjson or rollups.csv"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
-    responses((status = 200, description = "the rows", content((String = "application/x-ndjson"), (String = "text/csv"))), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the rows", content((String = "application/x-ndjson"), (String = "text/csv"))), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_export(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -124,8 +115,8 @@ async fn get_export(
 /// The company's scorecard: every scope's rollup.
 #[utoipa::path(get, path = "/api/v1/scorecard", tag = "metrics",
     params(("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
-    responses((status = 200, description = "the company's rollups", body = crate::model::metrics::Scorecard), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the company's rollups", body = crate::model::metrics::Scorecard), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_company_scorecard(
     State(state): State<AppState>,
     Query(query): Query<ReadQuery>,
@@ -139,8 +130,8 @@ async fn get_company_scorecard(
 #[utoipa::path(get, path = "/api/v1/units/{source}/{id}/scorecard", tag = "metrics",
     params(("source" = String, Path, description = "the record's source system"),
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
-    responses((status = 200, description = "the unit's rollups", body = crate::model::metrics::Scorecard), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the unit's rollups", body = crate::model::metrics::Scorecard), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_scorecard(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -155,8 +146,8 @@ async fn get_scorecard(
 #[utoipa::path(get, path = "/api/v1/units/{source}/{id}/children", tag = "metrics",
     params(("source" = String, Path, description = "the record's source system"),
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time"), ("scope" = Option<String>, Query, description = "overall (the default), domain:<id> or metric:<id>")),
-    responses((status = 200, description = "the child units' rollups", body = Vec<crate::model::metrics::ChildRollup>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the child units' rollups", body = Vec<crate::model::metrics::ChildRollup>), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_children(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -175,8 +166,8 @@ async fn get_children(
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "the window's end, RFC 3339 (default now)"),
         ("scope" = Option<String>, Query, description = "overall (the default), domain:<id> or metric:<id>"),
         ("days" = Option<i64>, Query, description = "the window: 7, 30 (the default), 90 or 365")),
-    responses((status = 200, description = "one point per snapshot", body = Vec<crate::model::metrics::TrendPoint>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "one point per snapshot", body = Vec<crate::model::metrics::TrendPoint>), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_trend(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -203,8 +194,8 @@ async fn get_trend(
 #[utoipa::path(get, path = "/api/v1/models/{source}/{id}/metrics", tag = "metrics",
     params(("source" = String, Path, description = "the record's source system"),
         ("id" = String, Path, description = "its external id (a `/` in it written `%2F`)"), ("as_of" = Option<String>, Query, description = "answer from the newest snapshot computed by this RFC 3339 time")),
-    responses((status = 200, description = "the model's results", body = crate::model::metrics::ModelMetrics), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "the model's results", body = crate::model::metrics::ModelMetrics), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)))]
 async fn get_model_metrics(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
@@ -219,8 +210,8 @@ async fn get_model_metrics(
 
 /// Recomputes now (editor role) and answers with the new snapshot.
 #[utoipa::path(post, path = "/api/v1/recompute", tag = "metrics",
-    responses((status = 200, description = "the new snapshot", body = Recomputed), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "the new snapshot", body = Recomputed), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn post_recompute(
     State(state): State<AppState>,

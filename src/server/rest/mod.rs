@@ -38,20 +38,6 @@ impl IntoResponse for AppError {
     }
 }
 
-/// The media type a request's body says it is (lower case, without parameters); JSON when it
-/// says nothing.
-pub fn media_type(headers: &http::HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 pub fn routes() -> Router<AppState> {
     let native = graph::routes()
         .merge(lineage::routes())

@@ -10,12 +10,6 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
-/// Every error: what went wrong, in words.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-}
-
 /// What the derives cannot say: the bearer token scheme, and that a record's own fields sit
 /// beside its `type` tag (serde reads the tag first, then refuses unknown fields; a schema that
 /// said `additionalProperties: false` on the record would forbid the tag itself).

@@ -41,8 +41,8 @@ pub fn routes() -> Router<AppState> {
 /// Runs one registry operation (editor); 200 with what it did, 409 when the move is refused.
 #[utoipa::path(post, path = "/api/v1/operations", tag = "registry",
     request_body = Operation,
-    responses((status = 200, description = "what the operation did", body = Outcome), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "what the operation did", body = Outcome), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn operate(
     State(state): State<AppState>,
@@ -65,8 +65,8 @@ pub struct NewToken {
 /// Creates a token (admin); the answer is the only time its secret is shown.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "access",
     request_body = NewToken,
-    responses((status = 201, description = "the token, shown this once", body = CreatedToken), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    responses((status = 201, description = "the token, shown this once", body = CreatedToken), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn create_token(
     State(state): State<AppState>,
@@ -86,8 +86,8 @@ async fn create_token(
 
 /// Every token by name and role, revoked ones included (admin).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "access",
-    responses((status = 200, description = "the tokens, never a secret", body = Vec<TokenRow>), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "the tokens, never a secret", body = Vec<TokenRow>), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn list_tokens(
     State(state): State<AppState>,
@@ -99,8 +99,8 @@ async fn list_tokens(
 /// Revokes the active token with this name (admin); its sessions end with it.
 #[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "access",
     params(("name" = String, Path, description = "the token's name")),
-    responses((status = 200, description = "revoked", body = Revoked), (status = "4XX", description = "the caller's mistake, named", body = super::openapi::ErrorBody),
-        (status = 503, description = "the database is away or the server is busy; retry", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "revoked", body = Revoked), (status = "4XX", description = "the caller's mistake, named", body = crate::error::ErrorBody),
+        (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn revoke_token(
     State(state): State<AppState>,

@@ -4,8 +4,17 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::args::{canonical_stage, tags_json, text, version_of};
-use super::writes::model_exists;
 use super::{Answer, MlflowError};
+
+/// 404 in MLflow's words when no registered model has this name.
+pub(super) async fn model_exists(conn: &mut PgConnection, name: &str) -> Result<(), MlflowError> {
+    let found = sqlx::query_scalar!("SELECT 1 FROM mlflow_models WHERE name = $1", name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| MlflowError::missing(format!("Registered Model with name={name} not found")))
+}
 
 pub(super) async fn model_row(conn: &mut PgConnection, name: &str) -> Result<Value, MlflowError> {
     models_json(conn, &[name.to_string()])

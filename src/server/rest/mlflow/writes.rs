@@ -8,18 +8,9 @@ use sqlx::PgConnection;
 
 use super::args::{canonical_stage, now_ms, optional, tags_in, text, version_of};
 use super::mirror::{asset, mirror, mirror_aliases, mirror_model, mirror_stages};
-use super::reads::{model_row, version_row};
+use super::reads::{model_exists, model_row, version_row};
 use super::{Answer, MlflowError, SOURCE};
 use crate::model::record::{AssetKind, EdgeRecord, Record, Ref};
-
-pub(super) async fn model_exists(conn: &mut PgConnection, name: &str) -> Result<(), MlflowError> {
-    let found = sqlx::query_scalar!("SELECT 1 FROM mlflow_models WHERE name = $1", name)
-        .fetch_optional(&mut *conn)
-        .await?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| MlflowError::missing(format!("Registered Model with name={name} not found")))
-}
 
 pub(super) async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
