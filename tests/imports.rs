@@ -3,6 +3,9 @@
 //! is an edge from the file that writes it to the file that defines the module, and the graph of
 //! those edges must have no cycle. Test modules (`#[cfg(test)] mod tests`) are left out: they
 //! belong to the module they test. `main.rs` is another crate (the binary) and is left out too.
+//! A module's uses of its own submodules by relative path (`use writes::…` in `mlflow/mod.rs`)
+//! are not read: a parent module is the face its children share, so a child may use what the
+//! parent declares.
 //!
 //! A cycle means two modules cannot be understood, changed or tested apart; the usual cause is a
 //! module that takes the whole `AppState` instead of the parts it needs (`FromRef`).

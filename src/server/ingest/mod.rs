@@ -3,6 +3,7 @@
 //! only with `ssr`.
 
 pub mod apply;
+pub mod mlflow;
 pub mod openlineage;
 pub mod parse;
 pub mod queue;

@@ -6,7 +6,6 @@
 //! Staging and Production stages and every alias deployments. Compiled only with `ssr`.
 
 mod args;
-mod mirror;
 mod reads;
 mod search;
 mod writes;
@@ -36,8 +35,8 @@ use writes::{
 
 pub use search::{Clause, parse_filter};
 
-/// The source system MLflow's assets are filed under.
-const SOURCE: &str = "mlflow";
+use crate::server::ingest::mlflow::{MirrorError, SOURCE};
+
 const MAX_BODY: usize = 1024 * 1024;
 /// Largest body of a read sent by POST (get-latest-versions: a name and stages).
 const MAX_READ_BODY: usize = 16 * 1024;
@@ -128,6 +127,15 @@ impl From<AppError> for MlflowError {
             status,
             code,
             message: error.to_string(),
+        }
+    }
+}
+
+impl From<MirrorError> for MlflowError {
+    fn from(error: MirrorError) -> Self {
+        match error {
+            MirrorError::Refused(why) => Self::invalid(why),
+            MirrorError::Failed(error) => error.into(),
         }
     }
 }

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::args::{canonical_stage, now_ms, optional, tags_in, text, version_of};
-use super::mirror::{asset, mirror, mirror_aliases, mirror_model, mirror_stages};
 use super::reads::{model_exists, model_row, version_row};
 use super::{Answer, MlflowError, SOURCE};
 use crate::model::record::{AssetKind, EdgeRecord, Record, Ref};
+use crate::server::ingest::mlflow::{asset, mirror, mirror_aliases, mirror_model, mirror_stages};
 
 pub(super) async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;

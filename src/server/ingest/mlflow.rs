@@ -1,27 +1,52 @@
 //! What an MLflow write means in the graph, written in the call's transaction: registered models
 //! are model sources, versions model binaries (with their run), the Staging and Production
-//! stages and every alias deployments.
+//! stages and every alias deployments. The MLflow API (`rest::mlflow`) calls these after its own
+//! writes; like OpenLineage's, its records go through `apply`, the one way into the graph.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::{MlflowError, SOURCE};
+use super::apply;
+use super::parse::Item;
+use crate::error::AppError;
 use crate::model::record::{AssetKind, AssetRecord, EdgeRecord, Outcome, Record, Ref};
-use crate::server::ingest::apply;
-use crate::server::ingest::parse::Item;
+
+/// The source every asset written for the MLflow API is under.
+pub const SOURCE: &str = "mlflow";
+
+/// Why mirroring a write failed.
+#[derive(Debug)]
+pub enum MirrorError {
+    /// The graph refused a record: the caller's mistake, in words.
+    Refused(String),
+    /// The write itself failed.
+    Failed(AppError),
+}
+
+impl From<AppError> for MirrorError {
+    fn from(error: AppError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<sqlx::Error> for MirrorError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Failed(error.into())
+    }
+}
 
 /// Writes `records` into the graph as `actor`; a record the graph refuses fails the call.
-pub(super) async fn mirror(
+pub async fn mirror(
     conn: &mut PgConnection,
     actor: &str,
     records: Vec<Record>,
-) -> Result<(), MlflowError> {
+) -> Result<(), MirrorError> {
     let items = Item::numbered(records);
     let results = apply::apply_in(&mut *conn, actor, &items).await?;
     if let Some(refused) = results.iter().find(|r| r.status == Outcome::Rejected) {
-        return Err(MlflowError::invalid(format!(
+        return Err(MirrorError::Refused(format!(
             "the graph refused it: {}",
             refused.error.clone().unwrap_or_default()
         )));
@@ -29,7 +54,7 @@ pub(super) async fn mirror(
     Ok(())
 }
 
-pub(super) fn asset(id: String, kind: AssetKind, name: String) -> AssetRecord {
+pub fn asset(id: String, kind: AssetKind, name: String) -> AssetRecord {
     AssetRecord {
         source: SOURCE.into(),
         id,
@@ -39,7 +64,7 @@ pub(super) fn asset(id: String, kind: AssetKind, name: String) -> AssetRecord {
     }
 }
 
-pub(super) fn tag_map(tags: &Value) -> BTreeMap<String, String> {
+pub fn tag_map(tags: &Value) -> BTreeMap<String, String> {
     tags.as_object()
         .map(|o| {
             o.iter()
@@ -50,11 +75,11 @@ pub(super) fn tag_map(tags: &Value) -> BTreeMap<String, String> {
 }
 
 /// The registered model as a model source.
-pub(super) async fn mirror_model(
+pub async fn mirror_model(
     conn: &mut PgConnection,
     actor: &str,
     name: &str,
-) -> Result<(), MlflowError> {
+) -> Result<(), MirrorError> {
     let row = sqlx::query!(
         "SELECT description, tags FROM mlflow_models WHERE name = $1",
         name
@@ -69,11 +94,11 @@ pub(super) async fn mirror_model(
 
 /// The Staging and Production deployments of `name`: each serves the newest version in its
 /// stage, and is retired (keeping its last binary) when none is left there.
-pub(super) async fn mirror_stages(
+pub async fn mirror_stages(
     conn: &mut PgConnection,
     actor: &str,
     name: &str,
-) -> Result<(), MlflowError> {
+) -> Result<(), MirrorError> {
     let mut records = Vec::new();
     for (stage, status) in [("Staging", "staging"), ("Production", "production")] {
         let newest = sqlx::query_scalar!(
@@ -125,7 +150,7 @@ pub(super) async fn mirror_stages(
 /// The stage an alias's deployment is in, read from the alias's name: the names teams give
 /// what serves traffic are production, the names of what is about to are staging, any other
 /// alias is development.
-pub(super) fn alias_status(alias: &str) -> &'static str {
+pub fn alias_status(alias: &str) -> &'static str {
     match alias.to_ascii_lowercase().as_str() {
         "production" | "prod" | "champion" | "live" => "production",
         "staging" | "stage" | "challenger" | "candidate" => "staging",
@@ -136,11 +161,11 @@ pub(super) fn alias_status(alias: &str) -> &'static str {
 /// The alias deployments of `name` (`<name>@alias:<alias>`): each serves the version its alias
 /// points at, with the status its name says; one whose alias is gone is retired (keeping its last
 /// binary).
-pub(super) async fn mirror_aliases(
+pub async fn mirror_aliases(
     conn: &mut PgConnection,
     actor: &str,
     name: &str,
-) -> Result<(), MlflowError> {
+) -> Result<(), MirrorError> {
     let prefix = format!("{name}@alias:");
     let aliases = sqlx::query!(
         "SELECT alias, version FROM mlflow_aliases WHERE name = $1",
