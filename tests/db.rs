@@ -676,3 +676,74 @@ async fn search_finds_by_name_description_tag_and_kind(pool: PgPool) {
             .is_empty()
     );
 }
+
+/// The write service: a write that lost a race is tried again in a new transaction, a committed
+/// write asks for one recompute, and a caller without the role is refused before anything runs.
+#[sqlx::test]
+async fn the_write_service_retries_a_lost_race_and_asks_for_a_recompute(pool: PgPool) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use modelgov::error::AppError;
+    use modelgov::model::role::Role;
+    use modelgov::server::auth::Caller;
+    use modelgov::server::metrics::{Recomputer, catalog};
+    use modelgov::server::repo::tokens::TokenOwner;
+    use modelgov::server::write::WriteService;
+
+    let catalog = Arc::new(catalog::load(None).unwrap());
+    // Recomputes only when asked (the full one is a day away).
+    let recomputer = Recomputer::start(
+        pool.clone(),
+        catalog,
+        Duration::from_millis(10),
+        Duration::from_hours(24),
+    );
+    let service = WriteService::new(pool.clone(), recomputer.clone());
+    let caller = |role| {
+        Caller(TokenOwner {
+            id: 1,
+            name: "ana".into(),
+            role,
+        })
+    };
+    let tries = Arc::new(AtomicUsize::new(0));
+    let done: Result<String, AppError> = service
+        .run(&caller(Role::Editor), Role::Editor, |conn| {
+            let tries = tries.clone();
+            Box::pin(async move {
+                let actor: String =
+                    sqlx::query_scalar("SELECT current_setting('modelgov.actor', true)")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if tries.fetch_add(1, Ordering::SeqCst) == 0 {
+                    // What a deadlock or a key taken at the same moment becomes.
+                    return Err(AppError::Conflict(modelgov::server::db::RACE.into()));
+                }
+                Ok(actor)
+            })
+        })
+        .await;
+    assert_eq!(tries.load(Ordering::SeqCst), 2, "tried again once");
+    assert_eq!(done.unwrap(), "token:ana", "the history names the caller");
+    assert_eq!(recomputer.requested(), 1);
+
+    let refused: Result<(), AppError> = service
+        .run(&caller(Role::Viewer), Role::Editor, |_| {
+            Box::pin(async { panic!("a viewer's write must not run") })
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(AppError::Forbidden(_))),
+        "{refused:?}"
+    );
+    // Another mistake is answered at once, and nothing is asked of the recompute.
+    let failed: Result<(), AppError> = service
+        .run(&caller(Role::Admin), Role::Editor, |_| {
+            Box::pin(async { Err(AppError::BadRequest("no".into())) })
+        })
+        .await;
+    assert!(matches!(failed, Err(AppError::BadRequest(_))));
+    assert_eq!(recomputer.requested(), 1);
+}

@@ -18,9 +18,7 @@ pub async fn operate(csrf: String, op: Operation) -> Result<Outcome, AppError> {
     let state = expect_context::<AppState>();
     async {
         let session = session::authorize(Role::Editor, &csrf)?;
-        let outcome = registry::apply(&state.pool, &Caller(session.caller).actor(), &op).await?;
-        state.recomputer.request();
-        Ok(outcome)
+        registry::operate(&state.write_service, &Caller(session.caller), &op).await
     }
     .await
     .map_err(respond_error)
@@ -118,8 +116,15 @@ pub async fn set_mapping(
     let state = expect_context::<AppState>();
     async {
         let session = session::authorize(Role::Admin, &csrf)?;
-        let actor = Caller(session.caller).actor();
-        let done = remap::put(&state, &actor, source.trim(), label.trim(), kind.trim()).await?;
+        let caller = Caller(session.caller);
+        let done = remap::put(
+            &state.write_service,
+            &caller,
+            source.trim(),
+            label.trim(),
+            kind.trim(),
+        )
+        .await?;
         Ok(format!(
             "{} label {:?} now maps to {}: {} quarantined records applied, {} still waiting, {} events replayed",
             done.source,

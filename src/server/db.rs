@@ -79,6 +79,10 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// What a write that lost a race to another is told (409): the write service tries such a write
+/// again before it answers.
+pub const RACE: &str = "another change to the same records happened at the same moment; nothing of this one was kept, retry it";
+
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         let code = match &error {
@@ -92,9 +96,7 @@ impl From<sqlx::Error> for AppError {
             // Two writes to the same records at once: one wins, the other is told to retry
             // (nothing of it was kept).
             tracing::info!(%error, code, "write conflict");
-            Self::Conflict(
-                "another change to the same records happened at the same moment; nothing of this one was kept, retry it".into(),
-            )
+            Self::Conflict(RACE.into())
         } else if let Some(code @ ("22021" | "22P05" | "54000")) = code.as_deref() {
             // A value the caller sent that Postgres cannot take (a NUL character, a key too long
             // for an index): every surface checks its fields first; this is the backstop, so

@@ -17,6 +17,7 @@ pub mod repo;
 pub mod rest;
 pub mod session;
 pub mod state;
+pub mod write;
 
 use std::time::Duration;
 

@@ -3,13 +3,15 @@
 //! whom, in words. A move the rules refuse changes nothing and says why. Compiled only with `ssr`.
 
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use tracing::instrument;
 
-use super::repo::graph::set_actor;
+use super::auth::Caller;
+use super::write::WriteService;
 use crate::error::AppError;
 use crate::model::record::{Ref, check_description, check_key_part, check_name};
 use crate::model::registry::{Operation, Outcome, Stage};
+use crate::model::role::Role;
 
 /// An asset as the operations need it.
 #[derive(Debug, Clone)]
@@ -21,12 +23,25 @@ struct Node {
     owner: Option<i64>,
 }
 
-/// Runs `op` as `actor` in one transaction.
-#[instrument(skip_all, fields(op = op.verb(), %actor))]
-pub async fn apply(pool: &PgPool, actor: &str, op: &Operation) -> Result<Outcome, AppError> {
+/// Runs `op` for `caller` (an editor) through the write service: one transaction, history
+/// under the caller's name, a recompute after.
+pub async fn operate(
+    writes: &WriteService,
+    caller: &Caller,
+    op: &Operation,
+) -> Result<Outcome, AppError> {
     check(op)?;
-    let mut tx = pool.begin().await?;
-    set_actor(&mut tx, actor).await?;
+    writes
+        .run(caller, Role::Editor, |conn| {
+            let op = op.clone();
+            Box::pin(async move { apply(conn, &op).await })
+        })
+        .await
+}
+
+/// Runs `op` in the transaction `tx` (see [`operate`]).
+#[instrument(skip_all, fields(op = op.verb()))]
+async fn apply(tx: &mut PgConnection, op: &Operation) -> Result<Outcome, AppError> {
     let outcome = match op {
         Operation::Register {
             model,
@@ -34,23 +49,22 @@ pub async fn apply(pool: &PgPool, actor: &str, op: &Operation) -> Result<Outcome
             run,
             name,
             description,
-        } => register(&mut tx, model, binary, run, name, description).await?,
+        } => register(tx, model, binary, run, name, description).await?,
         Operation::CreateDeployment {
             model,
             deployment,
             name,
             binary,
-        } => create_deployment(&mut tx, model, deployment, name, binary).await?,
-        Operation::Promote { deployment, to } => promote(&mut tx, deployment, *to).await?,
+        } => create_deployment(tx, model, deployment, name, binary).await?,
+        Operation::Promote { deployment, to } => promote(tx, deployment, *to).await?,
         Operation::Deploy { deployment, binary } => {
-            let deployment = locked_deployment(&mut tx, deployment).await?;
-            let binary = node(&mut tx, binary, "model_binary").await?;
-            deploy(&mut tx, &deployment, &binary, "deployed").await?
+            let deployment = locked_deployment(tx, deployment).await?;
+            let binary = node(tx, binary, "model_binary").await?;
+            deploy(tx, &deployment, &binary, "deployed").await?
         }
-        Operation::Rollback { deployment } => rollback(&mut tx, deployment).await?,
-        Operation::Retire { deployment } => retire(&mut tx, deployment).await?,
+        Operation::Rollback { deployment } => rollback(tx, deployment).await?,
+        Operation::Retire { deployment } => retire(tx, deployment).await?,
     };
-    tx.commit().await?;
     Ok(outcome)
 }
 

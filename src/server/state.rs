@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::config::Config;
 use super::ingest::queue::WriteQueue;
 use super::metrics::{Recomputer, catalog};
+use super::write::WriteService;
 use crate::model::metrics::Catalog;
 
 #[derive(Clone, FromRef)]
@@ -30,6 +31,8 @@ pub struct AppState {
     pub intake: super::intake::Budget,
     /// Sign-in attempts per client, to slow down guessing.
     pub sign_ins: Arc<crate::server::session::SignInLimiter>,
+    /// Every write that is not a batch of records: registry operations, mappings, MLflow calls.
+    pub write_service: WriteService,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
         let config_budget = config.ingest_budget_mb.saturating_mul(1024 * 1024);
         Ok(Self {
             writes: WriteQueue::start(pool.clone(), writers, recomputer.clone()),
+            write_service: WriteService::new(pool.clone(), recomputer.clone()),
             pool,
             config: Arc::new(config),
             leptos_options,

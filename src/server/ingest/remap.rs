@@ -8,9 +8,12 @@ use sqlx::PgConnection;
 
 use crate::error::AppError;
 use crate::model::record::{AssetKind, Outcome, Record, RecordResult, check_key_part};
+use crate::model::role::Role;
+use crate::server::auth::Caller;
 use crate::server::ingest::apply;
 use crate::server::ingest::openlineage;
 use crate::server::ingest::parse::{Item, Place};
+use crate::server::write::WriteService;
 
 /// Most OpenLineage events one new mapping replays (the newest first); past it, the next events
 /// of those runs bring the edges.
@@ -30,11 +33,11 @@ pub struct Remapped {
     pub replayed_events: i64,
 }
 
-/// Checks and sets `(source, label) -> kind` (an asset kind's name) in one transaction, then
-/// asks for a recompute: what an admin's edit does, from the API or the dashboard.
+/// Checks and sets `(source, label) -> kind` (an asset kind's name) for `caller` (an admin),
+/// through the write service: what an admin's edit does, from the API or the dashboard.
 pub async fn put(
-    state: &crate::server::state::AppState,
-    actor: &str,
+    writes: &WriteService,
+    caller: &Caller,
     source: &str,
     label: &str,
     kind: &str,
@@ -47,11 +50,15 @@ pub async fn put(
             AssetKind::ALL.map(AssetKind::as_str).join(", ")
         ))
     })?;
-    let mut tx = state.pool.begin().await?;
-    let remapped = set_mapping(&mut tx, actor, source, label, kind).await?;
-    tx.commit().await?;
-    state.recomputer.request();
-    Ok(remapped)
+    let actor = caller.actor();
+    writes
+        .run(caller, Role::Admin, |conn| {
+            let (actor, source, label) = (actor.clone(), source.to_string(), label.to_string());
+            Box::pin(async move {
+                Ok::<_, AppError>(set_mapping(conn, &actor, &source, &label, kind).await?)
+            })
+        })
+        .await
 }
 
 /// Removes a mapping; assets already written keep their kind.

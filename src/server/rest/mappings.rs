@@ -17,6 +17,7 @@ impl Shaped for MappingBody {
 }
 use crate::server::repo::ingestion;
 use crate::server::state::AppState;
+use crate::server::write::WriteService;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -54,12 +55,12 @@ pub struct MappingBody {
         (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn put_mapping(
-    State(state): State<AppState>,
+    State(writes): State<WriteService>,
     Admin(caller): Admin,
     Path((source, label)): Path<(String, String)>,
     JsonBody(body): JsonBody<MappingBody>,
 ) -> Result<Json<Remapped>, AppError> {
-    let remapped = remap::put(&state, &caller.actor(), &source, &label, &body.kind).await?;
+    let remapped = remap::put(&writes, &caller, &source, &label, &body.kind).await?;
     Ok(Json(remapped))
 }
 

@@ -23,6 +23,7 @@ impl Shaped for NewToken {
 }
 use crate::server::repo::tokens;
 use crate::server::state::AppState;
+use crate::server::write::WriteService;
 
 /// A revoked token's name.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -45,12 +46,11 @@ pub fn routes() -> Router<AppState> {
         (status = 503, description = "the database is away or the server is busy; retry", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 async fn operate(
-    State(state): State<AppState>,
+    State(writes): State<WriteService>,
     Editor(caller): Editor,
     JsonBody(op): JsonBody<Operation>,
 ) -> Result<Json<Outcome>, AppError> {
-    let outcome = crate::server::registry::apply(&state.pool, &caller.actor(), &op).await?;
-    state.recomputer.request();
+    let outcome = crate::server::registry::operate(&writes, &caller, &op).await?;
     Ok(Json(outcome))
 }
 

@@ -22,8 +22,10 @@ use sqlx::PgConnection;
 use crate::error::AppError;
 use crate::model::role::Role;
 use crate::server::auth::Bearer;
+use crate::server::db::RACE;
 use crate::server::intake;
 use crate::server::state::AppState;
+use crate::server::write::WriteError;
 
 use args::query_args;
 use reads::{download_uri, get_by_alias, get_model, get_version, latest};
@@ -140,6 +142,12 @@ impl From<MirrorError> for MlflowError {
     }
 }
 
+impl WriteError for MlflowError {
+    fn is_race(&self) -> bool {
+        self.message.ends_with(RACE)
+    }
+}
+
 impl From<sqlx::Error> for MlflowError {
     fn from(error: sqlx::Error) -> Self {
         AppError::from(error).into()
@@ -175,9 +183,9 @@ async fn run(
     // Writes are the calls that change the registry (get-latest-versions is a read sent by POST);
     // their caller is known before a byte of the body is read.
     let write = *method != Method::GET && call != "registered-models/get-latest-versions";
-    let actor = if write {
+    let caller = if write {
         let bearer = bearer(headers)?;
-        Some(bearer.check(&state.pool, Role::Editor).await?.actor())
+        Some(bearer.check(&state.pool, Role::Editor).await?)
     } else {
         None
     };
@@ -213,70 +221,67 @@ async fn run(
             "{path} must not contain the NUL character"
         )));
     }
-    let mut tx = state.pool.begin().await?;
-    let conn: &mut PgConnection = &mut tx;
-    let answer = match (method.as_str(), call) {
-        ("POST", "registered-models/create") => {
-            create_model(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("GET", "registered-models/get") => get_model(conn, &args).await,
-        ("PATCH", "registered-models/update") => {
-            update_model(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("POST", "registered-models/rename") => {
-            rename_model(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("DELETE", "registered-models/delete") => {
-            delete_model(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("GET", "registered-models/search") => search_models(conn, &args).await,
-        ("POST" | "GET", "registered-models/get-latest-versions") => latest(conn, &args).await,
-        ("POST", "registered-models/set-tag") => {
-            set_model_tag(conn, actor_of(actor.as_ref()), &args, true).await
-        }
+    // A write goes through the write service (its transaction, retried when a concurrent write
+    // got in the way, the history under the caller's name, a recompute after); a read runs on a
+    // connection of its own.
+    let Some(caller) = caller else {
+        let mut conn = state.pool.acquire().await?;
+        return call_in(&mut conn, method, call, &args, None).await;
+    };
+    let actor = caller.actor();
+    state
+        .write_service
+        .run(&caller, Role::Editor, |conn| {
+            let (method, call, args, actor) = (
+                method.clone(),
+                call.to_string(),
+                args.clone(),
+                actor.clone(),
+            );
+            Box::pin(async move { call_in(conn, &method, &call, &args, Some(&actor)).await })
+        })
+        .await
+}
+
+/// Runs one MLflow call on `conn`; `actor` is the writer's name in the history (`None` for a
+/// read).
+async fn call_in(
+    conn: &mut PgConnection,
+    method: &Method,
+    call: &str,
+    args: &Value,
+    actor: Option<&String>,
+) -> Answer {
+    let actor = || actor_of(actor);
+    match (method.as_str(), call) {
+        ("POST", "registered-models/create") => create_model(conn, actor(), args).await,
+        ("GET", "registered-models/get") => get_model(conn, args).await,
+        ("PATCH", "registered-models/update") => update_model(conn, actor(), args).await,
+        ("POST", "registered-models/rename") => rename_model(conn, actor(), args).await,
+        ("DELETE", "registered-models/delete") => delete_model(conn, actor(), args).await,
+        ("GET", "registered-models/search") => search_models(conn, args).await,
+        ("POST" | "GET", "registered-models/get-latest-versions") => latest(conn, args).await,
+        ("POST", "registered-models/set-tag") => set_model_tag(conn, actor(), args, true).await,
         ("DELETE", "registered-models/delete-tag") => {
-            set_model_tag(conn, actor_of(actor.as_ref()), &args, false).await
+            set_model_tag(conn, actor(), args, false).await
         }
-        ("POST", "registered-models/alias") => {
-            set_alias(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("GET", "registered-models/alias") => get_by_alias(conn, &args).await,
-        ("DELETE", "registered-models/alias") => {
-            delete_alias(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("POST", "model-versions/create") => {
-            create_version(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("GET", "model-versions/get") => get_version(conn, &args).await,
-        ("GET", "model-versions/get-download-uri") => download_uri(conn, &args).await,
-        ("PATCH", "model-versions/update") => update_version(conn, &args).await,
-        ("DELETE", "model-versions/delete") => {
-            delete_version(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("GET", "model-versions/search") => search_versions(conn, &args).await,
-        ("POST", "model-versions/transition-stage") => {
-            transition(conn, actor_of(actor.as_ref()), &args).await
-        }
-        ("POST", "model-versions/set-tag") => set_version_tag(conn, &args, true).await,
-        ("DELETE", "model-versions/delete-tag") => set_version_tag(conn, &args, false).await,
+        ("POST", "registered-models/alias") => set_alias(conn, actor(), args).await,
+        ("GET", "registered-models/alias") => get_by_alias(conn, args).await,
+        ("DELETE", "registered-models/alias") => delete_alias(conn, actor(), args).await,
+        ("POST", "model-versions/create") => create_version(conn, actor(), args).await,
+        ("GET", "model-versions/get") => get_version(conn, args).await,
+        ("GET", "model-versions/get-download-uri") => download_uri(conn, args).await,
+        ("PATCH", "model-versions/update") => update_version(conn, args).await,
+        ("DELETE", "model-versions/delete") => delete_version(conn, actor(), args).await,
+        ("GET", "model-versions/search") => search_versions(conn, args).await,
+        ("POST", "model-versions/transition-stage") => transition(conn, actor(), args).await,
+        ("POST", "model-versions/set-tag") => set_version_tag(conn, args, true).await,
+        ("DELETE", "model-versions/delete-tag") => set_version_tag(conn, args, false).await,
         _ => Err(MlflowError {
             status: StatusCode::NOT_FOUND,
             code: "ENDPOINT_NOT_FOUND",
             message: format!("modelgov does not serve {method} /api/2.0/mlflow/{call}"),
         }),
-    };
-    match answer {
-        Ok(answer) => {
-            tx.commit().await?;
-            if write {
-                state.recomputer.request();
-            }
-            Ok(answer)
-        }
-        Err(error) => {
-            tx.rollback().await?;
-            Err(error)
-        }
     }
 }
 
