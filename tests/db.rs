@@ -690,7 +690,7 @@ async fn the_write_service_retries_a_lost_race_and_asks_for_a_recompute(pool: Pg
     use modelgov::server::auth::Caller;
     use modelgov::server::metrics::{Recomputer, catalog};
     use modelgov::server::repo::tokens::TokenOwner;
-    use modelgov::server::write::WriteService;
+    use modelgov::server::service::write::WriteService;
 
     let catalog = Arc::new(catalog::load(None).unwrap());
     // Recomputes only when asked (the full one is a day away).

@@ -40,7 +40,7 @@ pub async fn get_unit_charts(
 ) -> Result<UnitCharts, AppError> {
     unit_page(unit, scope, None, as_of, days, None)
         .await
-        .map(|page| crate::server::pages::unit_charts(&page))
+        .map(|page| crate::server::service::pages::unit_charts(&page))
         .map_err(crate::error::respond_error)
 }
 
@@ -54,7 +54,7 @@ async fn unit_page(
     offset: Option<i64>,
 ) -> Result<UnitPage, AppError> {
     use crate::model::dashboard::Bucket;
-    use crate::server::{pages, state::AppState};
+    use crate::server::{service::pages, state::AppState};
 
     let state = expect_context::<AppState>();
     let bucket = match level.as_deref().filter(|l| !l.is_empty()) {
@@ -105,7 +105,7 @@ pub async fn get_catalog() -> Result<crate::model::metrics::Catalog, AppError> {
 #[server(prefix = "/api/fn", endpoint = "get_model_page")]
 pub async fn get_model_page(model: Ref, as_of: Option<String>) -> Result<ModelPage, AppError> {
     use crate::error::respond_error;
-    use crate::server::{pages, state::AppState};
+    use crate::server::{service::pages, state::AppState};
 
     let state = expect_context::<AppState>();
     async {
@@ -121,7 +121,7 @@ pub async fn get_model_page(model: Ref, as_of: Option<String>) -> Result<ModelPa
 #[server(prefix = "/api/fn", endpoint = "get_asset_page")]
 pub async fn get_asset_page(asset: Ref) -> Result<AssetPage, AppError> {
     use crate::error::respond_error;
-    use crate::server::{pages, state::AppState};
+    use crate::server::{service::pages, state::AppState};
 
     let state = expect_context::<AppState>();
     pages::asset_page(&state.pool, &asset)
@@ -136,7 +136,7 @@ pub async fn get_metric_page(
     as_of: Option<String>,
 ) -> Result<MetricPage, AppError> {
     use crate::error::respond_error;
-    use crate::server::{pages, state::AppState};
+    use crate::server::{service::pages, state::AppState};
 
     let state = expect_context::<AppState>();
     async {

@@ -13,7 +13,7 @@ use crate::model::registry::{Operation, Outcome};
 pub async fn operate(csrf: String, op: Operation) -> Result<Outcome, AppError> {
     use crate::error::respond_error;
     use crate::model::role::Role;
-    use crate::server::{auth::Caller, registry, session, state::AppState};
+    use crate::server::{auth::Caller, service::registry, session, state::AppState};
 
     let state = expect_context::<AppState>();
     async {

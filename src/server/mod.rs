@@ -11,13 +11,11 @@ pub mod ingest;
 pub mod intake;
 pub mod metrics;
 pub mod page_cache;
-pub mod pages;
-pub mod registry;
 pub mod repo;
 pub mod rest;
+pub mod service;
 pub mod session;
 pub mod state;
-pub mod write;
 
 use std::time::Duration;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::config::Config;
 use super::ingest::queue::WriteQueue;
 use super::metrics::{Recomputer, catalog};
-use super::write::WriteService;
+use super::service::write::WriteService;
 use crate::model::metrics::Catalog;
 
 #[derive(Clone, FromRef)]

@@ -13,7 +13,7 @@ use crate::server::auth::Caller;
 use crate::server::ingest::apply;
 use crate::server::ingest::openlineage;
 use crate::server::ingest::parse::{Item, Place};
-use crate::server::write::WriteService;
+use crate::server::service::write::WriteService;
 
 /// Most OpenLineage events one new mapping replays (the newest first); past it, the next events
 /// of those runs bring the edges.

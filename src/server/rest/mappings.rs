@@ -16,8 +16,8 @@ impl Shaped for MappingBody {
     const SHAPE: &'static str = r#"{"kind": "<asset kind>"}"#;
 }
 use crate::server::repo::ingestion;
+use crate::server::service::write::WriteService;
 use crate::server::state::AppState;
-use crate::server::write::WriteService;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

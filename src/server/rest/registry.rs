@@ -22,8 +22,8 @@ impl Shaped for NewToken {
     const SHAPE: &'static str = r#"{"name": "...", "role": "viewer|editor|admin"}"#;
 }
 use crate::server::repo::tokens;
+use crate::server::service::write::WriteService;
 use crate::server::state::AppState;
-use crate::server::write::WriteService;
 
 /// A revoked token's name.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -50,7 +50,7 @@ async fn operate(
     Editor(caller): Editor,
     JsonBody(op): JsonBody<Operation>,
 ) -> Result<Json<Outcome>, AppError> {
-    let outcome = crate::server::registry::operate(&writes, &caller, &op).await?;
+    let outcome = crate::server::service::registry::operate(&writes, &caller, &op).await?;
     Ok(Json(outcome))
 }
 

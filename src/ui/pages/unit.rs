@@ -111,7 +111,7 @@ pub fn UnitRoute() -> impl IntoView {
 /// link, finds its charts missing and asks the server for them.
 fn unit_charts(page: &UnitPage) -> RwSignal<Option<UnitCharts>> {
     #[cfg(feature = "ssr")]
-    let drawn = Some(crate::server::pages::unit_charts(page));
+    let drawn = Some(crate::server::service::pages::unit_charts(page));
     #[cfg(not(feature = "ssr"))]
     let drawn = None;
     let charts = RwSignal::new(drawn);

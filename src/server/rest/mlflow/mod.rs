@@ -24,8 +24,8 @@ use crate::model::role::Role;
 use crate::server::auth::Bearer;
 use crate::server::db::RACE;
 use crate::server::intake;
+use crate::server::service::write::WriteError;
 use crate::server::state::AppState;
-use crate::server::write::WriteError;
 
 use args::query_args;
 use reads::{download_uri, get_by_alias, get_model, get_version, latest};

@@ -6,12 +6,12 @@ use serde_json::json;
 use sqlx::PgConnection;
 use tracing::instrument;
 
-use super::auth::Caller;
 use super::write::WriteService;
 use crate::error::AppError;
 use crate::model::record::{Ref, check_description, check_key_part, check_name};
 use crate::model::registry::{Operation, Outcome, Stage};
 use crate::model::role::Role;
+use crate::server::auth::Caller;
 
 /// An asset as the operations need it.
 #[derive(Debug, Clone)]

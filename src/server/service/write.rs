@@ -12,12 +12,12 @@
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 
-use super::auth::Caller;
-use super::db::RACE;
-use super::metrics::Recomputer;
-use super::repo::graph::set_actor;
 use crate::error::AppError;
 use crate::model::role::Role;
+use crate::server::auth::Caller;
+use crate::server::db::RACE;
+use crate::server::metrics::Recomputer;
+use crate::server::repo::graph::set_actor;
 
 /// Times a write is tried when concurrent writes keep getting in its way.
 const ATTEMPTS: usize = 4;
