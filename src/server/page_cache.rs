@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode, header};
 use sqlx::PgPool;
 
+use super::repo::reads;
 use crate::model::routes;
 
 /// How long a generation read is trusted.
@@ -254,16 +255,7 @@ impl RenderedPages {
         {
             return Some(generation);
         }
-        let row = sqlx::query!(
-            r#"
-            SELECT (SELECT id FROM metric_snapshots ORDER BY computed_at DESC, id DESC LIMIT 1) AS snapshot,
-                   (SELECT max(id) FROM changes) AS change
-            "#
-        )
-        .fetch_one(pool)
-        .await
-        .ok()?;
-        let generation = (row.snapshot.unwrap_or(0), row.change.unwrap_or(0));
+        let generation = reads::data_generation(pool).await.ok()?;
         if let Ok(mut guard) = self.generation.lock() {
             *guard = Some((Instant::now(), generation));
         }
@@ -296,14 +288,10 @@ impl RenderedPages {
 /// The snapshot a page's `as_of` resolves to (as `reads::snapshot` picks it), if it reads.
 async fn snapshot_at(pool: &PgPool, raw: &str) -> Option<i64> {
     let at = chrono::DateTime::parse_from_rfc3339(raw).ok()?;
-    sqlx::query_scalar!(
-        "SELECT id FROM metric_snapshots WHERE computed_at <= $1 ORDER BY computed_at DESC, id DESC LIMIT 1",
-        at.with_timezone(&chrono::Utc),
-    )
-    .fetch_optional(pool)
-    .await
-    .ok()
-    .flatten()
+    reads::snapshot_id_at(pool, at.with_timezone(&chrono::Utc))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Middleware: answers a GET of a page route from the cache, or renders it and keeps it.

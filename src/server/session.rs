@@ -13,6 +13,7 @@ use http::header;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
+use super::repo::sessions;
 use super::repo::tokens::{self, TokenOwner};
 use crate::error::AppError;
 use crate::model::role::Role;
@@ -79,51 +80,20 @@ pub async fn start(pool: &PgPool, owner: &TokenOwner, hours: u64) -> Result<Stri
     let secret = random_hex()?;
     let csrf = random_hex()?;
     let hours = i32::try_from(hours).unwrap_or(i32::MAX);
-    sqlx::query!("DELETE FROM sessions WHERE expires_at < now()")
-        .execute(pool)
-        .await?;
-    sqlx::query!(
-        "INSERT INTO sessions (hash, token_id, csrf, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
-        tokens::hash(&secret),
-        owner.id,
-        csrf,
-        hours,
-    )
-    .execute(pool)
-    .await?;
+    sessions::store(pool, &tokens::hash(&secret), owner.id, &csrf, hours).await?;
     Ok(secret)
 }
 
 /// The live session with this cookie secret: unexpired, its token unrevoked.
 pub async fn find(pool: &PgPool, secret: &str) -> Result<Option<Session>, AppError> {
-    let row = sqlx::query!(
-        r#"
-        SELECT t.id, t.name, t.role::text AS "role!", s.csrf
-        FROM sessions s JOIN api_tokens t ON t.id = s.token_id
-        WHERE s.hash = $1 AND s.expires_at > now() AND t.revoked_at IS NULL
-        "#,
-        tokens::hash(secret),
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.and_then(|row| {
-        Some(Session {
-            caller: TokenOwner {
-                id: row.id,
-                name: row.name,
-                role: Role::parse(&row.role)?,
-            },
-            csrf: row.csrf,
-        })
-    }))
+    Ok(sessions::find(pool, &tokens::hash(secret))
+        .await?
+        .map(|(caller, csrf)| Session { caller, csrf }))
 }
 
 /// Ends the session with this cookie secret.
 pub async fn end(pool: &PgPool, secret: &str) -> Result<(), AppError> {
-    sqlx::query!("DELETE FROM sessions WHERE hash = $1", tokens::hash(secret))
-        .execute(pool)
-        .await?;
-    Ok(())
+    sessions::delete(pool, &tokens::hash(secret)).await
 }
 
 /// The session cookie's secret, if the request carries one. Over https (`secure`) only the

@@ -4,4 +4,5 @@ pub mod graph;
 pub mod ingestion;
 pub mod org_units;
 pub mod reads;
+pub mod sessions;
 pub mod tokens;

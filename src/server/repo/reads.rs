@@ -2,7 +2,7 @@
 //! Compiled only with `ssr`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
 use tracing::instrument;
 
 use crate::error::AppError;
@@ -418,6 +418,30 @@ pub async fn serving_as_of(
             })
             .collect(),
     })
+}
+
+/// What the data behind every page is at: the newest metric snapshot and the newest change to
+/// the graph (0 for none). A page rendered at one generation holds until it moves.
+pub async fn data_generation(pool: &PgPool) -> Result<(i64, i64), AppError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT (SELECT id FROM metric_snapshots ORDER BY computed_at DESC, id DESC LIMIT 1) AS snapshot,
+               (SELECT max(id) FROM changes) AS change
+        "#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.snapshot.unwrap_or(0), row.change.unwrap_or(0)))
+}
+
+/// The newest snapshot computed at or before `at`, as `metrics::reads::snapshot` picks it.
+pub async fn snapshot_id_at(pool: &PgPool, at: DateTime<Utc>) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM metric_snapshots WHERE computed_at <= $1 ORDER BY computed_at DESC, id DESC LIMIT 1",
+        at,
+    )
+    .fetch_optional(pool)
+    .await?)
 }
 
 #[cfg(test)]
