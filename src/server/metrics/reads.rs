@@ -566,3 +566,66 @@ pub async fn trend(
         })
         .collect())
 }
+
+/// A child unit with its counts in every scope of the snapshot.
+pub struct ChildArrays {
+    pub unit: UnitName,
+    pub counts: Vec<Counts>,
+    pub scores: Vec<Option<f64>>,
+}
+
+/// The units directly below `unit_id`, by name, with their rollups at `snapshot` (zero counts for
+/// a unit with none).
+pub async fn child_rollups(
+    pool: &PgPool,
+    snapshot: &Snapshot,
+    unit_id: i64,
+) -> Result<Vec<ChildArrays>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT u.id, u.source, u.external_id, u.name,
+               r.level0 AS "level0?", r.level1 AS "level1?", r.level2 AS "level2?",
+               r.level3 AS "level3?", r.unknown AS "unknown?",
+               r.score AS "score?: Vec<Option<f64>>"
+        FROM org_units u
+        LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
+        WHERE u.parent_id = $2
+        ORDER BY u.name, u.id
+        "#,
+        snapshot.meta.id,
+        unit_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    let width = snapshot.catalog.scopes().len();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let at = |column: &Option<Vec<i32>>, i: usize| {
+                i64::from(column.as_ref().and_then(|c| c.get(i).copied()).unwrap_or(0))
+            };
+            ChildArrays {
+                counts: (0..width)
+                    .map(|i| Counts {
+                        levels: [
+                            at(&r.level0, i),
+                            at(&r.level1, i),
+                            at(&r.level2, i),
+                            at(&r.level3, i),
+                        ],
+                        unknown: at(&r.unknown, i),
+                    })
+                    .collect(),
+                scores: (0..width)
+                    .map(|i| r.score.as_ref().and_then(|s| s.get(i).copied().flatten()))
+                    .collect(),
+                unit: UnitName {
+                    id: r.id,
+                    source: r.source,
+                    external_id: r.external_id,
+                    name: r.name,
+                },
+            }
+        })
+        .collect())
+}

@@ -4,6 +4,7 @@ use sqlx::{PgExecutor, PgPool};
 use tracing::instrument;
 
 use crate::error::AppError;
+use crate::model::metrics::UnitName;
 use crate::model::record::Ref;
 use crate::model::{OrgUnitId, OrgUnitSummary};
 
@@ -49,4 +50,39 @@ pub async fn set_company(pool: &PgPool, company: Option<&Ref>) -> Result<(), sql
         }
     }
     Ok(())
+}
+
+/// The units from the top down to `unit_id`, inclusive, each marked when it is the company.
+pub async fn ancestry(pool: &PgPool, unit_id: i64) -> Result<Vec<(UnitName, bool)>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        WITH RECURSIVE up(id, n) AS (
+            SELECT $1::bigint, 0
+            UNION ALL
+            SELECT u.parent_id, up.n + 1 FROM org_units u JOIN up ON u.id = up.id
+            WHERE u.parent_id IS NOT NULL AND up.n < 64
+        )
+        SELECT u.id, u.source, u.external_id, u.name,
+               u.id IS NOT DISTINCT FROM modelgov_company() AS "top!"
+        FROM up JOIN org_units u ON u.id = up.id
+        ORDER BY up.n DESC
+        "#,
+        unit_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                UnitName {
+                    id: r.id,
+                    source: r.source,
+                    external_id: r.external_id,
+                    name: r.name,
+                },
+                r.top,
+            )
+        })
+        .collect())
 }

@@ -444,6 +444,93 @@ pub async fn snapshot_id_at(pool: &PgPool, at: DateTime<Utc>) -> Result<Option<i
     .await?)
 }
 
+/// What a model source's page shows of the asset itself: description, named owners, tags and
+/// owning unit. `None` when no model source has this key.
+pub async fn model_source_facts(
+    pool: &PgPool,
+    key: &Ref,
+) -> Result<Option<ModelSourceFacts>, AppError> {
+    Ok(sqlx::query_as!(
+        ModelSourceFacts,
+        r#"
+        SELECT a.description, a.owners, a.tags, a.owner_unit_id
+        FROM assets a WHERE a.source = $1 AND a.external_id = $2 AND a.kind = 'model_source'
+        "#,
+        key.source,
+        key.id,
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// See [`model_source_facts`].
+pub struct ModelSourceFacts {
+    pub description: String,
+    pub owners: Vec<String>,
+    pub tags: serde_json::Value,
+    pub owner_unit_id: Option<i64>,
+}
+
+/// What any asset's page shows of the asset itself. `None` when no asset has this key.
+pub async fn asset_facts(pool: &PgPool, key: &Ref) -> Result<Option<AssetFacts>, AppError> {
+    Ok(sqlx::query_as!(
+        AssetFacts,
+        r#"
+        SELECT a.id, a.kind::text AS "kind!", a.name, a.status, a.description, a.owners, a.tags,
+               a.owner_unit_id, a.started_at, a.ended_at
+        FROM assets a WHERE a.source = $1 AND a.external_id = $2
+        "#,
+        key.source,
+        key.id,
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// See [`asset_facts`].
+pub struct AssetFacts {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub status: Option<String>,
+    pub description: String,
+    pub owners: Vec<String>,
+    pub tags: serde_json::Value,
+    pub owner_unit_id: Option<i64>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// The newest report of each measurement on the asset with this id, by name.
+pub async fn latest_reports(
+    pool: &PgPool,
+    asset_id: i64,
+) -> Result<Vec<(String, f64, DateTime<Utc>)>, AppError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT DISTINCT ON (name) name, value, at
+        FROM measurements WHERE asset_id = $1
+        ORDER BY name, at DESC
+        "#,
+        asset_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.value, r.at)).collect())
+}
+
+/// The unit that owns the asset with this key, if any.
+pub async fn owner_unit(pool: &PgPool, key: &Ref) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT owner_unit_id FROM assets WHERE source = $1 AND external_id = $2",
+        key.source,
+        key.id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .flatten())
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

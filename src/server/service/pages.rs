@@ -16,7 +16,8 @@ use crate::model::metrics::{Catalog, Counts, UnitName};
 use crate::model::record::{AssetKind, Ref};
 use crate::model::text::natural_cmp;
 use crate::server::charts;
-use crate::server::metrics::reads::{self, Snapshot};
+use crate::server::metrics::reads;
+use crate::server::repo::org_units;
 use crate::server::repo::reads as graph_reads;
 
 /// How many models a unit page lists at most.
@@ -39,41 +40,6 @@ pub fn scope_names(catalog: &Catalog) -> Vec<ScopeName> {
     .collect()
 }
 
-/// The units from the top down to `unit_id`, inclusive, each marked when it is the company.
-async fn ancestry(pool: &PgPool, unit_id: i64) -> Result<Vec<(UnitName, bool)>, AppError> {
-    let rows = sqlx::query!(
-        r#"
-        WITH RECURSIVE up(id, n) AS (
-            SELECT $1::bigint, 0
-            UNION ALL
-            SELECT u.parent_id, up.n + 1 FROM org_units u JOIN up ON u.id = up.id
-            WHERE u.parent_id IS NOT NULL AND up.n < 64
-        )
-        SELECT u.id, u.source, u.external_id, u.name,
-               u.id IS NOT DISTINCT FROM modelgov_company() AS "top!"
-        FROM up JOIN org_units u ON u.id = up.id
-        ORDER BY up.n DESC
-        "#,
-        unit_id,
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                UnitName {
-                    id: r.id,
-                    source: r.source,
-                    external_id: r.external_id,
-                    name: r.name,
-                },
-                r.top,
-            )
-        })
-        .collect())
-}
-
 fn crumbs(chain: &[(UnitName, bool)]) -> Vec<Crumb> {
     chain
         .iter()
@@ -82,67 +48,6 @@ fn crumbs(chain: &[(UnitName, bool)]) -> Vec<Crumb> {
             href: unit_href(unit, *top),
         })
         .collect()
-}
-
-/// A child unit with its counts in every scope of the snapshot.
-struct ChildArrays {
-    unit: UnitName,
-    counts: Vec<Counts>,
-    scores: Vec<Option<f64>>,
-}
-
-async fn child_rollups(
-    pool: &PgPool,
-    snapshot: &Snapshot,
-    unit_id: i64,
-) -> Result<Vec<ChildArrays>, AppError> {
-    let rows = sqlx::query!(
-        r#"
-        SELECT u.id, u.source, u.external_id, u.name,
-               r.level0 AS "level0?", r.level1 AS "level1?", r.level2 AS "level2?",
-               r.level3 AS "level3?", r.unknown AS "unknown?",
-               r.score AS "score?: Vec<Option<f64>>"
-        FROM org_units u
-        LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
-        WHERE u.parent_id = $2
-        ORDER BY u.name, u.id
-        "#,
-        snapshot.meta.id,
-        unit_id,
-    )
-    .fetch_all(pool)
-    .await?;
-    let width = snapshot.catalog.scopes().len();
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let at = |column: &Option<Vec<i32>>, i: usize| {
-                i64::from(column.as_ref().and_then(|c| c.get(i).copied()).unwrap_or(0))
-            };
-            ChildArrays {
-                counts: (0..width)
-                    .map(|i| Counts {
-                        levels: [
-                            at(&r.level0, i),
-                            at(&r.level1, i),
-                            at(&r.level2, i),
-                            at(&r.level3, i),
-                        ],
-                        unknown: at(&r.unknown, i),
-                    })
-                    .collect(),
-                scores: (0..width)
-                    .map(|i| r.score.as_ref().and_then(|s| s.get(i).copied().flatten()))
-                    .collect(),
-                unit: UnitName {
-                    id: r.id,
-                    source: r.source,
-                    external_id: r.external_id,
-                    name: r.name,
-                },
-            }
-        })
-        .collect())
 }
 
 /// The company (`unit` `None`), org or team page in `scope`, its model list narrowed to `bucket`.
@@ -176,11 +81,11 @@ pub async fn unit_page(
     // The models no unit owns sit below the company, in no unit.
     let chain = if unit.id == UNOWNED_UNIT_ID {
         let company = reads::unit(pool, None).await?;
-        let mut chain = ancestry(pool, company.id).await?;
+        let mut chain = org_units::ancestry(pool, company.id).await?;
         chain.push((unit.clone(), false));
         chain
     } else {
-        ancestry(pool, unit.id).await?
+        org_units::ancestry(pool, unit.id).await?
     };
     let is_company = chain.len() == 1 && chain[0].1;
     let card = reads::scorecard(pool, &snapshot, unit.clone()).await?;
@@ -196,7 +101,7 @@ pub async fn unit_page(
         None
     };
     let rollup = |scope: &str| card.rollups.iter().find(|r| r.scope == scope);
-    let children = child_rollups(pool, &snapshot, unit.id).await?;
+    let children = reads::child_rollups(pool, &snapshot, unit.id).await?;
     let models = reads::worst_models(
         pool,
         &snapshot,
@@ -390,19 +295,11 @@ pub async fn model_page(
 ) -> Result<ModelPage, AppError> {
     let snapshot = reads::snapshot(pool, as_of).await?;
     let metrics = reads::model_metrics(pool, &snapshot, key).await?;
-    let asset = sqlx::query!(
-        r#"
-        SELECT a.description, a.owners, a.tags, a.owner_unit_id
-        FROM assets a WHERE a.source = $1 AND a.external_id = $2 AND a.kind = 'model_source'
-        "#,
-        key.source,
-        key.id,
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound(format!("no model source {key}")))?;
+    let asset = graph_reads::model_source_facts(pool, key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no model source {key}")))?;
     let chain = match asset.owner_unit_id {
-        Some(unit) => ancestry(pool, unit).await?,
+        Some(unit) => org_units::ancestry(pool, unit).await?,
         None => Vec::new(),
     };
     let mut trail = crumbs(&chain);
@@ -513,18 +410,9 @@ pub async fn model_page(
 /// Any asset's page (model sources have their own, richer one).
 #[instrument(skip_all, fields(asset = %key))]
 pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError> {
-    let row = sqlx::query!(
-        r#"
-        SELECT a.id, a.kind::text AS "kind!", a.name, a.status, a.description, a.owners, a.tags,
-               a.owner_unit_id, a.started_at, a.ended_at
-        FROM assets a WHERE a.source = $1 AND a.external_id = $2
-        "#,
-        key.source,
-        key.id,
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound(format!("no asset {key}")))?;
+    let row = graph_reads::asset_facts(pool, key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no asset {key}")))?;
     let kind = AssetKind::parse(&row.kind).ok_or(AppError::Internal)?;
     let asset = AssetSummary {
         key: key.clone(),
@@ -533,7 +421,7 @@ pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError>
         status: row.status,
     };
     let chain = match row.owner_unit_id {
-        Some(unit) => ancestry(pool, unit).await?,
+        Some(unit) => org_units::ancestry(pool, unit).await?,
         None => Vec::new(),
     };
     let walk = graph_reads::lineage(pool, key, Direction::Both, 5).await?;
@@ -543,23 +431,15 @@ pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError>
         .filter(|n| n.distance < 0 && n.asset.kind == AssetKind::ModelSource)
         .map(|n| n.asset.clone())
         .collect();
-    let reports = sqlx::query!(
-        r#"
-        SELECT DISTINCT ON (name) name, value, at
-        FROM measurements WHERE asset_id = $1
-        ORDER BY name, at DESC
-        "#,
-        row.id,
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| ReportRow {
-        name: r.name,
-        value: r.value,
-        at: reads::rfc3339(r.at),
-    })
-    .collect();
+    let reports = graph_reads::latest_reports(pool, row.id)
+        .await?
+        .into_iter()
+        .map(|(name, value, at)| ReportRow {
+            name,
+            value,
+            at: reads::rfc3339(at),
+        })
+        .collect();
     let history = graph_reads::history(pool, key, 20, None).await?;
     let serving = if matches!(kind, AssetKind::Deployment | AssetKind::ModelBinary) {
         graph_reads::serving_history(pool, key, SERVING_PERIODS_SHOWN).await?
@@ -569,16 +449,9 @@ pub async fn asset_page(pool: &PgPool, key: &Ref) -> Result<AssetPage, AppError>
     // Runs, binaries and deployments sit under their model source's unit when they name none.
     let mut trail = match (chain.is_empty(), models.first()) {
         (true, Some(model)) => {
-            let owner = sqlx::query_scalar!(
-                "SELECT owner_unit_id FROM assets WHERE source = $1 AND external_id = $2",
-                model.key.source,
-                model.key.id,
-            )
-            .fetch_optional(pool)
-            .await?
-            .flatten();
+            let owner = graph_reads::owner_unit(pool, &model.key).await?;
             match owner {
-                Some(unit) => crumbs(&ancestry(pool, unit).await?),
+                Some(unit) => crumbs(&org_units::ancestry(pool, unit).await?),
                 None => Vec::new(),
             }
         }
