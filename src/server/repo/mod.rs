@@ -4,5 +4,6 @@ pub mod graph;
 pub mod ingestion;
 pub mod org_units;
 pub mod reads;
+pub mod registry;
 pub mod sessions;
 pub mod tokens;

@@ -12,16 +12,9 @@ use crate::model::record::{Ref, check_description, check_key_part, check_name};
 use crate::model::registry::{Operation, Outcome, Stage};
 use crate::model::role::Role;
 use crate::server::auth::Caller;
-
-/// An asset as the operations need it.
-#[derive(Debug, Clone)]
-struct Node {
-    id: i64,
-    key: Ref,
-    name: String,
-    status: Option<String>,
-    owner: Option<i64>,
-}
+use crate::server::repo::registry::{
+    New, Node, absent, add, by_id, model_of_binary, node, record, serving, set_status,
+};
 
 /// Runs `op` for `caller` (an editor) through the write service: one transaction, history
 /// under the caller's name, a recompute after.
@@ -123,91 +116,6 @@ fn check(op: &Operation) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The asset with this key, which must be of `kind`, locked until the transaction ends (so that
-/// operations on one deployment happen one after the other).
-async fn node(tx: &mut PgConnection, key: &Ref, kind: &str) -> Result<Node, AppError> {
-    let row = sqlx::query!(
-        r#"
-        SELECT id, kind::text AS "kind!", name, status, owner_unit_id
-        FROM assets WHERE source = $1 AND external_id = $2
-        FOR UPDATE
-        "#,
-        key.source,
-        key.id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::NotFound(format!("no {} {key}", kind.replace('_', " "))))?;
-    if row.kind != kind {
-        return Err(AppError::Conflict(format!(
-            "{key} is a {}, not a {}",
-            row.kind.replace('_', " "),
-            kind.replace('_', " ")
-        )));
-    }
-    Ok(Node {
-        id: row.id,
-        key: key.clone(),
-        name: row.name,
-        status: row.status,
-        owner: row.owner_unit_id,
-    })
-}
-
-async fn absent(tx: &mut PgConnection, key: &Ref) -> Result<(), AppError> {
-    let existing = sqlx::query_scalar!(
-        r#"SELECT kind::text AS "kind!" FROM assets WHERE source = $1 AND external_id = $2"#,
-        key.source,
-        key.id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    match existing {
-        None => Ok(()),
-        Some(kind) => Err(AppError::Conflict(format!(
-            "{key} already exists (a {}); pick another id",
-            kind.replace('_', " ")
-        ))),
-    }
-}
-
-async fn by_id(tx: &mut PgConnection, id: i64) -> Result<Node, AppError> {
-    let row = sqlx::query!(
-        "SELECT source, external_id, name, status, owner_unit_id FROM assets WHERE id = $1",
-        id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(Node {
-        id,
-        key: Ref {
-            source: row.source,
-            id: row.external_id,
-        },
-        name: row.name,
-        status: row.status,
-        owner: row.owner_unit_id,
-    })
-}
-
-/// The model source whose run produced this binary, if the lineage says.
-async fn model_of_binary(tx: &mut PgConnection, binary: i64) -> Result<Option<Node>, AppError> {
-    let model = sqlx::query_scalar!(
-        r#"
-        SELECT m.from_id FROM edges r
-        JOIN edges m ON m.to_id = r.from_id AND m.from_kind = 'model_source'
-        WHERE r.to_id = $1 AND r.from_kind = 'workflow_run'
-        "#,
-        binary
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    match model {
-        Some(id) => Ok(Some(by_id(tx, id).await?)),
-        None => Ok(None),
-    }
-}
-
 /// Checks that `binary` is a binary of `model`.
 async fn binary_of(tx: &mut PgConnection, binary: &Node, model: &Node) -> Result<(), AppError> {
     match model_of_binary(tx, binary.id).await? {
@@ -223,20 +131,6 @@ async fn binary_of(tx: &mut PgConnection, binary: &Node, model: &Node) -> Result
     }
 }
 
-/// The binary a deployment serves now.
-async fn serving(tx: &mut PgConnection, deployment: i64) -> Result<Option<Node>, AppError> {
-    let id = sqlx::query_scalar!(
-        "SELECT from_id FROM edges WHERE to_id = $1 AND from_kind = 'model_binary'",
-        deployment
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    match id {
-        Some(id) => Ok(Some(by_id(tx, id).await?)),
-        None => Ok(None),
-    }
-}
-
 async fn locked_deployment(tx: &mut PgConnection, key: &Ref) -> Result<Node, AppError> {
     node(tx, key, "deployment").await
 }
@@ -249,77 +143,8 @@ fn stage(deployment: &Node) -> Result<Stage, AppError> {
         .ok_or(AppError::Internal)
 }
 
-/// Writes the operation's row of the history; returns its id.
-async fn record(
-    tx: &mut PgConnection,
-    verb: &str,
-    model: Option<&Node>,
-    subject: &Node,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Result<i64, AppError> {
-    let id = sqlx::query_scalar!(
-        r#"
-        INSERT INTO changes (actor, subject, op, asset_id, related_id, before, after)
-        VALUES (modelgov_actor(), 'operation', $1, $2, $3, $4, $5)
-        RETURNING id
-        "#,
-        verb,
-        model.map_or(subject.id, |m| m.id),
-        subject.id,
-        before,
-        after,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(id)
-}
-
 fn reference(node: &Node) -> serde_json::Value {
     json!({ "source": node.key.source, "id": node.key.id, "name": node.name })
-}
-
-/// An asset an operation creates.
-struct New<'a> {
-    key: &'a Ref,
-    kind: &'static str,
-    name: &'a str,
-    description: &'a str,
-    status: Option<Stage>,
-    owner: Option<i64>,
-}
-
-/// Creates `new` with its edge from `from` (the run of a binary, the binary of a deployment);
-/// returns its id.
-async fn add(tx: &mut PgConnection, new: New<'_>, from: &Node) -> Result<i64, AppError> {
-    let id = sqlx::query_scalar!(
-        r#"
-        INSERT INTO assets (source, external_id, kind, name, description, status, owner_unit_id)
-        VALUES ($1, $2, $3::text::asset_kind, $4, $5, $6, $7)
-        RETURNING id
-        "#,
-        new.key.source,
-        new.key.id,
-        new.kind,
-        new.name,
-        new.description,
-        new.status.map(Stage::as_str),
-        new.owner,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query!(
-        r#"
-        INSERT INTO edges (from_id, from_kind, to_id, to_kind)
-        SELECT $1, a.kind, $2, $3::text::asset_kind FROM assets a WHERE a.id = $1
-        "#,
-        from.id,
-        id,
-        new.kind,
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(id)
 }
 
 async fn register(
@@ -427,17 +252,6 @@ async fn create_deployment(
         status: Some(Stage::Development),
         binary: Some(binary.key),
     })
-}
-
-async fn set_status(tx: &mut PgConnection, deployment: &Node, to: Stage) -> Result<(), AppError> {
-    sqlx::query!(
-        "UPDATE assets SET status = $2, updated_at = now() WHERE id = $1",
-        deployment.id,
-        to.as_str()
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 /// The binary a deployment serves and its model, refusing a deployment that serves none.
