@@ -200,3 +200,63 @@ pub async fn set_status(
     .await?;
     Ok(())
 }
+
+/// The model source a run is a run of, if any.
+pub async fn model_of_run(tx: &mut PgConnection, run: i64) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT from_id FROM edges WHERE to_id = $1 AND from_kind = 'model_source'",
+        run
+    )
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// Makes `binary` the one `deployment` serves: the edge into the deployment moves, or is made.
+pub async fn serve(tx: &mut PgConnection, deployment: i64, binary: i64) -> Result<(), AppError> {
+    let moved = sqlx::query!(
+        "UPDATE edges SET from_id = $2 WHERE to_id = $1 AND from_kind = 'model_binary'",
+        deployment,
+        binary
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        sqlx::query!(
+            "INSERT INTO edges (from_id, from_kind, to_id, to_kind) VALUES ($1, 'model_binary', $2, 'deployment')",
+            binary,
+            deployment
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A deployment's serving periods in order: the binary, and whether a rollback started it.
+pub async fn serving_periods(
+    tx: &mut PgConnection,
+    deployment: i64,
+) -> Result<Vec<(i64, bool)>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT binary_id, rolled_back FROM serving_periods WHERE deployment_id = $1 ORDER BY since",
+        deployment
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|p| (p.binary_id, p.rolled_back))
+        .collect())
+}
+
+/// Marks the period a deployment is in now as started by a rollback.
+pub async fn mark_rolled_back(tx: &mut PgConnection, deployment: i64) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE serving_periods SET rolled_back = true WHERE deployment_id = $1 AND until IS NULL",
+        deployment
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

@@ -13,7 +13,8 @@ use crate::model::registry::{Operation, Outcome, Stage};
 use crate::model::role::Role;
 use crate::server::auth::Caller;
 use crate::server::repo::registry::{
-    New, Node, absent, add, by_id, model_of_binary, node, record, serving, set_status,
+    New, Node, absent, add, by_id, mark_rolled_back, model_of_binary, model_of_run, node, record,
+    serve, serving, serving_periods, set_status,
 };
 
 /// Runs `op` for `caller` (an editor) through the write service: one transaction, history
@@ -157,13 +158,7 @@ async fn register(
 ) -> Result<Outcome, AppError> {
     let model = node(tx, model, "model_source").await?;
     let run = node(tx, run, "workflow_run").await?;
-    let executes = sqlx::query_scalar!(
-        "SELECT from_id FROM edges WHERE to_id = $1 AND from_kind = 'model_source'",
-        run.id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if executes != Some(model.id) {
+    if model_of_run(tx, run.id).await? != Some(model.id) {
         return Err(AppError::Conflict(format!(
             "run {} is not a run of model source {}; register the binary from one of its runs",
             run.key, model.key
@@ -336,23 +331,7 @@ async fn deploy(
             .ok_or_else(|| lineage_missing(binary))?,
     };
     binary_of(tx, binary, &model).await?;
-    let moved = sqlx::query!(
-        "UPDATE edges SET from_id = $2 WHERE to_id = $1 AND from_kind = 'model_binary'",
-        deployment.id,
-        binary.id
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if moved == 0 {
-        sqlx::query!(
-            "INSERT INTO edges (from_id, from_kind, to_id, to_kind) VALUES ($1, 'model_binary', $2, 'deployment')",
-            binary.id,
-            deployment.id
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    serve(tx, deployment.id, binary.id).await?;
     let was = current
         .as_ref()
         .map_or_else(String::new, |c| c.name.clone());
@@ -390,13 +369,8 @@ async fn deploy(
 async fn rollback(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, AppError> {
     let deployment = locked_deployment(tx, deployment).await?;
     let (current, _) = served(tx, &deployment).await?;
-    let periods = sqlx::query!(
-        "SELECT binary_id, rolled_back FROM serving_periods WHERE deployment_id = $1 ORDER BY since",
-        deployment.id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let previous = previous_binary(periods.iter().map(|p| (p.binary_id, p.rolled_back)))
+    let periods = serving_periods(tx, deployment.id).await?;
+    let previous = previous_binary(periods)
         .filter(|id| *id != current.id)
         .ok_or_else(|| {
             AppError::Conflict(format!(
@@ -406,12 +380,7 @@ async fn rollback(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, Ap
         })?;
     let previous = by_id(tx, previous).await?;
     let outcome = deploy(tx, &deployment, &previous, "rolled_back").await?;
-    sqlx::query!(
-        "UPDATE serving_periods SET rolled_back = true WHERE deployment_id = $1 AND until IS NULL",
-        deployment.id
-    )
-    .execute(&mut *tx)
-    .await?;
+    mark_rolled_back(tx, deployment.id).await?;
     Ok(outcome)
 }
 
