@@ -85,6 +85,14 @@ pub async fn by_id(tx: &mut PgConnection, id: i64) -> Result<Node, AppError> {
     })
 }
 
+/// The asset with this id, when there is one.
+async fn by_optional_id(tx: &mut PgConnection, id: Option<i64>) -> Result<Option<Node>, AppError> {
+    match id {
+        Some(id) => by_id(tx, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The model source whose run produced this binary, if the lineage says.
 pub async fn model_of_binary(tx: &mut PgConnection, binary: i64) -> Result<Option<Node>, AppError> {
     let model = sqlx::query_scalar!(
@@ -97,10 +105,7 @@ pub async fn model_of_binary(tx: &mut PgConnection, binary: i64) -> Result<Optio
     )
     .fetch_optional(&mut *tx)
     .await?;
-    match model {
-        Some(id) => Ok(Some(by_id(tx, id).await?)),
-        None => Ok(None),
-    }
+    by_optional_id(tx, model).await
 }
 
 /// The binary a deployment serves now.
@@ -111,10 +116,7 @@ pub async fn serving(tx: &mut PgConnection, deployment: i64) -> Result<Option<No
     )
     .fetch_optional(&mut *tx)
     .await?;
-    match id {
-        Some(id) => Ok(Some(by_id(tx, id).await?)),
-        None => Ok(None),
-    }
+    by_optional_id(tx, id).await
 }
 
 /// Writes the operation's row of the history; returns its id.
