@@ -663,7 +663,7 @@ async fn metrics_endpoints_answer_exports_and_name_bad_parameters(pool: PgPool) 
             .contains(".csv")
     );
     assert!(body.starts_with(
-        "unit_source,unit_id,unit_name,scope,level_0,level_1,level_2,level_3,unknown,score\n"
+        "unit_source,unit_id,unit_name,scope,level_0,level_1,level_2,level_3,unknown,exempt,score\n"
     ));
     assert!(
         body.contains("modelgov,unowned,Unowned models,overall,"),

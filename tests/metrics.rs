@@ -267,7 +267,8 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         overall(&team_a, "overall").counts,
         Counts {
             levels: [0, 1, 0, 1],
-            unknown: 0
+            unknown: 0,
+            exempt: 0,
         }
     );
     assert_eq!(overall(&team_a, "overall").score, Some(2.0));
@@ -282,7 +283,8 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         overall(&team_b, "overall").counts,
         Counts {
             levels: [1, 0, 0, 0],
-            unknown: 0
+            unknown: 0,
+            exempt: 0,
         }
     );
     let corp = reads::scorecard(&pool, &snapshot, reads::unit(&pool, None).await.unwrap())
@@ -293,7 +295,8 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         overall(&corp, "overall").counts,
         Counts {
             levels: [2, 1, 0, 1],
-            unknown: 0
+            unknown: 0,
+            exempt: 0,
         },
         "the unowned m3 counts at the top"
     );
@@ -302,7 +305,8 @@ async fn a_hand_built_org_gets_the_levels_and_rollups_worked_out_by_hand(pool: P
         overall(&corp, "domain:efficiency").counts,
         Counts {
             levels: [0, 0, 0, 1],
-            unknown: 3
+            unknown: 3,
+            exempt: 0,
         }
     );
     assert_eq!(
@@ -496,6 +500,7 @@ async fn rollups_equal_their_own_models_plus_their_children_on_generated_compani
                     Counts {
                         levels: [l0, l1, l2, l3].map(i64::from),
                         unknown: i64::from(unknown),
+                        exempt: 0,
                     },
                 )
             })

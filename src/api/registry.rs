@@ -18,7 +18,13 @@ pub async fn operate(csrf: String, op: Operation) -> Result<Outcome, AppError> {
     let state = expect_context::<AppState>();
     async {
         let session = session::authorize(Role::Editor, &csrf)?;
-        registry::operate(&state.write_service, &Caller(session.caller), &op).await
+        registry::operate(
+            &state.write_service,
+            &state.catalog,
+            &Caller(session.caller),
+            &op,
+        )
+        .await
     }
     .await
     .map_err(respond_error)

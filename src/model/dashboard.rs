@@ -17,25 +17,29 @@ pub struct Crumb {
     pub href: String,
 }
 
-/// A bucket of the level distribution, as `level=` in addresses: `0`-`3` or `unknown`.
+/// A bucket of the level distribution, as `level=` in addresses: `0`-`3`, `unknown` or `exempt`
+/// (an active exemption covers the result: it counts there instead of at its level).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Bucket {
     Level(Level),
     Unknown,
+    Exempt,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 5] = [
+    pub const ALL: [Bucket; 6] = [
         Bucket::Level(Level::AT_RISK),
         Bucket::Level(Level::BASIC),
         Bucket::Level(Level::MANAGED),
         Bucket::Level(Level::OPTIMIZED),
         Bucket::Unknown,
+        Bucket::Exempt,
     ];
 
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "unknown" => Some(Self::Unknown),
+            "exempt" => Some(Self::Exempt),
             _ => value
                 .parse::<u8>()
                 .ok()
@@ -48,6 +52,7 @@ impl Bucket {
         match self {
             Self::Level(level) => level.get().to_string(),
             Self::Unknown => "unknown".into(),
+            Self::Exempt => "exempt".into(),
         }
     }
 
@@ -55,6 +60,7 @@ impl Bucket {
         match self {
             Self::Level(level) => level.name(),
             Self::Unknown => "unknown",
+            Self::Exempt => "exempt",
         }
     }
 
@@ -67,6 +73,7 @@ impl Bucket {
         match self {
             Self::Level(level) => counts.levels[usize::from(level.get())],
             Self::Unknown => counts.unknown,
+            Self::Exempt => counts.exempt,
         }
     }
 
@@ -395,6 +402,7 @@ mod tests {
         let counts = Counts {
             levels: [1, 2, 3, 4],
             unknown: 5,
+            exempt: 6,
         };
         let total: i64 = Bucket::ALL.iter().map(|b| b.count(&counts)).sum();
         assert_eq!(total, counts.total());

@@ -293,6 +293,25 @@ pub struct Catalog {
     pub overall_rule: Rule,
     pub domains: Vec<Domain>,
     pub metrics: Vec<Metric>,
+    /// The promotion gates (none in snapshots older than them).
+    #[serde(default)]
+    pub gates: Vec<Gate>,
+}
+
+/// One requirement of a gate: the model source's level in `scope` must be at least `level`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Requirement {
+    /// `domain:<id>` or `metric:<id>` (or `overall`).
+    pub scope: String,
+    pub level: Level,
+}
+
+/// What a model source must meet before a deployment of it enters `status` (by a promotion, or
+/// by a deployment in that status taking another binary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Gate {
+    pub status: super::registry::Stage,
+    pub require: Vec<Requirement>,
 }
 
 impl Catalog {
@@ -372,6 +391,10 @@ pub fn aggregate(rule: Rule, inputs: &[(Option<Level>, f64)]) -> Option<Level> {
 pub struct Counts {
     pub levels: [i64; 4],
     pub unknown: i64,
+    /// Models whose result in this scope an active exemption covers: counted here instead of
+    /// at their level (accepted risk shown as such), and left out of the mean.
+    #[serde(default)]
+    pub exempt: i64,
 }
 
 impl Counts {
@@ -387,13 +410,14 @@ impl Counts {
             *mine += theirs;
         }
         self.unknown += other.unknown;
+        self.exempt += other.exempt;
     }
 
     pub fn total(&self) -> i64 {
-        self.levels.iter().sum::<i64>() + self.unknown
+        self.levels.iter().sum::<i64>() + self.unknown + self.exempt
     }
 
-    /// The mean level of the models whose level is known; `None` when none is.
+    /// The mean level of the models whose level is known and not exempt; `None` when none is.
     pub fn score(&self) -> Option<f64> {
         let known: i64 = self.levels.iter().sum();
         (known > 0).then(|| {

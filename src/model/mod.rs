@@ -4,6 +4,7 @@ pub mod admin;
 pub mod csv;
 pub mod dashboard;
 pub mod evidence;
+pub mod governance;
 pub mod graph;
 pub mod ingestion;
 pub mod metrics;

@@ -111,10 +111,23 @@ pub enum Operation {
         binary: Ref,
     },
     /// Moves a deployment to `to`, which must be its next stage. (Naming the stage makes a
-    /// retried request safe: the second one is refused instead of promoting twice.)
-    Promote { deployment: Ref, to: Stage },
-    /// Points a deployment at another binary of the same model.
-    Deploy { deployment: Ref, binary: Ref },
+    /// retried request safe: the second one is refused instead of promoting twice.) A gated
+    /// stage (the catalog's gates) is refused unless the model source meets it or an admin
+    /// overrides it with `override_reason`.
+    Promote {
+        deployment: Ref,
+        to: Stage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        override_reason: Option<String>,
+    },
+    /// Points a deployment at another binary of the same model (gated as a promotion into the
+    /// deployment's status).
+    Deploy {
+        deployment: Ref,
+        binary: Ref,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        override_reason: Option<String>,
+    },
     /// Points a deployment back at the binary it served before the current one.
     Rollback { deployment: Ref },
     /// Retires a deployment: it serves no more traffic and leaves the metrics' production set.
@@ -131,6 +144,19 @@ impl Operation {
             Self::Deploy { .. } => "deployed",
             Self::Rollback { .. } => "rolled_back",
             Self::Retire { .. } => "retired",
+        }
+    }
+
+    /// The admin's reason for letting this move past a gate, when one is given.
+    pub fn override_reason(&self) -> Option<&str> {
+        match self {
+            Self::Promote {
+                override_reason, ..
+            }
+            | Self::Deploy {
+                override_reason, ..
+            } => override_reason.as_deref(),
+            _ => None,
         }
     }
 }

@@ -32,6 +32,7 @@ pub fn colour(bucket: Bucket) -> RGBColor {
             _ => RGBColor(0x1e, 0x84, 0x49),
         },
         Bucket::Unknown => RGBColor(0x66, 0x70, 0x85),
+        Bucket::Exempt => RGBColor(0x6d, 0x28, 0xd9),
     }
 }
 
@@ -159,7 +160,7 @@ fn legend(area: &DrawingArea<SVGBackend, Shift>, x: i32, y: i32) -> Result<(), S
         .map_err(err)?;
         let name = match bucket {
             Bucket::Level(level) => format!("{} {}", level.get(), level.name()),
-            Bucket::Unknown => "unknown".to_string(),
+            Bucket::Unknown | Bucket::Exempt => bucket.name().to_string(),
         };
         // About 7 px a character at 12 px, then a gap.
         let width = 16 + 15 * i32::try_from(name.chars().count()).unwrap_or(12) / 2 + 16;
@@ -188,14 +189,14 @@ pub fn distribution(title: &str, counts: &Counts, href: impl Fn(Bucket) -> Strin
             .margin(10)
             .x_label_area_size(44)
             .y_label_area_size(48)
-            .build_cartesian_2d((0..5i32).into_segmented(), 0..(max + max / 8 + 1))
+            .build_cartesian_2d((0..6i32).into_segmented(), 0..(max + max / 8 + 1))
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .bold_line_style(LINE)
             .light_line_style(TRANSPARENT)
-            .x_labels(5)
+            .x_labels(6)
             .x_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
                     .ok()
@@ -456,6 +457,7 @@ mod tests {
         let counts = Counts {
             levels: [3, 2, 1, 0],
             unknown: 4,
+            exempt: 1,
         };
         let svg = distribution("Models <by> level", &counts, |b| {
             format!("/?level={}&x=\"1\"", b.key())

@@ -7,7 +7,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::model::metrics::{Better, COMPUTED_FACTS, Catalog, Domain, Metric, Rule, Source};
+use crate::model::metrics::{
+    Better, COMPUTED_FACTS, Catalog, Domain, Gate, Level, Metric, Requirement, Rule, Source,
+};
+use crate::model::registry::Stage;
 
 /// The catalog built into the binary (the repository's `metrics/catalog.toml`).
 pub const BUILT_IN: &str = include_str!("../../../metrics/catalog.toml");
@@ -20,6 +23,22 @@ struct File {
     domain: Vec<Spanned<DomainEntry>>,
     #[serde(default)]
     metric: Vec<Spanned<MetricEntry>>,
+    #[serde(default)]
+    gate: Vec<Spanned<GateEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateEntry {
+    status: Spanned<String>,
+    require: Vec<Spanned<RequirementEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequirementEntry {
+    scope: String,
+    level: u8,
 }
 
 #[derive(Deserialize)]
@@ -229,14 +248,69 @@ pub fn parse(name: &str, text: &str) -> Result<Catalog, String> {
             return Err(format!("{name}: the domain {:?} has no metric", domain.id));
         }
     }
-    let digest = Sha256::digest(text.as_bytes());
-    let version = hex::encode(&digest[..6]);
-    Ok(Catalog {
-        version,
+    let mut catalog = Catalog {
+        version: hex::encode(&Sha256::digest(text.as_bytes())[..6]),
         overall_rule,
         domains,
         metrics,
-    })
+        gates: Vec::new(),
+    };
+    catalog.gates = gates(&file.gate, &catalog, &at)?;
+    Ok(catalog)
+}
+
+/// The promotion gates: one per gated status (staging or production), each requirement a scope
+/// of the catalog and a level.
+fn gates(
+    entries: &[Spanned<GateEntry>],
+    catalog: &Catalog,
+    at: &dyn Fn(std::ops::Range<usize>) -> String,
+) -> Result<Vec<Gate>, String> {
+    let mut gates: Vec<Gate> = Vec::new();
+    for entry in entries {
+        let g = entry.get_ref();
+        let status = match Stage::parse(g.status.get_ref()) {
+            Some(status @ (Stage::Staging | Stage::Production)) => status,
+            _ => {
+                return Err(format!(
+                    "{}: a gate's status is \"staging\" or \"production\", not {:?}",
+                    at(g.status.span()),
+                    g.status.get_ref()
+                ));
+            }
+        };
+        if gates.iter().any(|other| other.status == status) {
+            return Err(format!(
+                "{}: the {status} gate is declared twice",
+                at(g.status.span())
+            ));
+        }
+        let mut require = Vec::new();
+        for r in &g.require {
+            let place = at(r.span());
+            let r = r.get_ref();
+            if !catalog.scopes().contains(&r.scope) {
+                return Err(format!(
+                    "{place}: the gate requires {:?}, which is not one of the catalog's scopes (overall, domain:<id>, metric:<id>)",
+                    r.scope
+                ));
+            }
+            let level = Level::new(r.level)
+                .ok_or_else(|| format!("{place}: a level is 0-3, not {}", r.level))?;
+            require.push(Requirement {
+                scope: r.scope.clone(),
+                level,
+            });
+        }
+        if require.is_empty() {
+            return Err(format!(
+                "{}: the {status} gate requires nothing",
+                at(entry.span())
+            ));
+        }
+        gates.push(Gate { status, require });
+    }
+    Ok(gates)
 }
 
 fn check_id(id: &str) -> Result<(), String> {
@@ -315,6 +389,37 @@ mod tests {
         }
         assert_eq!(catalog.version.len(), 12);
         assert_eq!(catalog.scopes().len(), catalog.metrics.len() + 9);
+    }
+
+    /// The example gates, as a company would append them.
+    const GATES: &str = include_str!("../../../metrics/gates.example.toml");
+
+    #[test]
+    fn gates_name_a_gated_status_and_scopes_of_the_catalog() {
+        assert!(parse("built-in", BUILT_IN).unwrap().gates.is_empty());
+        let gated = parse("gated", &format!("{BUILT_IN}\n{GATES}")).unwrap();
+        let production = gated
+            .gates
+            .iter()
+            .find(|g| g.status == Stage::Production)
+            .unwrap();
+        assert_eq!(production.require.len(), 2);
+        assert_eq!(production.require[0].scope, "domain:safety");
+        assert_eq!(production.require[0].level, Level::MANAGED);
+        let bad = |from: &str, to: &str| {
+            assert!(GATES.contains(from), "{from}");
+            parse(
+                "gated",
+                &format!("{BUILT_IN}\n{}", GATES.replacen(from, to, 1)),
+            )
+            .unwrap_err()
+        };
+        assert!(bad("\"staging\"", "\"retired\"").contains("a gate's status is"));
+        assert!(bad("\"staging\"", "\"production\"").contains("declared twice"));
+        assert!(
+            bad("domain:security", "domain:securty").contains("not one of the catalog's scopes")
+        );
+        assert!(bad("level = 1", "level = 4").contains("a level is 0-3"));
     }
 
     fn broken(from: &str, to: &str) -> String {

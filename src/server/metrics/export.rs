@@ -208,18 +208,19 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
     streamed(move |sender| async move {
         let mut buffer = String::new();
         if format == Format::Csv {
-            buffer.push_str("unit_source,unit_id,unit_name,scope,level_0,level_1,level_2,level_3,unknown,score\n");
+            buffer.push_str("unit_source,unit_id,unit_name,scope,level_0,level_1,level_2,level_3,unknown,exempt,score\n");
         }
         let rows = sqlx::query!(
             r#"
             SELECT coalesce(u.source, 'modelgov') AS "source!", coalesce(u.external_id, 'unowned') AS "external_id!",
                    coalesce(u.name, 'Unowned models') AS "name!",
                    x.scope AS "scope!", x.level0 AS "level0!", x.level1 AS "level1!",
-                   x.level2 AS "level2!", x.level3 AS "level3!", x.unknown AS "unknown!", x.score
+                   x.level2 AS "level2!", x.level3 AS "level3!", x.unknown AS "unknown!",
+                   coalesce(x.exempt, 0) AS "exempt!", x.score
             FROM unit_rollups r
             JOIN metric_snapshots s ON s.id = $1
-            CROSS JOIN LATERAL unnest(s.scopes, r.level0, r.level1, r.level2, r.level3, r.unknown, r.score)
-                WITH ORDINALITY AS x(scope, level0, level1, level2, level3, unknown, score, i)
+            CROSS JOIN LATERAL unnest(s.scopes, r.level0, r.level1, r.level2, r.level3, r.unknown, r.exempt, r.score)
+                WITH ORDINALITY AS x(scope, level0, level1, level2, level3, unknown, exempt, score, i)
             LEFT JOIN org_units u ON u.id = r.unit_id
             WHERE r.snapshot_id <= $1 AND r.valid_to > $1
             ORDER BY r.unit_id, x.i
@@ -234,14 +235,14 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                     &serde_json::json!({
                         "unit": {"source": row.source, "id": row.external_id},
                         "scope": row.scope,
-                        "counts": {"0": row.level0, "1": row.level1, "2": row.level2, "3": row.level3, "unknown": row.unknown},
+                        "counts": {"0": row.level0, "1": row.level1, "2": row.level2, "3": row.level3, "unknown": row.unknown, "exempt": row.exempt},
                         "score": row.score,
                     }),
                 ),
                 Format::Csv => {
                     let _ = writeln!(
                         buffer,
-                        "{},{},{},{},{},{},{},{},{},{}",
+                        "{},{},{},{},{},{},{},{},{},{},{}",
                         csv_field(&row.source),
                         csv_field(&row.external_id),
                         csv_field(&row.name),
@@ -251,6 +252,7 @@ pub fn rollups(pool: PgPool, snapshot: Snapshot, format: Format) -> Body {
                         row.level2,
                         row.level3,
                         row.unknown,
+                        row.exempt,
                         row.score.map(|s| format!("{s:.3}")).unwrap_or_default()
                     );
                 }

@@ -19,7 +19,9 @@ use tokio::sync::Notify;
 use tracing::instrument;
 
 use crate::error::AppError;
+use crate::model::governance::covers;
 use crate::model::metrics::{Catalog, Counts, Level};
+use crate::server::repo::exemptions;
 
 /// What a recompute wrote.
 #[derive(Debug, Clone)]
@@ -256,7 +258,16 @@ async fn run(
         .bind(since.is_none())
         .fetch_one(&mut *tx)
         .await?;
-    let units_changed = write_rollups(&mut tx, catalog, snapshot.id, !same_catalog).await?;
+    // Exemptions past their expiry stop counting now; the history says so once.
+    exemptions::record_expiries(&mut tx, snapshot.computed_at).await?;
+    let units_changed = write_rollups(
+        &mut tx,
+        catalog,
+        snapshot.id,
+        !same_catalog,
+        snapshot.computed_at,
+    )
+    .await?;
     if since.is_none() {
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute(DROP_WORK_TABLES).await?;
@@ -347,15 +358,42 @@ async fn thin_out(tx: &mut sqlx::PgConnection) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A model source as the evaluation wrote it: its owning unit and its levels per metric, per
-/// domain and overall (`None` for unknown).
-type Judged = (Option<i64>, Vec<Option<i16>>, Vec<Option<i16>>, Option<i16>);
+/// A model source as the evaluation wrote it: its id, its owning unit and its levels per metric,
+/// per domain and overall (`None` for unknown).
+type Judged = (
+    i64,
+    Option<i64>,
+    Vec<Option<i16>>,
+    Vec<Option<i16>>,
+    Option<i16>,
+);
 
-/// Counts the models each unit owns directly (unit 0 for the unowned) at each level and unknown,
-/// in every scope in the order of [`Catalog::scopes`]: metrics, domains, overall.
-fn own_counts(judged: &[Judged], width: usize) -> Vec<(i64, Vec<Counts>)> {
+/// For each model source with an active exemption, the positions (in [`Catalog::scopes`]) its
+/// exemptions cover: a metric's own scope; a domain's scope and its metrics'.
+fn exempt_positions(catalog: &Catalog, applying: &[(i64, String)]) -> HashMap<i64, Vec<usize>> {
+    let scopes = catalog.scopes();
+    let mut positions: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (model, exempted) in applying {
+        let covered = scopes
+            .iter()
+            .enumerate()
+            .filter(|(_, scope)| covers(catalog, exempted, scope))
+            .map(|(i, _)| i);
+        positions.entry(*model).or_default().extend(covered);
+    }
+    positions
+}
+
+/// Counts the models each unit owns directly (unit 0 for the unowned) at each level, unknown
+/// and exempt (`exempt`: the positions each model's exemptions cover), in every scope in the
+/// order of [`Catalog::scopes`]: metrics, domains, overall.
+fn own_counts(
+    judged: &[Judged],
+    exempt: &HashMap<i64, Vec<usize>>,
+    width: usize,
+) -> Vec<(i64, Vec<Counts>)> {
     let mut own: HashMap<i64, Vec<Counts>> = HashMap::new();
-    for (unit, metrics, domains, overall) in judged {
+    for (model, unit, metrics, domains, overall) in judged {
         let counts = own
             .entry(unit.unwrap_or(0))
             .or_insert_with(|| vec![Counts::default(); width]);
@@ -363,7 +401,12 @@ fn own_counts(judged: &[Judged], width: usize) -> Vec<(i64, Vec<Counts>)> {
             .iter()
             .chain(domains)
             .chain(std::iter::once(overall));
-        for (count, level) in counts.iter_mut().zip(levels) {
+        let covered = exempt.get(model).map_or(&[][..], Vec::as_slice);
+        for (i, (count, level)) in counts.iter_mut().zip(levels).enumerate() {
+            if covered.contains(&i) {
+                count.exempt += 1;
+                continue;
+            }
             count.add(
                 level
                     .and_then(|l| u8::try_from(l).ok())
@@ -384,15 +427,17 @@ async fn write_rollups(
     catalog: &Catalog,
     snapshot_id: i64,
     rewrite: bool,
+    at: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let width = catalog.scopes().len();
     let judged: Vec<Judged> = sqlx::query_as(
-        "SELECT owner_unit_id, metric_levels, domain_levels, overall_level FROM model_results WHERE valid_to = $1",
+        "SELECT model_id, owner_unit_id, metric_levels, domain_levels, overall_level FROM model_results WHERE valid_to = $1",
     )
     .bind(statements::HOLDING)
     .fetch_all(&mut *tx)
     .await?;
-    let own = own_counts(&judged, width);
+    let applying = exemptions::applying(&mut *tx, at).await?;
+    let own = own_counts(&judged, &exempt_positions(catalog, &applying), width);
     let units: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT id, parent_id FROM org_units")
         .fetch_all(&mut *tx)
         .await?;
@@ -401,13 +446,13 @@ async fn write_rollups(
         .await?;
     let mut totals = spread(&units, company, own, width);
     let held: Vec<HeldRollup> = sqlx::query_as(
-        "SELECT unit_id, level0, level1, level2, level3, unknown FROM unit_rollups WHERE valid_to = $1",
+        "SELECT unit_id, level0, level1, level2, level3, unknown, coalesce(exempt, '{}') FROM unit_rollups WHERE valid_to = $1",
     )
     .bind(statements::HOLDING)
     .fetch_all(&mut *tx)
     .await?;
     let mut closed = Vec::new();
-    for (unit, level0, level1, level2, level3, unknown) in held {
+    for (unit, level0, level1, level2, level3, unknown, exempt) in held {
         let same = !rewrite
             && totals.get(&unit).is_some_and(|counts| {
                 counts.len() == unknown.len()
@@ -415,6 +460,7 @@ async fn write_rollups(
                         let n = |column: &[i32]| column.get(i).copied().unwrap_or(-1);
                         c.levels == [n(&level0), n(&level1), n(&level2), n(&level3)].map(i64::from)
                             && c.unknown == i64::from(n(&unknown))
+                            && c.exempt == i64::from(exempt.get(i).copied().unwrap_or(0))
                     })
             });
         if same {
@@ -440,13 +486,14 @@ async fn write_rollups(
             let _ = write!(lines, "\t{{{}}}", column(&|c| c.levels[level].to_string()));
         }
         let _ = write!(lines, "\t{{{}}}", column(&|c| c.unknown.to_string()));
+        let _ = write!(lines, "\t{{{}}}", column(&|c| c.exempt.to_string()));
         let scores = column(&|c| c.score().map_or_else(|| "NULL".into(), |s| s.to_string()));
         let _ = writeln!(lines, "\t{{{scores}}}");
     }
     if !totals.is_empty() {
         let mut copy = tx
             .copy_in_raw(
-                "COPY unit_rollups (snapshot_id, unit_id, level0, level1, level2, level3, unknown, score) FROM STDIN",
+                "COPY unit_rollups (snapshot_id, unit_id, level0, level1, level2, level3, unknown, exempt, score) FROM STDIN",
             )
             .await?;
         copy.send(lines.into_bytes()).await?;
@@ -455,8 +502,17 @@ async fn write_rollups(
     Ok(i64::try_from(totals.len()).unwrap_or(i64::MAX))
 }
 
-/// A unit's rollup row that holds: unit, then the counts at levels 0-3 and unknown per scope.
-type HeldRollup = (i64, Vec<i32>, Vec<i32>, Vec<i32>, Vec<i32>, Vec<i32>);
+/// A unit's rollup row that holds: unit, then the counts at levels 0-3, unknown and exempt per
+/// scope.
+type HeldRollup = (
+    i64,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<i32>,
+);
 
 /// Sums the counts of the models each unit owns directly (`own`, unit 0 for the unowned) up the
 /// tree of `units` (id, parent): a unit's total is its own models and every unit's below it.

@@ -42,10 +42,11 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn counts(levels: [i32; 4], unknown: i32) -> Counts {
+fn counts(levels: [i32; 4], unknown: i32, exempt: i32) -> Counts {
     Counts {
         levels: levels.map(i64::from),
         unknown: i64::from(unknown),
+        exempt: i64::from(exempt),
     }
 }
 
@@ -138,7 +139,8 @@ pub async fn scorecard(
 ) -> Result<Scorecard, AppError> {
     let row = sqlx::query!(
         r#"
-        SELECT level0, level1, level2, level3, unknown, score AS "score: Vec<Option<f64>>"
+        SELECT level0, level1, level2, level3, unknown, coalesce(exempt, '{}') AS "exempt!",
+               score AS "score: Vec<Option<f64>>"
         FROM unit_rollups WHERE unit_id = $2 AND snapshot_id <= $1 AND valid_to > $1
         "#,
         snapshot.meta.id,
@@ -159,6 +161,7 @@ pub async fn scorecard(
                     counts(
                         [n(&r.level0), n(&r.level1), n(&r.level2), n(&r.level3)],
                         n(&r.unknown),
+                        n(&r.exempt),
                     ),
                     r.score.get(i).copied().flatten(),
                 )
@@ -191,7 +194,8 @@ pub async fn children(
         SELECT u.id, u.source, u.external_id, u.name,
                coalesce(r.level0[$3], 0) AS "level0!", coalesce(r.level1[$3], 0) AS "level1!",
                coalesce(r.level2[$3], 0) AS "level2!", coalesce(r.level3[$3], 0) AS "level3!",
-               coalesce(r.unknown[$3], 0) AS "unknown!", r.score[$3] AS score
+               coalesce(r.unknown[$3], 0) AS "unknown!", coalesce(r.exempt[$3], 0) AS "exempt!",
+               r.score[$3] AS score
         FROM org_units u
         LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
         WHERE u.parent_id = $2
@@ -215,6 +219,7 @@ pub async fn children(
             counts: counts(
                 [row.level0, row.level1, row.level2, row.level3],
                 row.unknown,
+                row.exempt,
             ),
             score: row.score,
         })
@@ -252,8 +257,19 @@ pub async fn worst_models(
     let (only_level, only_unknown) = match bucket {
         Some(Bucket::Level(level)) => (Some(i16::from(level.get())), false),
         Some(Bucket::Unknown) => (None, true),
-        None => (None, false),
+        Some(Bucket::Exempt) | None => (None, false),
     };
+    // The exemptions that cover this scope: its own, and for a metric its domain's. A bucket of
+    // levels leaves out the exempt models (they count as exempt); the exempt bucket holds them.
+    let exempting: Vec<String> = match scope.split_once(':') {
+        Some(("metric", id)) => std::iter::once(scope.to_string())
+            .chain(catalog.metric(id).map(|m| format!("domain:{}", m.domain)))
+            .collect(),
+        Some(("domain", _)) => vec![scope.to_string()],
+        _ => Vec::new(),
+    };
+    let exempt_only = bucket == Some(Bucket::Exempt);
+    let leave_out_exempt = bucket.is_some() && !exempt_only;
     let rows = sqlx::query!(
         r#"
         WITH RECURSIVE below(id) AS (
@@ -271,10 +287,18 @@ pub async fn worst_models(
               AND (r.owner_unit_id IN (SELECT id FROM below)
                    OR (r.owner_unit_id IS NULL AND ($2 = 0 OR $2 = modelgov_company())))
         ),
+        exempt AS (
+            SELECT e.model_id FROM exemptions e JOIN metric_snapshots s ON s.id = $1
+            WHERE e.scope = ANY($9) AND e.approved_at <= s.computed_at
+              AND e.expires_at > s.computed_at
+              AND (e.revoked_at IS NULL OR e.revoked_at > s.computed_at)
+        ),
         -- The page's worth first, then their names: a company has 100,000 models.
         worst AS (
             SELECT * FROM judged
             WHERE ($5::smallint IS NULL OR level = $5) AND (NOT $6 OR level IS NULL)
+              AND (NOT $10 OR model_id IN (SELECT model_id FROM exempt))
+              AND (NOT $11 OR model_id NOT IN (SELECT model_id FROM exempt))
             ORDER BY coalesce(level, 0.5) ASC, at_risk DESC, model_id
             LIMIT $4 OFFSET $8
         )
@@ -291,6 +315,9 @@ pub async fn worst_models(
         only_unknown,
         &covered,
         offset,
+        &exempting,
+        exempt_only,
+        leave_out_exempt,
     )
     .fetch_all(pool)
     .await?;
@@ -497,7 +524,8 @@ pub async fn spread(
         SELECT u.id, u.source, u.external_id, u.name, u.parent_id, t.depth AS "depth!",
                coalesce(r.level0[$2], 0) AS "level0!", coalesce(r.level1[$2], 0) AS "level1!",
                coalesce(r.level2[$2], 0) AS "level2!", coalesce(r.level3[$2], 0) AS "level3!",
-               coalesce(r.unknown[$2], 0) AS "unknown!", r.score[$2] AS score
+               coalesce(r.unknown[$2], 0) AS "unknown!", coalesce(r.exempt[$2], 0) AS "exempt!",
+               r.score[$2] AS score
         FROM tree t
         JOIN org_units u ON u.id = t.id
         LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
@@ -522,6 +550,7 @@ pub async fn spread(
             counts: counts(
                 [row.level0, row.level1, row.level2, row.level3],
                 row.unknown,
+                row.exempt,
             ),
             score: row.score,
         })
@@ -540,7 +569,7 @@ pub async fn trend(
         r#"
         SELECT s.computed_at, r.level0[p.i] AS "level0!", r.level1[p.i] AS "level1!",
                r.level2[p.i] AS "level2!", r.level3[p.i] AS "level3!", r.unknown[p.i] AS "unknown!",
-               r.score[p.i] AS score
+               coalesce(r.exempt[p.i], 0) AS "exempt!", r.score[p.i] AS score
         FROM metric_snapshots s
         CROSS JOIN LATERAL (SELECT array_position(s.scopes, $2) AS i) p
         JOIN unit_rollups r ON r.unit_id = $1 AND r.snapshot_id <= s.id AND r.valid_to > s.id
@@ -561,6 +590,7 @@ pub async fn trend(
             counts: counts(
                 [row.level0, row.level1, row.level2, row.level3],
                 row.unknown,
+                row.exempt,
             ),
             score: row.score,
         })
@@ -585,7 +615,7 @@ pub async fn child_rollups(
         r#"
         SELECT u.id, u.source, u.external_id, u.name,
                r.level0 AS "level0?", r.level1 AS "level1?", r.level2 AS "level2?",
-               r.level3 AS "level3?", r.unknown AS "unknown?",
+               r.level3 AS "level3?", r.unknown AS "unknown?", r.exempt AS "exempt?",
                r.score AS "score?: Vec<Option<f64>>"
         FROM org_units u
         LEFT JOIN unit_rollups r ON r.unit_id = u.id AND r.snapshot_id <= $1 AND r.valid_to > $1
@@ -614,6 +644,7 @@ pub async fn child_rollups(
                             at(&r.level3, i),
                         ],
                         unknown: at(&r.unknown, i),
+                        exempt: at(&r.exempt, i),
                     })
                     .collect(),
                 scores: (0..width)
@@ -628,4 +659,32 @@ pub async fn child_rollups(
             }
         })
         .collect())
+}
+
+/// The levels that hold now for one model source, by scope (every metric, domain and overall
+/// of the catalog its result was judged with); empty when it has never been judged.
+pub async fn held_levels(
+    db: &mut sqlx::PgConnection,
+    model_id: i64,
+) -> Result<Vec<(String, Option<Level>)>, AppError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT s.scopes, r.metric_levels AS "metric_levels: Vec<Option<i16>>",
+               r.domain_levels AS "domain_levels: Vec<Option<i16>>", r.overall_level
+        FROM model_results r JOIN metric_snapshots s ON s.id = r.snapshot_id
+        WHERE r.model_id = $1 AND r.valid_to = $2
+        "#,
+        model_id,
+        super::statements::HOLDING,
+    )
+    .fetch_optional(&mut *db)
+    .await?;
+    Ok(row.map_or_else(Vec::new, |r| {
+        let levels = r
+            .metric_levels
+            .into_iter()
+            .chain(r.domain_levels)
+            .chain(std::iter::once(r.overall_level));
+        r.scopes.into_iter().zip(levels.map(level)).collect()
+    }))
 }

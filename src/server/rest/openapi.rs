@@ -65,6 +65,13 @@ impl Modify for Adjustments {
         super::mappings::list_quarantine,
         super::mappings::list_rejections,
         super::mappings::list_events,
+        super::governance::post_exemption,
+        super::governance::get_exemptions,
+        super::governance::get_exemption,
+        super::governance::approve,
+        super::governance::renew,
+        super::governance::revoke,
+        super::governance::get_gates,
     ),
     modifiers(&Adjustments),
     tags(
@@ -73,6 +80,7 @@ impl Modify for Adjustments {
         (name = "registry", description = "registry operations on deployments"),
         (name = "access", description = "API tokens"),
         (name = "ingestion", description = "label mappings, quarantine, rejections, OpenLineage events"),
+        (name = "governance", description = "exemptions and promotion gates"),
     )
 )]
 pub struct ApiDoc;
@@ -112,6 +120,9 @@ mod tests {
             "/api/v1/scorecard",
             "/api/v1/operations",
             "/api/v1/mappings/{source}/{label}",
+            "/api/v1/exemptions",
+            "/api/v1/exemptions/{id}/approve",
+            "/api/v1/models/{source}/{id}/gates",
         ] {
             assert!(paths.contains_key(path), "{path}");
         }

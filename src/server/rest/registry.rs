@@ -8,10 +8,12 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::model::admin::{CreatedToken, TokenRow};
+use crate::model::metrics::Catalog;
 use crate::model::registry::{Operation, Outcome};
 use crate::model::role::Role;
 use crate::server::auth::{Admin, Editor};
 use crate::server::intake::{JsonBody, Shaped};
+use std::sync::Arc;
 
 impl Shaped for Operation {
     const SHAPE: &'static str =
@@ -47,10 +49,12 @@ pub fn routes() -> Router<AppState> {
     security(("bearer" = [])))]
 async fn operate(
     State(writes): State<WriteService>,
+    State(catalog): State<Arc<Catalog>>,
     Editor(caller): Editor,
     JsonBody(op): JsonBody<Operation>,
 ) -> Result<Json<Outcome>, AppError> {
-    let outcome = crate::server::service::registry::operate(&writes, &caller, &op).await?;
+    let outcome =
+        crate::server::service::registry::operate(&writes, &catalog, &caller, &op).await?;
     Ok(Json(outcome))
 }
 

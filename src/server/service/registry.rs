@@ -6,8 +6,12 @@ use serde_json::json;
 use sqlx::PgConnection;
 use tracing::instrument;
 
+use super::governance::{Gating, Override};
 use super::write::WriteService;
 use crate::error::AppError;
+use std::sync::Arc;
+
+use crate::model::metrics::Catalog;
 use crate::model::record::{Ref, check_description, check_key_part, check_name};
 use crate::model::registry::{Operation, Outcome, Stage};
 use crate::model::role::Role;
@@ -19,23 +23,30 @@ use crate::server::repo::registry::{
 
 /// Runs `op` for `caller` (an editor) through the write service: one transaction, history
 /// under the caller's name, a recompute after.
+/// A promotion into a gated stage, or a deploy into a deployment in one, must pass the
+/// catalog's gate (an admin may override it with a reason, which the history keeps).
 pub async fn operate(
     writes: &WriteService,
+    catalog: &Arc<Catalog>,
     caller: &Caller,
     op: &Operation,
 ) -> Result<Outcome, AppError> {
     check(op)?;
+    let gates = Gating {
+        catalog: catalog.clone(),
+        overridden: Override::asked(caller, op.override_reason())?,
+    };
     writes
         .run(caller, Role::Editor, |conn| {
-            let op = op.clone();
-            Box::pin(async move { apply(conn, &op).await })
+            let (op, gates) = (op.clone(), gates.clone());
+            Box::pin(async move { apply(conn, &op, &gates).await })
         })
         .await
 }
 
 /// Runs `op` in the transaction `tx` (see [`operate`]).
 #[instrument(skip_all, fields(op = op.verb()))]
-async fn apply(tx: &mut PgConnection, op: &Operation) -> Result<Outcome, AppError> {
+async fn apply(tx: &mut PgConnection, op: &Operation, gates: &Gating) -> Result<Outcome, AppError> {
     let outcome = match op {
         Operation::Register {
             model,
@@ -50,11 +61,13 @@ async fn apply(tx: &mut PgConnection, op: &Operation) -> Result<Outcome, AppErro
             name,
             binary,
         } => create_deployment(tx, model, deployment, name, binary).await?,
-        Operation::Promote { deployment, to } => promote(tx, deployment, *to).await?,
-        Operation::Deploy { deployment, binary } => {
+        Operation::Promote { deployment, to, .. } => promote(tx, deployment, *to, gates).await?,
+        Operation::Deploy {
+            deployment, binary, ..
+        } => {
             let deployment = locked_deployment(tx, deployment).await?;
             let binary = node(tx, binary, "model_binary").await?;
-            deploy(tx, &deployment, &binary, "deployed").await?
+            deploy(tx, &deployment, &binary, "deployed", Some(gates)).await?
         }
         Operation::Rollback { deployment } => rollback(tx, deployment).await?,
         Operation::Retire { deployment } => retire(tx, deployment).await?,
@@ -96,7 +109,9 @@ fn check(op: &Operation) -> Result<(), AppError> {
             Some(name),
             None,
         ),
-        Operation::Deploy { deployment, binary } => (
+        Operation::Deploy {
+            deployment, binary, ..
+        } => (
             vec![("deployment", deployment), ("binary", binary)],
             None,
             None,
@@ -264,22 +279,38 @@ async fn served(
     Ok((binary, model))
 }
 
-async fn promote(tx: &mut PgConnection, deployment: &Ref, to: Stage) -> Result<Outcome, AppError> {
+async fn promote(
+    tx: &mut PgConnection,
+    deployment: &Ref,
+    to: Stage,
+    gates: &Gating,
+) -> Result<Outcome, AppError> {
     let deployment = locked_deployment(tx, deployment).await?;
     let from = stage(&deployment)?;
     let to = from
         .promote(to)
         .map_err(|why| AppError::Conflict(format!("cannot promote {}: {why}", deployment.key)))?;
     let (binary, model) = served(tx, &deployment).await?;
+    let what = format!("promoting {} to {to}", deployment.key);
+    let gate = match &model {
+        Some(model) => gates.enforce(tx, model.id, to, &what).await?,
+        // A binary no model source produced cannot be judged: the lineage checks refuse it
+        // elsewhere.
+        None => None,
+    };
     set_status(tx, &deployment, to).await?;
-    let summary = format!("promoted {} from {from} to {to}", deployment.name);
+    let summary = format!(
+        "promoted {} from {from} to {to}{}",
+        deployment.name,
+        overridden_note(gate.as_ref())
+    );
     let change = record(
         tx,
         "promoted",
         model.as_ref(),
         &deployment,
         json!({ "status": from }),
-        json!({ "summary": summary, "status": to, "binary": reference(&binary) }),
+        json!({ "summary": summary, "status": to, "binary": reference(&binary), "gate": gate }),
     )
     .await?;
     Ok(Outcome {
@@ -293,12 +324,23 @@ async fn promote(tx: &mut PgConnection, deployment: &Ref, to: Stage) -> Result<O
     })
 }
 
-/// Points `deployment` at `binary`; `verb` is `deployed` or `rolled_back`.
+/// The words a summary adds when an admin let the move past its gate.
+fn overridden_note(gate: Option<&serde_json::Value>) -> String {
+    gate.and_then(|g| g.get("overridden"))
+        .and_then(serde_json::Value::as_str)
+        .map(|reason| format!(" (gate overridden: {reason})"))
+        .unwrap_or_default()
+}
+
+/// Points `deployment` at `binary`; `verb` is `deployed` or `rolled_back`. A deploy (with
+/// `gates`) passes the gate of the deployment's status; a rollback returns to what was served
+/// before and is never held back.
 async fn deploy(
     tx: &mut PgConnection,
     deployment: &Node,
     binary: &Node,
     verb: &str,
+    gates: Option<&Gating>,
 ) -> Result<Outcome, AppError> {
     let status = stage(deployment)?;
     if status == Stage::Retired {
@@ -331,6 +373,13 @@ async fn deploy(
             .ok_or_else(|| lineage_missing(binary))?,
     };
     binary_of(tx, binary, &model).await?;
+    let gate = match gates {
+        Some(gates) => {
+            let what = format!("deploying {} to {} ({status})", binary.key, deployment.key);
+            gates.enforce(tx, model.id, status, &what).await?
+        }
+        None => None,
+    };
     serve(tx, deployment.id, binary.id).await?;
     let was = current
         .as_ref()
@@ -345,14 +394,14 @@ async fn deploy(
             binary.name, deployment.name
         ),
         _ => format!("deployed {} to {}", binary.name, deployment.name),
-    };
+    } + &overridden_note(gate.as_ref());
     let change = record(
         tx,
         verb,
         Some(&model),
         deployment,
         json!({ "binary": current.as_ref().map(reference) }),
-        json!({ "summary": summary, "status": status, "binary": reference(binary) }),
+        json!({ "summary": summary, "status": status, "binary": reference(binary), "gate": gate }),
     )
     .await?;
     Ok(Outcome {
@@ -379,7 +428,7 @@ async fn rollback(tx: &mut PgConnection, deployment: &Ref) -> Result<Outcome, Ap
             ))
         })?;
     let previous = by_id(tx, previous).await?;
-    let outcome = deploy(tx, &deployment, &previous, "rolled_back").await?;
+    let outcome = deploy(tx, &deployment, &previous, "rolled_back", None).await?;
     mark_rolled_back(tx, deployment.id).await?;
     Ok(outcome)
 }

@@ -18,6 +18,7 @@ pub fn LevelBar(counts: Counts, score: Option<f64>) -> impl IntoView {
             )
         })
         .chain(std::iter::once(format!("{} unknown", counts.unknown)))
+        .chain((counts.exempt > 0).then(|| format!("{} exempt", counts.exempt)))
         .collect::<Vec<_>>()
         .join(", ");
     let segments = (total > 0).then(|| {
@@ -26,6 +27,7 @@ pub fn LevelBar(counts: Counts, score: Option<f64>) -> impl IntoView {
             .map(|level| (format!("level-{}", level.get()), counts.levels[usize::from(level.get())]))
             .collect();
         parts.push(("level-unknown".into(), counts.unknown));
+        parts.push(("level-exempt".into(), counts.exempt));
         parts
             .into_iter()
             .filter(|(_, n)| *n > 0)

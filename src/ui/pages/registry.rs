@@ -167,7 +167,7 @@ fn DeploymentOps(
             <button
                 type="button"
                 disabled=pending
-                on:click=move |_| run(Operation::Promote { deployment: deployment.clone(), to: next })
+                on:click=move |_| run(Operation::Promote { deployment: deployment.clone(), to: next, override_reason: None })
             >
                 {format!("Promote to {next}")}
             </button>
@@ -198,6 +198,7 @@ fn DeploymentOps(
                 run(Operation::Deploy {
                     deployment: deployment.clone(),
                     binary: binary.key.clone(),
+                    override_reason: None,
                 });
             }
         };

@@ -24,6 +24,7 @@ use crate::model::role::Role;
 use crate::server::auth::Bearer;
 use crate::server::db::RACE;
 use crate::server::intake;
+use crate::server::service::governance::{Gating, Override};
 use crate::server::service::write::WriteError;
 use crate::server::state::AppState;
 
@@ -71,6 +72,15 @@ impl MlflowError {
             status: StatusCode::BAD_REQUEST,
             code: "RESOURCE_ALREADY_EXISTS",
             message: format!("Registered Model (name={name}) already exists."),
+        }
+    }
+
+    /// A promotion gate refused the move (409, as MLflow answers a conflict with the state).
+    fn gated(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            code: "RESOURCE_CONFLICT",
+            message: message.into(),
         }
     }
 
@@ -228,31 +238,59 @@ async fn run(
         let mut conn = state.pool.acquire().await?;
         return call_in(&mut conn, method, call, &args, None).await;
     };
-    let actor = caller.actor();
+    // Stage transitions and aliases into a gated status pass the catalog's promotion gates; an
+    // admin lets one past with a reason in this header (MLflow's calls have no field for it).
+    let reason = headers
+        .get(OVERRIDE_HEADER)
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                MlflowError::invalid(format!("the {OVERRIDE_HEADER} header is not text"))
+            })
+        })
+        .transpose()?;
+    let writer = Writer {
+        actor: caller.actor(),
+        gating: Gating {
+            catalog: state.catalog.clone(),
+            overridden: Override::asked(&caller, reason)?,
+        },
+    };
     state
         .write_service
         .run(&caller, Role::Editor, |conn| {
-            let (method, call, args, actor) = (
+            let (method, call, args, writer) = (
                 method.clone(),
                 call.to_string(),
                 args.clone(),
-                actor.clone(),
+                writer.clone(),
             );
-            Box::pin(async move { call_in(conn, &method, &call, &args, Some(&actor)).await })
+            Box::pin(async move { call_in(conn, &method, &call, &args, Some(&writer)).await })
         })
         .await
 }
 
-/// Runs one MLflow call on `conn`; `actor` is the writer's name in the history (`None` for a
-/// read).
+/// The header in which an admin gives the reason for letting a stage transition or an alias
+/// past a promotion gate.
+pub const OVERRIDE_HEADER: &str = "x-modelgov-override-reason";
+
+/// Who writes through an MLflow call, and the gates their moves must pass.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    /// The writer's name in the history.
+    actor: String,
+    gating: Gating,
+}
+
+/// Runs one MLflow call on `conn`; `writer` is `None` for a read.
 async fn call_in(
     conn: &mut PgConnection,
     method: &Method,
     call: &str,
     args: &Value,
-    actor: Option<&String>,
+    writer: Option<&Writer>,
 ) -> Answer {
-    let actor = || actor_of(actor);
+    let actor = || actor_of(writer.map(|w| &w.actor));
+    let gating = || writer.map(|w| &w.gating);
     match (method.as_str(), call) {
         ("POST", "registered-models/create") => create_model(conn, actor(), args).await,
         ("GET", "registered-models/get") => get_model(conn, args).await,
@@ -265,7 +303,7 @@ async fn call_in(
         ("DELETE", "registered-models/delete-tag") => {
             set_model_tag(conn, actor(), args, false).await
         }
-        ("POST", "registered-models/alias") => set_alias(conn, actor(), args).await,
+        ("POST", "registered-models/alias") => set_alias(conn, actor(), gating(), args).await,
         ("GET", "registered-models/alias") => get_by_alias(conn, args).await,
         ("DELETE", "registered-models/alias") => delete_alias(conn, actor(), args).await,
         ("POST", "model-versions/create") => create_version(conn, actor(), args).await,
@@ -274,7 +312,9 @@ async fn call_in(
         ("PATCH", "model-versions/update") => update_version(conn, args).await,
         ("DELETE", "model-versions/delete") => delete_version(conn, actor(), args).await,
         ("GET", "model-versions/search") => search_versions(conn, args).await,
-        ("POST", "model-versions/transition-stage") => transition(conn, actor(), args).await,
+        ("POST", "model-versions/transition-stage") => {
+            transition(conn, actor(), gating(), args).await
+        }
         ("POST", "model-versions/set-tag") => set_version_tag(conn, args, true).await,
         ("DELETE", "model-versions/delete-tag") => set_version_tag(conn, args, false).await,
         _ => Err(MlflowError {

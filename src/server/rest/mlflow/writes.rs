@@ -9,8 +9,15 @@ use sqlx::PgConnection;
 use super::args::{canonical_stage, now_ms, optional, tags_in, text, version_of};
 use super::reads::{model_exists, model_row, version_row};
 use super::{Answer, MlflowError, SOURCE};
+use crate::error::AppError;
 use crate::model::record::{AssetKind, EdgeRecord, Record, Ref};
-use crate::server::ingest::mlflow::{asset, mirror, mirror_aliases, mirror_model, mirror_stages};
+use crate::model::registry::Stage;
+use crate::server::ingest::mlflow::{
+    alias_status, asset, mirror, mirror_aliases, mirror_model, mirror_stages,
+};
+use crate::server::repo::exemptions::model_source_id;
+use crate::server::repo::registry::{by_id, record};
+use crate::server::service::governance::Gating;
 
 pub(super) async fn create_model(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
     let name = text(args, "name")?;
@@ -416,10 +423,71 @@ pub(super) async fn delete_version(conn: &mut PgConnection, actor: &str, args: &
     Ok(json!({}))
 }
 
-pub(super) async fn transition(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+/// Holds a move of registered model `name` into `status` to the catalog's promotion gate (the
+/// model source it mirrors to is judged); an admin's override is recorded in its history.
+async fn pass_gate(
+    conn: &mut PgConnection,
+    gating: Option<&Gating>,
+    name: &str,
+    status: Stage,
+    what: &str,
+) -> Result<(), MlflowError> {
+    let Some(gating) = gating else {
+        return Ok(());
+    };
+    if !gating.catalog.gates.iter().any(|g| g.status == status) {
+        return Ok(());
+    }
+    let key = Ref {
+        source: SOURCE.into(),
+        id: name.to_string(),
+    };
+    let model = match model_source_id(conn, &key).await {
+        Ok(id) => id,
+        // Not mirrored (yet): nothing to judge it by.
+        Err(AppError::NotFound(_)) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    };
+    let gate = gating
+        .enforce(conn, model, status, what)
+        .await
+        .map_err(|error| match error {
+            AppError::Conflict(why) => MlflowError::gated(why),
+            other => other.into(),
+        })?;
+    if let Some(reason) = gate
+        .as_ref()
+        .and_then(|g| g.get("overridden"))
+        .and_then(Value::as_str)
+    {
+        let model = by_id(conn, model).await?;
+        record(
+            conn,
+            "gate_overridden",
+            Some(&model),
+            &model,
+            Value::Null,
+            json!({ "summary": format!("{status} gate overridden for {what}: {reason}"), "gate": gate }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn transition(
+    conn: &mut PgConnection,
+    actor: &str,
+    gating: Option<&Gating>,
+    args: &Value,
+) -> Answer {
     let name = text(args, "name")?;
     let version = version_of(args)?;
     let stage = canonical_stage(&text(args, "stage")?)?;
+    if let Some(status) = Stage::parse(&stage.to_ascii_lowercase()) {
+        let what = format!("moving {name} version {version} to {stage}");
+        version_row(conn, &name, version).await?;
+        pass_gate(conn, gating, &name, status, &what).await?;
+    }
     let archive = args
         .get("archive_existing_versions")
         .is_some_and(|v| v.as_bool().unwrap_or(v.as_str() == Some("true")));
@@ -492,7 +560,12 @@ pub(super) async fn set_version_tag(conn: &mut PgConnection, args: &Value, set: 
     Ok(json!({}))
 }
 
-pub(super) async fn set_alias(conn: &mut PgConnection, actor: &str, args: &Value) -> Answer {
+pub(super) async fn set_alias(
+    conn: &mut PgConnection,
+    actor: &str,
+    gating: Option<&Gating>,
+    args: &Value,
+) -> Answer {
     let name = text(args, "name")?;
     let alias = text(args, "alias")?;
     let version = version_of(args)?;
@@ -502,6 +575,10 @@ pub(super) async fn set_alias(conn: &mut PgConnection, actor: &str, args: &Value
         return Err(MlflowError::invalid(format!("alias {alias:?} is reserved")));
     }
     version_row(conn, &name, version).await?;
+    if let Some(status) = Stage::parse(alias_status(&alias)) {
+        let what = format!("pointing {name}@{alias} ({status}) at version {version}");
+        pass_gate(conn, gating, &name, status, &what).await?;
+    }
     sqlx::query!(
         r#"
         INSERT INTO mlflow_aliases (name, alias, version) VALUES ($1, $2, $3)
