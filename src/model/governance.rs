@@ -204,6 +204,14 @@ pub struct Renewal {
     pub expires_at: String,
 }
 
+/// What a model page shows of governance: whether each gate would pass now, and the model
+/// source's exemptions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelGovernance {
+    pub gates: Vec<GateCheck>,
+    pub exemptions: Vec<Exemption>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

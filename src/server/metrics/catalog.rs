@@ -269,15 +269,13 @@ fn gates(
     let mut gates: Vec<Gate> = Vec::new();
     for entry in entries {
         let g = entry.get_ref();
-        let status = match Stage::parse(g.status.get_ref()) {
-            Some(status @ (Stage::Staging | Stage::Production)) => status,
-            _ => {
-                return Err(format!(
-                    "{}: a gate's status is \"staging\" or \"production\", not {:?}",
-                    at(g.status.span()),
-                    g.status.get_ref()
-                ));
-            }
+        let Some(status @ (Stage::Staging | Stage::Production)) = Stage::parse(g.status.get_ref())
+        else {
+            return Err(format!(
+                "{}: a gate's status is \"staging\" or \"production\", not {:?}",
+                at(g.status.span()),
+                g.status.get_ref()
+            ));
         };
         if gates.iter().any(|other| other.status == status) {
             return Err(format!(

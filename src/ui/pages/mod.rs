@@ -3,6 +3,7 @@
 mod about;
 mod admin;
 mod asset;
+mod governance;
 mod ingestion;
 mod metric;
 mod model;

@@ -17,7 +17,22 @@ use crate::ui::components::{
     AssetLink, Breadcrumbs, CsvLink, ErrorPanel, HistoryTable, LevelBadge, LineageChoice,
     LineageGraph, Sentences, ServingTable, chosen_lineage, signed_in, tag_words,
 };
+use crate::ui::pages::governance::GovernancePanel;
 use crate::ui::pages::registry::RegistryPanel;
+
+/// Every scope an exemption may be for, as (scope, label): each domain, then each metric.
+fn exemptible(page: &ModelPage) -> Vec<(String, String)> {
+    page.domain_names
+        .iter()
+        .map(|(id, name)| (format!("domain:{id}"), format!("{name} (domain)")))
+        .chain(
+            page.metrics
+                .metrics
+                .iter()
+                .map(|m| (format!("metric:{}", m.metric), m.metric.replace('_', " "))),
+        )
+        .collect()
+}
 
 #[component]
 pub fn ModelRoute() -> impl IntoView {
@@ -310,7 +325,8 @@ fn ModelView(
                 </tbody>
             </table>
         </section>
-        <RegistryPanel page=page.clone() me operate />
+        <RegistryPanel page=page.clone() me=me.clone() operate />
+        <GovernancePanel model=m.model.clone() scopes=exemptible(&page) me />
         <section>
             <h2>"Serving periods"</h2>
             <p class="hint">"Which binary each of its deployments served, and when; newest first."</p>

@@ -28,11 +28,24 @@ pub fn RegistryPanel(
         .flat_map(|b| b.deployments.iter().map(|d| (d.clone(), b.binary.clone())))
         .collect();
     let binaries: Vec<AssetSummary> = page.binaries.iter().map(|b| b.binary.clone()).collect();
+    let admin = me.as_ref().is_some_and(|me| me.may(Role::Admin));
     let editor = me.filter(|me| me.may(Role::Editor));
     let csrf = editor.as_ref().map(|me| me.csrf.clone());
+    // An admin may let a promotion or a deploy past a gate that refuses it, with a reason.
+    let override_reason = RwSignal::new(String::new());
     let run = {
         let csrf = csrf.clone();
-        move |op: Operation| {
+        move |mut op: Operation| {
+            let reason = override_reason.get_untracked();
+            if let Operation::Promote {
+                override_reason, ..
+            }
+            | Operation::Deploy {
+                override_reason, ..
+            } = &mut op
+            {
+                *override_reason = (!reason.trim().is_empty()).then_some(reason);
+            }
             if let Some(csrf) = csrf.clone() {
                 operate.dispatch(Operate { csrf, op });
             }
@@ -43,6 +56,15 @@ pub fn RegistryPanel(
         <section id="deployments">
             <h2>"Deployments"</h2>
             {outcome(operate, |done| format!("Done: {}.", done.summary))}
+            {admin
+                .then(|| {
+                    view! {
+                        <label class="override">
+                            "Gate override reason (admins; leave empty to respect the gates)"
+                            <input bind:value=override_reason data-testid="override-reason" />
+                        </label>
+                    }
+                })}
             {if deployments.is_empty() {
                 view! { <p class="muted">"No deployment serves a binary of this model."</p> }.into_any()
             } else {
