@@ -17,6 +17,8 @@ mod access;
 mod delivery;
 #[path = "http/escaping.rs"]
 mod escaping;
+#[path = "http/governance.rs"]
+mod governance;
 #[path = "http/mlflow.rs"]
 mod mlflow;
 #[path = "http/trust.rs"]

@@ -465,7 +465,9 @@ mod tests {
         // Its bars are links: a group, not an image (an image holds no link).
         assert!(svg.starts_with("<svg role=\"group\" aria-label=\"Models &lt;by&gt; level\""));
         assert!(svg.contains("href=\"/?level=0&amp;x=&quot;1&quot;\""));
-        assert_eq!(svg.matches("class=\"chart-link\"").count(), 5);
+        // One bar per bucket: the four levels, unknown and exempt.
+        assert_eq!(svg.matches("class=\"chart-link\"").count(), 6);
+        assert!(svg.contains("href=\"/?level=exempt&amp;x=&quot;1&quot;\""));
         assert!(!svg.contains("<by>"));
         let map = heat_map(
             "Units by domain",

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 /// A model `git/m` with runs r1, r2 and binaries b1, b2; another model `git/o` with run ro and
 /// binary bo; deployment `deploy/d` in development serving b1.
-const REGISTRY: &str = r#"
+pub(super) const REGISTRY: &str = r#"
 {"type":"org_unit","source":"hr","id":"team","name":"Team"}
 {"type":"asset","source":"git","id":"m","kind":"model_source","name":"M","owner":{"source":"hr","id":"team"}}
 {"type":"asset","source":"git","id":"o","kind":"model_source","name":"O"}
@@ -27,7 +27,7 @@ const REGISTRY: &str = r#"
 {"type":"edge","from":{"source":"reg","id":"b1"},"to":{"source":"deploy","id":"d"}}
 "#;
 
-async fn registry(pool: &PgPool, app: &Router) {
+pub(super) async fn registry(pool: &PgPool, app: &Router) {
     let editor = token(pool, "loader", Role::Editor).await;
     let (status, _, body) = call(
         app,
@@ -39,14 +39,14 @@ async fn registry(pool: &PgPool, app: &Router) {
     recompute(pool).await;
 }
 
-async fn recompute(pool: &PgPool) {
+pub(super) async fn recompute(pool: &PgPool) {
     let catalog = modelgov::server::metrics::catalog::load(None).unwrap();
     modelgov::server::metrics::recompute(pool, &catalog)
         .await
         .unwrap();
 }
 
-fn operate(token: &str, op: &str) -> Request<Body> {
+pub(super) fn operate(token: &str, op: &str) -> Request<Body> {
     Request::post("/api/v1/operations")
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
@@ -54,14 +54,14 @@ fn operate(token: &str, op: &str) -> Request<Body> {
         .unwrap()
 }
 
-async fn change_count(pool: &PgPool) -> i64 {
+pub(super) async fn change_count(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM changes")
         .fetch_one(pool)
         .await
         .unwrap()
 }
 
-async fn deployment(pool: &PgPool) -> (String, String) {
+pub(super) async fn deployment(pool: &PgPool) -> (String, String) {
     sqlx::query_as(
         "SELECT d.status, b.external_id FROM assets d JOIN edges e ON e.to_id = d.id JOIN assets b ON b.id = e.from_id WHERE d.external_id = 'd'",
     )
@@ -70,7 +70,7 @@ async fn deployment(pool: &PgPool) -> (String, String) {
     .unwrap()
 }
 
-const D: &str = r#"{"source":"deploy","id":"d"}"#;
+pub(super) const D: &str = r#"{"source":"deploy","id":"d"}"#;
 
 #[sqlx::test]
 async fn registry_operations_move_deployments_and_refuse_what_the_rules_forbid(pool: PgPool) {
@@ -315,7 +315,7 @@ fn promote_fn_rest() -> String {
     format!(r#"{{"op":"promote","deployment":{D},"to":"production"}}"#)
 }
 
-fn form(uri: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
+pub(super) fn form(uri: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
     let mut request = Request::post(uri)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json");
@@ -325,7 +325,7 @@ fn form(uri: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
     request.body(Body::from(body.to_string())).unwrap()
 }
 
-fn json_fn(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+pub(super) fn json_fn(uri: &str, cookie: &str, body: &str) -> Request<Body> {
     Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, "application/json")
@@ -336,10 +336,10 @@ fn json_fn(uri: &str, cookie: &str, body: &str) -> Request<Body> {
 
 /// Every answer a test saw, to check that no token or hash ever appears in one.
 #[derive(Default)]
-struct Seen(Vec<String>);
+pub(super) struct Seen(Vec<String>);
 
 impl Seen {
-    async fn call(
+    pub(super) async fn call(
         &mut self,
         app: &Router,
         request: Request<Body>,
@@ -363,7 +363,7 @@ impl Seen {
     }
 }
 
-async fn sign_in(seen: &mut Seen, app: &Router, token: &str) -> String {
+pub(super) async fn sign_in(seen: &mut Seen, app: &Router, token: &str) -> String {
     let (status, headers, body) = seen
         .call(
             app,
@@ -384,7 +384,7 @@ async fn sign_in(seen: &mut Seen, app: &Router, token: &str) -> String {
         .to_string()
 }
 
-async fn csrf(seen: &mut Seen, app: &Router, cookie: &str) -> String {
+pub(super) async fn csrf(seen: &mut Seen, app: &Router, cookie: &str) -> String {
     let (status, _, body) = seen
         .call(app, json_fn("/api/fn/whoami", cookie, "{}"))
         .await;
