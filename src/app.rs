@@ -11,8 +11,8 @@ use crate::api::session::whoami;
 use crate::model::routes;
 use crate::ui::components::{Me, SessionNav};
 use crate::ui::pages::{
-    AboutPage, AdminRoute, AssetRoute, IngestionRoute, MetricRoute, ModelRoute, NotFoundPage,
-    NumbersRoute, OverviewPage, SearchRoute, SignInRoute, UnitRoute,
+    AboutPage, AdminRoute, AssetRoute, CampaignRoute, CampaignsRoute, IngestionRoute, MetricRoute,
+    ModelRoute, NotFoundPage, NumbersRoute, OverviewPage, SearchRoute, SignInRoute, UnitRoute,
 };
 
 /// The document around every page; rendered on the server only.
@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                 <nav class="mainnav" aria-label="Main">
                     <a href=routes::COMPANY_PATH>"Company"</a>
                     <a href=routes::UNITS_PATH>"All org units"</a>
+                    <a href=routes::CAMPAIGNS_PATH>"Campaigns"</a>
                     <a href=routes::SEARCH_PATH>"Search"</a>
                     <a href=routes::INGESTION_PATH>"Ingestion"</a>
                 </nav>
@@ -132,6 +133,12 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=StaticSegment(routes::SIGN_IN) view=SignInRoute ssr=SsrMode::Async />
                     <Route path=StaticSegment(routes::ADMIN) view=AdminRoute ssr=SsrMode::Async />
+                    <Route path=StaticSegment(routes::CAMPAIGNS) view=CampaignsRoute ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment(routes::CAMPAIGNS), ParamSegment("id"))
+                        view=CampaignRoute
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -151,6 +151,8 @@ pub struct UnitPage {
     pub as_of: Option<String>,
     /// On the company's page, how many models no unit owns (they have a page of their own).
     pub unowned: Option<i64>,
+    /// The campaigns whose selection touches the unit.
+    pub campaigns: Vec<super::campaign::Campaign>,
 }
 
 /// A binary with its status in production, for the model page.

@@ -1,6 +1,7 @@
 //! Wire types shared by the server and the browser, and the pure logic over them.
 
 pub mod admin;
+pub mod campaign;
 pub mod csv;
 pub mod dashboard;
 pub mod evidence;

@@ -37,6 +37,8 @@ pages! {
     SIGN_IN, SIGN_IN_PATH = "signin";
     /// Tokens and mappings, for admins.
     ADMIN, ADMIN_PATH = "admin";
+    /// Campaigns, and below it one campaign's page (`/campaigns/{id}`).
+    CAMPAIGNS, CAMPAIGNS_PATH = "campaigns";
 }
 
 /// The company's page.

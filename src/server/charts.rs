@@ -448,6 +448,87 @@ pub fn trend(
     })
 }
 
+/// A campaign's burn-down: the models still short at each point (a line), against the straight
+/// line from the first point to none short at the deadline (dashed).
+pub fn burn_down(
+    title: &str,
+    points: &[(DateTime<Utc>, i64)],
+    start: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+) -> String {
+    let seconds = |t: &DateTime<Utc>| t.timestamp() as f64;
+    let last = points
+        .last()
+        .map_or(seconds(&deadline), |(t, _)| seconds(t));
+    let (from, to) = (seconds(&start), seconds(&deadline).max(last));
+    let to = to.max(from + 1.0);
+    let format = if to - from > 92.0 * 86_400.0 {
+        "%b %Y"
+    } else {
+        "%b %d"
+    };
+    #[allow(clippy::cast_possible_truncation)] // whole seconds of a date the axis shows
+    let date = move |s: f64| {
+        DateTime::<Utc>::from_timestamp(s.round() as i64, 0)
+            .map(|t| t.format(format).to_string())
+            .unwrap_or_default()
+    };
+    let top = points.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
+    svg(500, 260, title, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", TITLE).into_font().color(&INK))
+            .margin(10)
+            .x_label_area_size(34)
+            .y_label_area_size(48)
+            .build_cartesian_2d(from..to, 0f64..(top * 1.1))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .bold_line_style(LINE)
+            .light_line_style(TRANSPARENT)
+            .x_labels(4)
+            .y_labels(5)
+            .x_label_formatter(&|t| date(*t))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .y_desc("models short")
+            .axis_desc_style(("sans-serif", TEXT).into_font().color(&MUTED))
+            .label_style(("sans-serif", TEXT).into_font().color(&INK))
+            .draw()
+            .map_err(err)?;
+        let Some((first_at, first)) = points.first() else {
+            root.draw(&Text::new(
+                "no snapshot since the start yet".to_string(),
+                (150, 120),
+                ("sans-serif", TEXT).into_font().color(&MUTED),
+            ))
+            .map_err(err)?;
+            return Ok(Vec::new());
+        };
+        let ideal = [
+            (seconds(first_at), *first as f64),
+            (seconds(&deadline), 0.0),
+        ];
+        chart
+            .draw_series(DashedLineSeries::new(ideal, 6, 4, MUTED.stroke_width(1)))
+            .map_err(err)?;
+        let accent = RGBColor(0x24, 0x59, 0xc7);
+        let actual: Vec<(f64, f64)> = points
+            .iter()
+            .map(|(t, n)| (seconds(t), *n as f64))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(
+                actual.iter().copied(),
+                accent.stroke_width(2),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(actual.iter().map(|p| Circle::new(*p, 3, accent.filled())))
+            .map_err(err)?;
+        Ok(Vec::new())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,6 +560,15 @@ mod tests {
             )],
         );
         assert!(!map.contains("<script>"));
+        let day = |d: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + d * 86_400, 0).unwrap();
+        let burn = burn_down(
+            "Models <short>",
+            &[(day(0), 10), (day(7), 6)],
+            day(0),
+            day(30),
+        );
+        assert!(burn.contains("Models &lt;short&gt;") && !burn.contains("<short>"));
+        assert!(burn.contains("stroke-dasharray") || burn.matches("<line").count() > 1);
         assert_eq!(map.matches("class=\"chart-link\"").count(), 2);
     }
 }

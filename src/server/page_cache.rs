@@ -236,12 +236,17 @@ where
 fn cacheable(path: &str) -> bool {
     matches!(
         path,
-        routes::COMPANY_PATH | routes::UNITS_PATH | routes::SEARCH_PATH | routes::UNOWNED_PATH
+        routes::COMPANY_PATH
+            | routes::UNITS_PATH
+            | routes::SEARCH_PATH
+            | routes::UNOWNED_PATH
+            | routes::CAMPAIGNS_PATH
     ) || [
         routes::UNITS_PATH,
         routes::MODELS_PATH,
         routes::ASSETS_PATH,
         routes::METRICS_PATH,
+        routes::CAMPAIGNS_PATH,
     ]
     .iter()
     .any(|root| routes::below(path, root))

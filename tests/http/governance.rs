@@ -318,7 +318,10 @@ async fn exemptions_count_as_exempt_in_the_rollups_until_they_expire_and_the_his
     assert!(body.starts_with(
         "unit_source,unit_id,unit_name,scope,level_0,level_1,level_2,level_3,unknown,exempt,score\n"
     ));
-    assert!(body.contains("hr,team,Team,domain:safety,1,0,0,0,0,1,"), "{body}");
+    assert!(
+        body.contains("hr,team,Team,domain:safety,1,0,0,0,0,1,"),
+        "{body}"
+    );
     // The unit page's list of exempt models holds it, and its level bucket leaves it out.
     let (status, _, page) = get(&app, "/units/hr/team?scope=domain:safety&level=exempt").await;
     assert_eq!(status, StatusCode::OK);

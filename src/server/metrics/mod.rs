@@ -21,7 +21,7 @@ use tracing::instrument;
 use crate::error::AppError;
 use crate::model::governance::covers;
 use crate::model::metrics::{Catalog, Counts, Level};
-use crate::server::repo::exemptions;
+use crate::server::repo::{campaigns, exemptions};
 
 /// What a recompute wrote.
 #[derive(Debug, Clone)]
@@ -268,6 +268,7 @@ async fn run(
         snapshot.computed_at,
     )
     .await?;
+    campaigns::record_points(&mut tx, catalog, snapshot.id, snapshot.computed_at).await?;
     if since.is_none() {
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute(DROP_WORK_TABLES).await?;

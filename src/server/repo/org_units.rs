@@ -86,3 +86,26 @@ pub async fn ancestry(pool: &PgPool, unit_id: i64) -> Result<Vec<(UnitName, bool
         })
         .collect())
 }
+
+/// The units with these ids, as scorecards name them (in no particular order).
+pub async fn names(db: impl PgExecutor<'_>, ids: &[i64]) -> Result<Vec<UnitName>, AppError> {
+    Ok(sqlx::query_as!(
+        UnitName,
+        "SELECT id, source, external_id, name FROM org_units WHERE id = ANY($1)",
+        ids
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The id of the unit with this key; 404 naming it when there is none.
+pub async fn id_of(db: impl PgExecutor<'_>, key: &Ref) -> Result<i64, AppError> {
+    sqlx::query_scalar!(
+        "SELECT id FROM org_units WHERE source = $1 AND external_id = $2",
+        key.source,
+        key.id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("no org unit {key}")))
+}

@@ -531,6 +531,34 @@ pub async fn owner_unit(pool: &PgPool, key: &Ref) -> Result<Option<i64>, AppErro
     .flatten())
 }
 
+/// The keys and names of the assets with these ids.
+pub async fn asset_names(
+    pool: &PgPool,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (Ref, String)>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT id, source, external_id, name FROM assets WHERE id = ANY($1)",
+        ids
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.id,
+                (
+                    Ref {
+                        source: r.source,
+                        id: r.external_id,
+                    },
+                    r.name,
+                ),
+            )
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

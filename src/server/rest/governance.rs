@@ -42,17 +42,21 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/models/{source}/{id}/gates", get(get_gates))
 }
 
-/// Reads an exemption's id from the address: 400 naming it when it is not a positive number.
-fn exemption_id(text: &str) -> Result<i64, AppError> {
+/// Reads an id from the address (`what` names it): 400 when it is not a positive number.
+pub(super) fn path_id(what: &str, text: &str) -> Result<i64, AppError> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| {
             let shown: String = text.chars().take(40).collect();
             AppError::BadRequest(format!(
-                "the exemption id {shown:?} is not a positive whole number"
+                "the {what} id {shown:?} is not a positive whole number"
             ))
         })
+}
+
+fn exemption_id(text: &str) -> Result<i64, AppError> {
+    path_id("exemption", text)
 }
 
 /// Asks for an exemption (editor); an admin's request is approved at once.

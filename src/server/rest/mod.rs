@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`. JSON in and out; errors are `{"error": "..."}` with the status
 //! of their `AppError`. Compiled only with `ssr`.
 
+pub mod campaigns;
 pub mod governance;
 pub mod graph;
 pub mod lineage;
@@ -42,6 +43,7 @@ impl IntoResponse for AppError {
 pub fn routes() -> Router<AppState> {
     let native = graph::routes()
         .merge(governance::routes())
+        .merge(campaigns::routes())
         .merge(lineage::routes())
         .merge(mappings::routes())
         .merge(metrics::routes())

@@ -72,6 +72,10 @@ impl Modify for Adjustments {
         super::governance::renew,
         super::governance::revoke,
         super::governance::get_gates,
+        super::campaigns::post_campaign,
+        super::campaigns::get_campaigns,
+        super::campaigns::get_campaign,
+        super::campaigns::close,
     ),
     modifiers(&Adjustments),
     tags(
@@ -80,7 +84,7 @@ impl Modify for Adjustments {
         (name = "registry", description = "registry operations on deployments"),
         (name = "access", description = "API tokens"),
         (name = "ingestion", description = "label mappings, quarantine, rejections, OpenLineage events"),
-        (name = "governance", description = "exemptions and promotion gates"),
+        (name = "governance", description = "campaigns, exemptions and promotion gates"),
     )
 )]
 pub struct ApiDoc;
@@ -121,6 +125,7 @@ mod tests {
             "/api/v1/operations",
             "/api/v1/mappings/{source}/{label}",
             "/api/v1/exemptions",
+            "/api/v1/campaigns/{id}",
             "/api/v1/exemptions/{id}/approve",
             "/api/v1/models/{source}/{id}/gates",
         ] {

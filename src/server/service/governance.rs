@@ -32,17 +32,7 @@ pub const MAX_LIST: i64 = 500;
 /// at most [`MAX_EXEMPTION_DAYS`] ahead of it.
 pub fn expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
     let shown: String = text.chars().take(64).collect();
-    let at = DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        })
-        .map_err(|_| {
-            AppError::BadRequest(format!(
-                "expires_at {shown:?} is neither a date (2027-03-31) nor an RFC 3339 time"
-            ))
-        })?;
+    let at = parse_time("expires_at", text)?;
     if at <= now {
         return Err(AppError::BadRequest(format!(
             "expires_at {shown:?} is not in the future"
@@ -54,6 +44,23 @@ pub fn expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppError>
         )));
     }
     Ok(at)
+}
+
+/// Reads a time a person gives: a date (the start of that day in UTC) or an RFC 3339 time; 400
+/// naming `what` otherwise.
+pub fn parse_time(what: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        })
+        .map_err(|_| {
+            let shown: String = text.chars().take(64).collect();
+            AppError::BadRequest(format!(
+                "{what} {shown:?} is neither a date (2027-03-31) nor an RFC 3339 time"
+            ))
+        })
 }
 
 fn is_admin(caller: &Caller) -> bool {

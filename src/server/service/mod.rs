@@ -8,6 +8,7 @@
 //! - `registry`: registry operations (register, deploy, promote, roll back, retire).
 //! - `write`: the write service every write that is not a record batch goes through.
 
+pub mod campaigns;
 pub mod governance;
 pub mod pages;
 pub mod registry;

@@ -179,7 +179,13 @@ pub async fn unit_page(
     } else {
         "org"
     };
+    let campaigns = if unit.id == UNOWNED_UNIT_ID {
+        Vec::new()
+    } else {
+        super::campaigns::touching(pool, unit.id).await?
+    };
     Ok(UnitPage {
+        campaigns,
         unit,
         kind: kind.into(),
         crumbs: crumbs(&chain),

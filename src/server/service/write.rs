@@ -46,6 +46,11 @@ impl WriteService {
         Self { pool, recomputer }
     }
 
+    /// The pool, for reading back what a write did.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Runs `work` for `caller`, who needs the role `needed` (403 otherwise, before anything is
     /// done), as described above. `work` may run more than once, each time in a new transaction.
     pub async fn run<T, E, F>(&self, caller: &Caller, needed: Role, mut work: F) -> Result<T, E>

@@ -3,6 +3,7 @@
 mod about;
 mod admin;
 mod asset;
+mod campaigns;
 mod governance;
 mod ingestion;
 mod metric;
@@ -18,6 +19,7 @@ mod unit;
 pub use about::AboutPage;
 pub use admin::AdminRoute;
 pub use asset::AssetRoute;
+pub use campaigns::{CampaignRoute, CampaignTable, CampaignsRoute};
 pub use ingestion::IngestionRoute;
 pub use metric::MetricRoute;
 pub use model::ModelRoute;

@@ -13,6 +13,7 @@ use crate::model::dashboard::{Bucket, UnitCharts, UnitPage, model_href, unowned_
 use crate::model::metrics::{Counts, TrendPoint, number};
 use crate::model::record::Ref;
 use crate::ui::components::{Breadcrumbs, Chart, CsvLink, ErrorPanel, LevelBadge, LevelBar};
+use crate::ui::pages::CampaignTable;
 
 fn score_text(score: Option<f64>) -> String {
     score.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
@@ -395,6 +396,11 @@ fn UnitView(page: UnitPage) -> impl IntoView {
                 }}
             </h2>
             <ModelTable page=page.clone() />
+        </section>
+        <section id="campaigns">
+            <h2>"Campaigns"</h2>
+            <p class="hint">"The campaigns whose selection touches this unit."</p>
+            <CampaignTable campaigns=page.campaigns.clone() />
         </section>
     }
 }
