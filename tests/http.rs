@@ -13,6 +13,8 @@ use tower::ServiceExt;
 
 #[path = "http/access.rs"]
 mod access;
+#[path = "http/campaigns.rs"]
+mod campaigns;
 #[path = "http/delivery.rs"]
 mod delivery;
 #[path = "http/escaping.rs"]

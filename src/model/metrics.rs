@@ -432,6 +432,31 @@ impl Counts {
     }
 }
 
+/// What a metric needs to reach level `target`, in words, or `None` when it is there already.
+pub fn lift_to(metric: &Metric, value: Option<f64>, target: Level) -> Option<String> {
+    let Some(value) = value else {
+        return Some(format!(
+            "Unknown: {}. Report or record it to be judged.",
+            metric.unknown_when
+        ));
+    };
+    let level = bucket(Some(value), metric.direction, metric.thresholds)?;
+    if level >= target || target == Level::AT_RISK {
+        return None;
+    }
+    let threshold = metric.thresholds[usize::from(target.get()) - 1];
+    let comparison = match metric.direction {
+        Better::Higher => "at least",
+        Better::Lower => "at most",
+    };
+    Some(format!(
+        "{comparison} {} ({}) reaches level {target}; it is {} now",
+        number(threshold),
+        metric.unit,
+        metric.show(value)
+    ))
+}
+
 /// What a metric needs to reach the next level, in words, or `None` at the top level.
 pub fn lift(metric: &Metric, value: Option<f64>) -> Option<String> {
     let Some(value) = value else {
@@ -599,6 +624,11 @@ mod tests {
             "nothing lifts the top level"
         );
         assert!(lift(&metric, None).unwrap().contains("no run is known"));
+        assert_eq!(
+            lift_to(&metric, Some(120.0), Level::OPTIMIZED).unwrap(),
+            "at most 30 (days) reaches level 3 (optimized); it is 120 days now"
+        );
+        assert_eq!(lift_to(&metric, Some(120.0), Level::BASIC), None);
         assert_eq!(number(0.050), "0.05");
     }
 }

@@ -487,7 +487,16 @@ pub fn burn_down(
             .bold_line_style(LINE)
             .light_line_style(TRANSPARENT)
             .x_labels(4)
-            .y_labels(5)
+            // Whole models: no more labels than there are counts to show.
+            .y_labels(
+                points
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .max()
+                    .unwrap_or(0)
+                    .clamp(1, 4) as usize
+                    + 1,
+            )
             .x_label_formatter(&|t| date(*t))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("models short")

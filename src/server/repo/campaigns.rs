@@ -269,19 +269,15 @@ pub async fn snapshots_since(
 /// A burn-down point: when, how many met the goal, were exempt, were selected.
 pub type Point = (DateTime<Utc>, i32, i32, i32);
 
-/// Campaign `campaign`'s points up to snapshot `snapshot`, oldest first: every point of the
-/// last two days, and the last of each day before (as snapshots are kept).
+/// Campaign `campaign`'s points up to snapshot `snapshot`, oldest first. They go with their
+/// snapshots when those are thinned: every point of the last two days stays, and the last of
+/// each day before.
 pub async fn points(pool: &PgPool, campaign: i64, snapshot: i64) -> Result<Vec<Point>, AppError> {
     Ok(sqlx::query_as(
         r"
-        SELECT p.at, p.met, p.exempt, p.total FROM campaign_points p
-        WHERE p.campaign_id = $1 AND p.snapshot_id <= $2
-          AND p.snapshot_id IN (
-              SELECT max(snapshot_id) FROM campaign_points
-              WHERE campaign_id = $1 AND snapshot_id <= $2
-              GROUP BY date_trunc('day', at)
-          )
-        ORDER BY p.at
+        SELECT at, met, exempt, total FROM campaign_points
+        WHERE campaign_id = $1 AND snapshot_id <= $2
+        ORDER BY at, snapshot_id
         ",
     )
     .bind(campaign)

@@ -17,7 +17,7 @@ use crate::model::campaign::{
     SHORT_SHOWN, ShortModel, UnitProgress, exempting, goal, projection,
 };
 use crate::model::dashboard::{UNOWNED_NAME, UNOWNED_UNIT_ID};
-use crate::model::metrics::{Catalog, Level, UnitName, lift};
+use crate::model::metrics::{Catalog, Level, UnitName, lift_to};
 use crate::model::record::{check_key_part, check_ref, check_tag_value};
 use crate::model::registry::Stage;
 use crate::model::role::Role;
@@ -314,6 +314,10 @@ async fn short_models(
     let names = crate::server::repo::reads::asset_names(pool, &ids).await?;
     let catalog = &snapshot.catalog;
     let wanted = row.min_level;
+    let target = u8::try_from(wanted)
+        .ok()
+        .and_then(Level::new)
+        .unwrap_or(Level::OPTIMIZED);
     Ok(rows
         .into_iter()
         .filter_map(|(id, scope_level, values, levels)| {
@@ -330,7 +334,8 @@ async fn short_models(
                 })
                 .filter(|(i, _)| below(*i))
                 .filter_map(|(i, m)| {
-                    lift(m, values.get(i).copied().flatten()).map(|l| format!("{}: {l}", m.id))
+                    lift_to(m, values.get(i).copied().flatten(), target)
+                        .map(|l| format!("{}: {l}", m.id))
                 })
                 .collect();
             Some(ShortModel {
