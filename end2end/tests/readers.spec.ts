@@ -161,7 +161,7 @@ test('every kind of page reads on a 375 px screen without scrolling sideways', a
   const asset = (await page.getByTestId('search-row').first().getByRole('link').getAttribute('href'))!;
   await page.goto('/units');
   const unit = (await page.getByTestId('unit-row').nth(1).getByRole('link').first().getAttribute('href'))!;
-  for (const path of ['/', unit, '/units', model, asset, '/search?q=e', '/numbers', '/metrics/fairness_gap', '/about', '/signin']) {
+  for (const path of ['/', unit, '/units', model, asset, '/search?q=e', '/numbers', '/metrics/fairness_gap', '/about', '/signin', '/campaigns']) {
     await noSidewaysScroll(page, path);
   }
 });

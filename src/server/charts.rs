@@ -152,7 +152,8 @@ fn err(e: impl std::fmt::Display) -> String {
 /// The level colours and their names, in a row from (`x`, `y`) of `area`.
 fn legend(area: &DrawingArea<SVGBackend, Shift>, x: i32, y: i32) -> Result<(), String> {
     let mut left = x;
-    for bucket in Bucket::ALL {
+    // Scores are coloured by level (or unknown); exempt is a count, never a score.
+    for bucket in Bucket::ALL.into_iter().filter(|b| *b != Bucket::Exempt) {
         area.draw(&Rectangle::new(
             [(left, y), (left + 12, y + 12)],
             colour(bucket).filled(),

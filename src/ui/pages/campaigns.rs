@@ -389,11 +389,15 @@ fn CampaignView(
         <section>
             <h2>"Still short"</h2>
             <p class="hint">
-                {format!(
-                    "The {} lowest first (of {}), with what would lift each.",
-                    page.short.len(),
-                    p.short()
-                )}
+                {if page.short.is_empty() {
+                    "No selected model is short of the goal.".to_string()
+                } else {
+                    format!(
+                        "The {} lowest first (of {}), with what would lift each.",
+                        page.short.len(),
+                        p.short()
+                    )
+                }}
             </p>
             <table data-testid="campaign-short">
                 <thead>
