@@ -474,7 +474,9 @@ pub fn burn_down(
             .map(|t| t.format(format).to_string())
             .unwrap_or_default()
     };
-    let top = points.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
+    let most = points.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let top = most.max(1) as f64;
+    let labels = usize::try_from(most.clamp(1, 4)).unwrap_or(4) + 1;
     svg(500, 260, title, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", TITLE).into_font().color(&INK))
@@ -489,15 +491,7 @@ pub fn burn_down(
             .light_line_style(TRANSPARENT)
             .x_labels(4)
             // Whole models: no more labels than there are counts to show.
-            .y_labels(
-                points
-                    .iter()
-                    .map(|(_, n)| *n)
-                    .max()
-                    .unwrap_or(0)
-                    .clamp(1, 4) as usize
-                    + 1,
-            )
+            .y_labels(labels)
             .x_label_formatter(&|t| date(*t))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("models short")
