@@ -220,10 +220,10 @@ mod tests {
     fn the_projection_follows_the_pace_so_far() {
         let day = 86_400;
         let date = |t: i64| format!("day {}", t / day);
-        // 10 short, then 6 a week later: 4 a week, 6 left, so 1.5 weeks more (11 days).
+        // 10 short, then 6 a week later: 4 a week, 6 left, so 1.5 weeks more: day 17.5.
         let (pace, when) = projection((0, 10), (7 * day, 6), date);
         assert_eq!(pace, Some(4.0));
-        assert_eq!(when.as_deref(), Some("day 18"));
+        assert_eq!(when.as_deref(), Some("day 17"));
         // No progress: no date.
         assert_eq!(projection((0, 5), (7 * day, 5), date).1, None);
         // Done: the day it was done.

@@ -434,19 +434,31 @@ pub fn trend(
             ))
             .map_err(err)?;
         } else {
-            let accent = RGBColor(0x24, 0x59, 0xc7);
-            chart
-                .draw_series(LineSeries::new(
-                    known.iter().copied(),
-                    accent.stroke_width(2),
-                ))
-                .map_err(err)?;
-            chart
-                .draw_series(known.iter().map(|p| Circle::new(*p, 3, accent.filled())))
-                .map_err(err)?;
+            line_with_dots(&mut chart, &known)?;
         }
         Ok(Vec::new())
     })
+}
+
+/// A line through `points` in the accent colour, with a dot at each.
+fn line_with_dots(
+    chart: &mut ChartContext<
+        SVGBackend,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    points: &[(f64, f64)],
+) -> Result<(), String> {
+    let accent = RGBColor(0x24, 0x59, 0xc7);
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            accent.stroke_width(2),
+        ))
+        .map_err(err)?;
+    chart
+        .draw_series(points.iter().map(|p| Circle::new(*p, 3, accent.filled())))
+        .map_err(err)?;
+    Ok(())
 }
 
 /// A campaign's burn-down: the models still short at each point (a line), against the straight
@@ -515,20 +527,11 @@ pub fn burn_down(
         chart
             .draw_series(DashedLineSeries::new(ideal, 6, 4, MUTED.stroke_width(1)))
             .map_err(err)?;
-        let accent = RGBColor(0x24, 0x59, 0xc7);
         let actual: Vec<(f64, f64)> = points
             .iter()
             .map(|(t, n)| (seconds(t), *n as f64))
             .collect();
-        chart
-            .draw_series(LineSeries::new(
-                actual.iter().copied(),
-                accent.stroke_width(2),
-            ))
-            .map_err(err)?;
-        chart
-            .draw_series(actual.iter().map(|p| Circle::new(*p, 3, accent.filled())))
-            .map_err(err)?;
+        line_with_dots(&mut chart, &actual)?;
         Ok(Vec::new())
     })
 }

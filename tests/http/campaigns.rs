@@ -3,18 +3,12 @@
 //! final figures, the units' pages, and bad input refused.
 
 use super::access::{recompute, registry};
+use super::trust::request;
 use super::*;
 use modelgov::model::role::Role;
 
 fn json_request(method: &str, uri: &str, token: Option<&str>, body: &str) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    request.body(Body::from(body.to_string())).unwrap()
+    request(method, uri, token, Body::from(body.to_string()))
 }
 
 fn date_in(days: i64) -> String {

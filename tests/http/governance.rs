@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::access::{D, Seen, change_count, csrf, deployment, json_fn, operate, registry, sign_in};
-use super::trust::mlflow;
+use super::trust::{mlflow, request};
 use super::*;
 use modelgov::model::metrics::Catalog;
 use modelgov::model::role::Role;
@@ -49,14 +49,7 @@ async fn recompute_gated(pool: &PgPool) {
 }
 
 fn json_request(method: &str, uri: &str, token: Option<&str>, body: &str) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    request.body(Body::from(body.to_string())).unwrap()
+    request(method, uri, token, Body::from(body.to_string()))
 }
 
 fn ask(model: &str, scope: &str, expires: &str) -> String {

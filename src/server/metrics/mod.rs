@@ -268,7 +268,10 @@ async fn run(
         snapshot.computed_at,
     )
     .await?;
+    // Each open campaign's burn-down point for this snapshot (logged: it is part of the cost).
+    let points_started = Instant::now();
     campaigns::record_points(&mut tx, catalog, snapshot.id, snapshot.computed_at).await?;
+    let campaign_ms = points_started.elapsed().as_millis();
     if since.is_none() {
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute(DROP_WORK_TABLES).await?;
@@ -293,6 +296,7 @@ async fn run(
         units_changed,
         incremental = since.is_some(),
         ms = duration.as_millis(),
+        campaign_ms,
         "metrics recomputed"
     );
     Ok(Some(Recomputed {
