@@ -6,6 +6,7 @@
 // - an editor's promotion is refused by the staging gate, an admin grants an exemption, the
 //   promotion passes, and the org's page counts the exemption.
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { signIn } from './journeys';
 
 const gatedUrl = process.env.MODELGOV_E2E_GATED_URL ?? '';
 const gatedEditor = process.env.MODELGOV_E2E_GATED_EDITOR_TOKEN ?? '';
@@ -40,19 +41,6 @@ async function post(request: APIRequestContext, base: string, token: string, bod
     data: body,
   });
   expect(response.status(), await response.text()).toBe(200);
-}
-
-async function signIn(page: Page, token: string, next: string) {
-  await page.goto(`/signin?next=${encodeURIComponent(next)}`);
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in')).toBeVisible();
-  // The model is in the metrics shortly after its write.
-  await expect
-    .poll(async () => (await page.goto(next))?.status(), { timeout: 30_000 })
-    .toBe(200);
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
 }
 
 function day(offset: number): string {

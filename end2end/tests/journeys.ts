@@ -57,3 +57,20 @@ export async function drillDown(page: Page) {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(modelName);
 }
 
+/**
+ * Signs in with `token` on the sign-in page, then opens `next` once it answers 200 (a model
+ * written just before is in the metrics shortly after its write; signed in, a page is never one
+ * kept for anonymous readers) and waits for it to hydrate.
+ */
+export async function signIn(page: Page, token: string, next: string) {
+  await page.goto(`/signin?next=${encodeURIComponent(next)}`);
+  // The form signs in through the app once hydrated (the bundle loads after the first paint).
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByTestId('token-input').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in')).toBeVisible();
+  await expect
+    .poll(async () => (await page.goto(next))?.status(), { timeout: 30_000 })
+    .toBe(200);
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+}

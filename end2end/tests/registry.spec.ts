@@ -1,7 +1,8 @@
 // Registry operations and access control in the browser: an editor signs in, promotes a
 // deployment to production and rolls it back, and the model's history shows both; a viewer sees
 // no action buttons, and a forged POST with the viewer's cookie is refused.
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { signIn } from './journeys';
 
 const editorToken = process.env.MODELGOV_E2E_EDITOR_TOKEN ?? '';
 const viewerToken = process.env.MODELGOV_E2E_VIEWER_TOKEN ?? '';
@@ -37,20 +38,6 @@ async function post(request: APIRequestContext, body: string) {
     data: body,
   });
   expect(response.status(), await response.text()).toBe(200);
-}
-
-async function signIn(page: Page, token: string, next: string) {
-  await page.goto(`/signin?next=${encodeURIComponent(next)}`);
-  // The form signs in through the app once hydrated (the bundle loads after the first paint).
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in')).toBeVisible();
-  // Signed in, the page shown is never one kept for anonymous readers: wait for the model to
-  // be in the metrics (they are recomputed shortly after a write).
-  await expect
-    .poll(async () => (await page.goto(next))?.status(), { timeout: 30_000 })
-    .toBe(200);
 }
 
 test.beforeAll(async ({ request }) => {

@@ -331,6 +331,24 @@ fn CampaignView(
                 )}
             </p>
             <p data-testid="projection">{pace}</p>
+            {page
+                .final_figures
+                .as_ref()
+                .and_then(|f| serde_json::from_value::<Progress>(f["progress"].clone()).ok())
+                .map(|f| {
+                    view! {
+                        <p data-testid="final-figures">
+                            {format!(
+                                "When it was closed: {} of {} met the goal ({}), {} exempt, {} short.",
+                                f.met,
+                                f.total,
+                                share(&f),
+                                f.exempt,
+                                f.short()
+                            )}
+                        </p>
+                    }
+                })}
             {editor}
         </section>
         <section>
