@@ -166,6 +166,56 @@ async fn a_campaign_counts_its_selection_burns_down_with_each_recompute_and_read
     assert_eq!(points(company_wide).await, open_before + 1);
 }
 
+/// A selection by deployment status: production as each snapshot judged it, another status
+/// from the graph now.
+#[sqlx::test]
+async fn a_campaign_selects_by_deployment_status(pool: PgPool) {
+    let app = app(pool.clone());
+    registry(&pool, &app).await;
+    let editor = token(&pool, "ana", Role::Editor).await;
+    let mut ids = Vec::new();
+    for status in ["production", "development"] {
+        let (status_code, _, body) = call(
+            &app,
+            json_request(
+                "POST",
+                "/api/v1/campaigns",
+                Some(&editor),
+                &campaign("[]", &format!(r#","deployment_status":"{status}""#)),
+            ),
+        )
+        .await;
+        assert_eq!(status_code, StatusCode::CREATED, "{body}");
+        ids.push(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    // deploy/d serves git/m in development; nothing is in production.
+    assert_eq!(page(&app, ids[0], "").await["progress"]["total"], 0);
+    assert_eq!(page(&app, ids[1], "").await["progress"]["total"], 1);
+    for to in ["staging", "production"] {
+        let (status, _, body) = call(
+            &app,
+            super::access::operate(
+                &editor,
+                &format!(
+                    r#"{{"op":"promote","deployment":{},"to":"{to}"}}"#,
+                    super::access::D
+                ),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    recompute(&pool).await;
+    let production = page(&app, ids[0], "").await;
+    assert_eq!(production["progress"]["total"], 1, "{production}");
+    assert_eq!(production["short"][0]["model"]["id"], "m");
+    assert_eq!(page(&app, ids[1], "").await["progress"]["total"], 0);
+}
+
 #[sqlx::test]
 async fn bad_campaigns_are_refused_naming_the_problem(pool: PgPool) {
     let app = app(pool.clone());
