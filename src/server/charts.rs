@@ -379,27 +379,13 @@ pub fn trend(
     points: &[(DateTime<Utc>, Option<f64>)],
     window: (DateTime<Utc>, DateTime<Utc>),
 ) -> String {
-    // Time runs as seconds since the epoch on the axis and is labelled as dates (with the year
-    // past three months, with the hour within two days).
+    // Time runs as seconds since the epoch on the axis, labelled as dates (`date_axis`).
     let seconds = |t: &DateTime<Utc>| t.timestamp() as f64;
     let (from, to) = (
         seconds(&window.0),
         seconds(&window.1).max(seconds(&window.0) + 1.0),
     );
-    let day = 86_400.0;
-    let format = if to - from > 92.0 * day {
-        "%b %Y"
-    } else if to - from > 2.0 * day {
-        "%b %d"
-    } else {
-        "%b %d %H:%M"
-    };
-    #[allow(clippy::cast_possible_truncation)] // whole seconds of a date the axis shows
-    let date = move |s: f64| {
-        DateTime::<Utc>::from_timestamp(s.round() as i64, 0)
-            .map(|t| t.format(format).to_string())
-            .unwrap_or_default()
-    };
+    let date = date_axis(from, to);
     svg(500, 260, title, |root| {
         let known: Vec<(f64, f64)> = points
             .iter()
@@ -440,6 +426,25 @@ pub fn trend(
     })
 }
 
+/// How a time axis from `from` to `to` (seconds since the epoch) labels its ticks: dates, with
+/// the year past three months and with the hour within two days.
+fn date_axis(from: f64, to: f64) -> impl Fn(f64) -> String {
+    let day = 86_400.0;
+    let format = if to - from > 92.0 * day {
+        "%b %Y"
+    } else if to - from > 2.0 * day {
+        "%b %d"
+    } else {
+        "%b %d %H:%M"
+    };
+    #[allow(clippy::cast_possible_truncation)] // whole seconds of a date the axis shows
+    move |s: f64| {
+        DateTime::<Utc>::from_timestamp(s.round() as i64, 0)
+            .map(|t| t.format(format).to_string())
+            .unwrap_or_default()
+    }
+}
+
 /// A line through `points` in the accent colour, with a dot at each.
 fn line_with_dots(
     chart: &mut ChartContext<
@@ -475,17 +480,7 @@ pub fn burn_down(
         .map_or(seconds(&deadline), |(t, _)| seconds(t));
     let (from, to) = (seconds(&start), seconds(&deadline).max(last));
     let to = to.max(from + 1.0);
-    let format = if to - from > 92.0 * 86_400.0 {
-        "%b %Y"
-    } else {
-        "%b %d"
-    };
-    #[allow(clippy::cast_possible_truncation)] // whole seconds of a date the axis shows
-    let date = move |s: f64| {
-        DateTime::<Utc>::from_timestamp(s.round() as i64, 0)
-            .map(|t| t.format(format).to_string())
-            .unwrap_or_default()
-    };
+    let date = date_axis(from, to);
     let most = points.iter().map(|(_, n)| *n).max().unwrap_or(0);
     let top = most.max(1) as f64;
     let labels = usize::try_from(most.clamp(1, 4)).unwrap_or(4) + 1;
