@@ -720,6 +720,49 @@ async fn server_functions_enforce_the_same_gates_and_roles(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
+    // Production also needs security: refused; an editor cannot override it, an admin can.
+    let to_production = |csrf: &str, reason: Option<&str>| {
+        let reason = reason.map_or_else(String::new, |r| format!(r#","override_reason":"{r}""#));
+        format!(
+            r#"{{"csrf":"{csrf}","op":{{"op":"promote","deployment":{D},"to":"production"{reason}}}}}"#
+        )
+    };
+    let (status, _, body) = seen
+        .call(
+            &app,
+            json_fn("/api/fn/operate", &ed, &to_production(&ed_csrf, None)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("domain:security needs 2 (managed)"), "{body}");
+    let (status, _, body) = seen
+        .call(
+            &app,
+            json_fn(
+                "/api/fn/operate",
+                &ed,
+                &to_production(&ed_csrf, Some("ship it")),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, body) = seen
+        .call(
+            &app,
+            json_fn(
+                "/api/fn/operate",
+                &root,
+                &to_production(&root_csrf, Some("the audit accepted the risk")),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("gate overridden: the audit accepted the risk"),
+        "{body}"
+    );
+    assert_eq!(deployment(&pool).await.0, "production");
+
     // The model page's panel reads both through one call.
     let (status, _, body) = call(
         &app,
