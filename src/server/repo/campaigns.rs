@@ -292,34 +292,22 @@ pub async fn points(pool: &PgPool, campaign: i64, snapshot: i64) -> Result<Vec<P
     .await?)
 }
 
-/// Per unit the campaign's figures break down by (the units directly below each selected unit,
-/// or below the company; a selected unit's own models count at that unit; unowned models at
-/// unit 0): unit id, met, exempt, total.
-pub async fn by_unit(
+/// The campaign's figures by owning unit (as of the snapshot; `None`: no unit owns them): owner,
+/// met, exempt, selected. The service sums them up to the units the page breaks down by.
+pub async fn by_owner(
     pool: &PgPool,
     snapshot: i64,
     campaign: i64,
     exempting: &[String],
-) -> Result<Vec<(i64, i64, i64, i64)>, AppError> {
+) -> Result<Vec<(Option<i64>, i64, i64, i64)>, AppError> {
     Ok(sqlx::query_as(&format!(
-        r"{SELECTED},
-        roots AS (
-            SELECT unnest(CASE WHEN cardinality(c.unit_ids) = 0
-                               THEN ARRAY[modelgov_company()] ELSE c.unit_ids END) AS id
-            FROM c
-        ),
-        tops(id, top) AS (
-            SELECT id, id FROM roots
-            UNION ALL
-            SELECT u.id, CASE WHEN t.id IN (SELECT id FROM roots) THEN u.id ELSE t.top END
-            FROM org_units u JOIN tops t ON u.parent_id = t.id
-        )
-        SELECT coalesce(t.top, 0) AS unit,
-               count(*) FILTER (WHERE NOT x.exempt AND x.level >= x.min_level),
-               count(*) FILTER (WHERE x.exempt),
+        r"{SELECTED}
+        SELECT owner_unit_id,
+               count(*) FILTER (WHERE NOT exempt AND level >= min_level),
+               count(*) FILTER (WHERE exempt),
                count(*)
-        FROM selected x LEFT JOIN tops t ON t.id = x.owner_unit_id
-        GROUP BY 1
+        FROM selected
+        GROUP BY owner_unit_id
         "
     ))
     .bind(snapshot)
@@ -327,6 +315,17 @@ pub async fn by_unit(
     .bind(exempting)
     .fetch_all(pool)
     .await?)
+}
+
+/// Every org unit with its parent, and the company, for summing up the tree in memory.
+pub async fn tree(pool: &PgPool) -> Result<(Vec<(i64, Option<i64>)>, Option<i64>), AppError> {
+    let units = sqlx::query_as("SELECT id, parent_id FROM org_units")
+        .fetch_all(pool)
+        .await?;
+    let company: Option<i64> = sqlx::query_scalar("SELECT modelgov_company()")
+        .fetch_one(pool)
+        .await?;
+    Ok((units, company))
 }
 
 /// A model still short of the goal: id, level in the scope, metric values and levels.

@@ -193,7 +193,19 @@ pub async fn page(
     let exempting = exempting(&snapshot.catalog, &row.scope);
     let final_figures = row.r#final.clone();
     let snapshot_id = snapshot.meta.id;
-    let by_unit = repo::by_unit(pool, snapshot_id, id, &exempting).await?;
+    // Three reads at once: the figures by owner, the points, the short models.
+    let (by_owner, (units_tree, company), points, short) = tokio::try_join!(
+        repo::by_owner(pool, snapshot_id, id, &exempting),
+        repo::tree(pool),
+        repo::points(pool, id, snapshot_id),
+        short_models(pool, &snapshot, &row, &exempting),
+    )?;
+    let roots = if row.unit_ids.is_empty() {
+        company.into_iter().collect()
+    } else {
+        row.unit_ids.clone()
+    };
+    let by_unit = by_top_unit(&units_tree, &roots, &by_owner);
     let progress = by_unit
         .iter()
         .fold(Progress::default(), |p, (_, met, exempt, total)| Progress {
@@ -202,8 +214,7 @@ pub async fn page(
             total: p.total + total,
         });
     let units = named_units(pool, &by_unit).await?;
-    let burn_down: Vec<BurnPoint> = repo::points(pool, id, snapshot_id)
-        .await?
+    let burn_down: Vec<BurnPoint> = points
         .into_iter()
         .map(|(at, met, exempt, total)| BurnPoint {
             at: rfc3339(at),
@@ -228,7 +239,6 @@ pub async fn page(
         row.starts_at,
         row.deadline,
     );
-    let short = short_models(pool, &snapshot, &row, &exempting).await?;
     let mut conn = pool.acquire().await?;
     Ok(CampaignPage {
         campaign: shown(&mut conn, row).await?,
@@ -263,6 +273,43 @@ fn pace(points: &[BurnPoint], snapshot: &Snapshot, now: Progress) -> (Option<f64
                 .unwrap_or_default()
         },
     )
+}
+
+/// Sums the figures by owner up to the units a campaign's page breaks down by: each unit directly
+/// below a root (a selected unit, or the company), the root itself for its own models, and unit
+/// 0 for the models no unit owns.
+fn by_top_unit(
+    units: &[(i64, Option<i64>)],
+    roots: &[i64],
+    by_owner: &[(Option<i64>, i64, i64, i64)],
+) -> Vec<(i64, i64, i64, i64)> {
+    let parent: HashMap<i64, Option<i64>> = units.iter().copied().collect();
+    let top = |owner: i64| {
+        let mut at = owner;
+        // The tree has no cycles (a trigger refuses them); the bound only guards a broken one.
+        for _ in 0..=units.len() {
+            if roots.contains(&at) {
+                return at;
+            }
+            match parent.get(&at).copied().flatten() {
+                Some(up) if roots.contains(&up) => return at,
+                Some(up) => at = up,
+                None => return at,
+            }
+        }
+        at
+    };
+    let mut sums: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+    for (owner, met, exempt, total) in by_owner {
+        let unit = owner.map_or(0, top);
+        let sum = sums.entry(unit).or_default();
+        sum.0 += met;
+        sum.1 += exempt;
+        sum.2 += total;
+    }
+    sums.into_iter()
+        .map(|(unit, (met, exempt, total))| (unit, met, exempt, total))
+        .collect()
 }
 
 async fn named_units(
@@ -383,4 +430,31 @@ pub async fn close(writes: &WriteService, caller: &Caller, id: i64) -> Result<Ca
     let mut conn = writes.pool().acquire().await?;
     let row = repo::get(&mut conn, id).await?;
     shown(&mut conn, row).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_sum_up_to_the_units_below_the_roots() {
+        // company 1 > org 2 > team 3; company 1 > org 4.
+        let units = [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(1))];
+        let by_owner = [
+            (Some(3), 1, 0, 2),
+            (Some(2), 0, 1, 1),
+            (Some(4), 1, 0, 1),
+            (Some(1), 0, 0, 1),
+            (None, 0, 0, 3),
+        ];
+        assert_eq!(
+            by_top_unit(&units, &[1], &by_owner),
+            vec![(0, 0, 0, 3), (1, 0, 0, 1), (2, 1, 1, 3), (4, 1, 0, 1)]
+        );
+        // Selecting org 2: its team, and its own models at itself.
+        assert_eq!(
+            by_top_unit(&units, &[2], &by_owner[..2]),
+            vec![(2, 0, 1, 1), (3, 1, 0, 2)]
+        );
+    }
 }
