@@ -629,6 +629,7 @@ async fn sign_in_attempts_are_rate_limited(pool: PgPool) {
 async fn every_answer_carries_the_security_headers(pool: PgPool) {
     let app = app(pool);
     let mut nonces = Vec::new();
+    let mut seen = Vec::new();
     for uri in [
         "/",
         "/",
@@ -637,7 +638,12 @@ async fn every_answer_carries_the_security_headers(pool: PgPool) {
         "/nope",
         "/healthz",
     ] {
-        let (_, headers, body) = get(&app, uri).await;
+        let (status, headers, body) = get(&app, uri).await;
+        seen.push(format!(
+            "{uri} {status} {} bytes, scripts: {}",
+            body.len(),
+            body.contains("<script")
+        ));
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
         assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{uri}");
         assert_eq!(headers[header::REFERRER_POLICY], "same-origin", "{uri}");
@@ -669,7 +675,11 @@ async fn every_answer_carries_the_security_headers(pool: PgPool) {
             nonces.push(nonce.to_string());
         }
     }
-    assert_eq!(nonces.len(), 4, "the pages: {nonces:?}");
+    assert_eq!(
+        nonces.len(),
+        4,
+        "the pages: {nonces:?}, the answers: {seen:#?}"
+    );
     assert_ne!(
         nonces[0], nonces[1],
         "a cached page is served with a fresh nonce"
