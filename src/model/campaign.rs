@@ -171,13 +171,14 @@ pub fn projection(
 ) -> (Option<f64>, Option<String>) {
     let ((t0, short0), (t1, short1)) = (first, last);
     let weeks = (t1 - t0) as f64 / (7.0 * 86_400.0);
-    if weeks <= 0.0 {
-        return (None, None);
-    }
-    let pace = (short0 - short1) as f64 / weeks;
+    let pace = (weeks > 0.0).then(|| (short0 - short1) as f64 / weeks);
+    // None short: done, on the last point's day, however little time it took.
     if short1 == 0 {
-        return (Some(pace), Some(date_of(t1)));
+        return (pace, Some(date_of(t1)));
     }
+    let Some(pace) = pace else {
+        return (None, None);
+    };
     if pace <= 0.0 {
         return (Some(pace), None);
     }
@@ -231,8 +232,12 @@ mod tests {
             projection((0, 5), (3 * day, 0), date).1.as_deref(),
             Some("day 3")
         );
-        // One point: no pace yet.
+        // One point: no pace yet; done within it: done that day.
         assert_eq!(projection((0, 5), (0, 5), date), (None, None));
+        assert_eq!(
+            projection((0, 1), (0, 0), date),
+            (None, Some("day 0".to_string()))
+        );
         assert_eq!(
             Progress {
                 met: 3,

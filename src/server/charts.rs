@@ -399,19 +399,7 @@ pub fn trend(
             .y_label_area_size(48)
             .build_cartesian_2d(from..to, 0f64..3f64)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .bold_line_style(LINE)
-            .light_line_style(TRANSPARENT)
-            .x_labels(4)
-            .y_labels(4)
-            .x_label_formatter(&|t| date(*t))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .y_desc("score (0-3)")
-            .axis_desc_style(("sans-serif", TEXT).into_font().color(&MUTED))
-            .label_style(("sans-serif", TEXT).into_font().color(&INK))
-            .draw()
-            .map_err(err)?;
+        time_mesh(&mut chart, &date, 4, "score (0-3)")?;
         if known.is_empty() {
             root.draw(&Text::new(
                 "no snapshot in this range".to_string(),
@@ -445,14 +433,37 @@ fn date_axis(from: f64, to: f64) -> impl Fn(f64) -> String {
     }
 }
 
-/// A line through `points` in the accent colour, with a dot at each.
-fn line_with_dots(
-    chart: &mut ChartContext<
-        SVGBackend,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-    points: &[(f64, f64)],
+/// The grid and axes of a chart over time: dates below (`date`), whole numbers beside.
+fn time_mesh(
+    chart: &mut TimeChart<'_>,
+    date: &dyn Fn(f64) -> String,
+    y_labels: usize,
+    y_desc: &str,
 ) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .bold_line_style(LINE)
+        .light_line_style(TRANSPARENT)
+        .x_labels(4)
+        .y_labels(y_labels)
+        .x_label_formatter(&|t| date(*t))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_desc(y_desc)
+        .axis_desc_style(("sans-serif", TEXT).into_font().color(&MUTED))
+        .label_style(("sans-serif", TEXT).into_font().color(&INK))
+        .draw()
+        .map_err(err)
+}
+
+/// A chart whose x axis is time in seconds and whose y axis is a number.
+type TimeChart<'a> = ChartContext<
+    'a,
+    SVGBackend<'a>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A line through `points` in the accent colour, with a dot at each.
+fn line_with_dots(chart: &mut TimeChart<'_>, points: &[(f64, f64)]) -> Result<(), String> {
     let accent = RGBColor(0x24, 0x59, 0xc7);
     chart
         .draw_series(LineSeries::new(
@@ -492,20 +503,8 @@ pub fn burn_down(
             .y_label_area_size(48)
             .build_cartesian_2d(from..to, 0f64..(top * 1.1))
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .bold_line_style(LINE)
-            .light_line_style(TRANSPARENT)
-            .x_labels(4)
-            // Whole models: no more labels than there are counts to show.
-            .y_labels(labels)
-            .x_label_formatter(&|t| date(*t))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .y_desc("models short")
-            .axis_desc_style(("sans-serif", TEXT).into_font().color(&MUTED))
-            .label_style(("sans-serif", TEXT).into_font().color(&INK))
-            .draw()
-            .map_err(err)?;
+        // Whole models: no more labels than there are counts to show.
+        time_mesh(&mut chart, &date, labels, "models short")?;
         let Some((first_at, first)) = points.first() else {
             root.draw(&Text::new(
                 "no snapshot since the start yet".to_string(),

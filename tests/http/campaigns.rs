@@ -3,6 +3,7 @@
 //! final figures, the units' pages, and bad input refused.
 
 use super::access::{recompute, registry};
+use super::governance::refused_each;
 use super::trust::request;
 use super::*;
 use modelgov::model::role::Role;
@@ -25,6 +26,18 @@ fn campaign(units: &str, extra: &str) -> String {
     )
 }
 
+/// Creates a campaign as `token`; its id.
+async fn create(app: &Router, token: &str, body: &str) -> (i64, serde_json::Value) {
+    let (status, _, answer) = call(
+        app,
+        json_request("POST", "/api/v1/campaigns", Some(token), body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let created: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    (created["id"].as_i64().unwrap(), created)
+}
+
 async fn page(app: &Router, id: i64, query: &str) -> serde_json::Value {
     let (status, _, body) = get(app, &format!("/api/v1/campaigns/{id}{query}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -38,23 +51,16 @@ async fn a_campaign_counts_its_selection_burns_down_with_each_recompute_and_read
     let app = app(pool.clone());
     registry(&pool, &app).await;
     let editor = token(&pool, "ana", Role::Editor).await;
-    let (status, _, body) = call(
+    let (id, created) = create(
         &app,
-        json_request(
-            "POST",
-            "/api/v1/campaigns",
-            Some(&editor),
-            &campaign(r#"[{"source":"hr","id":"team"}]"#, ""),
-        ),
+        &editor,
+        &campaign(r#"[{"source":"hr","id":"team"}]"#, ""),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         created["goal"],
         "every model source of Team at metric:documentation level 2 (managed) or higher"
     );
-    let id = created["id"].as_i64().unwrap();
 
     // git/m (owned by the team) has no description: short, with what would lift it.
     let before = page(&app, id, "").await;
@@ -73,15 +79,17 @@ async fn a_campaign_counts_its_selection_burns_down_with_each_recompute_and_read
             .unwrap()
             .starts_with("<svg")
     );
-    // A time after this snapshot (its time is written to the second) and before the next one.
-    let then =
-        chrono::DateTime::parse_from_rfc3339(before["snapshot"]["computed_at"].as_str().unwrap())
-            .unwrap()
-            + chrono::Duration::seconds(1);
-    let then = then.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // As of this snapshot's exact time (the API writes it to the second): the next snapshot is
+    // computed after the write below, so later.
+    let then: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT computed_at FROM metric_snapshots WHERE id = $1")
+            .bind(before["snapshot"]["id"].as_i64().unwrap())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let then = then.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
 
     // Describing the model and recomputing adds a point where it meets the goal.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let describe = r#"{"type":"asset","source":"git","id":"m","kind":"model_source","name":"M","description":"Ranks the feed by predicted engagement, retrained weekly."}"#;
     let (status, _, body) = call(
         &app,
@@ -101,7 +109,7 @@ async fn a_campaign_counts_its_selection_burns_down_with_each_recompute_and_read
     );
 
     // As of before the write, the campaign reads as it was.
-    let earlier = page(&app, id, &format!("?as_of={then}")).await;
+    let earlier = page(&app, id, &format!("?as_of={}", then.replace('+', "%2B"))).await;
     assert_eq!(earlier["progress"]["met"], 0, "{earlier}");
     assert_eq!(earlier["short"][0]["model"]["id"], "m");
 
@@ -111,20 +119,7 @@ async fn a_campaign_counts_its_selection_burns_down_with_each_recompute_and_read
         html.contains("Describe every model"),
         "the unit page lists it"
     );
-    let (status, _, body) = call(
-        &app,
-        json_request(
-            "POST",
-            "/api/v1/campaigns",
-            Some(&editor),
-            &campaign("[]", ""),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let company_wide = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let (company_wide, _) = create(&app, &editor, &campaign("[]", "")).await;
     let whole = page(&app, company_wide, "").await;
     assert_eq!(whole["progress"]["total"], 2, "{whole}");
     let units: Vec<&str> = whole["units"]
@@ -175,22 +170,8 @@ async fn a_campaign_selects_by_deployment_status(pool: PgPool) {
     let editor = token(&pool, "ana", Role::Editor).await;
     let mut ids = Vec::new();
     for status in ["production", "development"] {
-        let (status_code, _, body) = call(
-            &app,
-            json_request(
-                "POST",
-                "/api/v1/campaigns",
-                Some(&editor),
-                &campaign("[]", &format!(r#","deployment_status":"{status}""#)),
-            ),
-        )
-        .await;
-        assert_eq!(status_code, StatusCode::CREATED, "{body}");
-        ids.push(
-            serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-                .as_i64()
-                .unwrap(),
-        );
+        let body = campaign("[]", &format!(r#","deployment_status":"{status}""#));
+        ids.push(create(&app, &editor, &body).await.0);
     }
     // deploy/d serves git/m in development; nothing is in production.
     assert_eq!(page(&app, ids[0], "").await["progress"]["total"], 0);
@@ -265,15 +246,7 @@ async fn bad_campaigns_are_refused_naming_the_problem(pool: PgPool) {
             "NUL",
         ),
     ];
-    for (body, status, says) in cases {
-        let (got, _, answer) = call(
-            &app,
-            json_request("POST", "/api/v1/campaigns", Some(&editor), &body),
-        )
-        .await;
-        assert_eq!(got, status, "{body}: {answer}");
-        assert!(answer.contains(says), "{body}: {answer}");
-    }
+    refused_each(&app, "/api/v1/campaigns", &editor, cases).await;
     let (status, _, _) = call(
         &app,
         json_request(

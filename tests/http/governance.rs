@@ -52,6 +52,21 @@ fn json_request(method: &str, uri: &str, token: Option<&str>, body: &str) -> Req
     request(method, uri, token, Body::from(body.to_string()))
 }
 
+/// POSTs each body to `uri` as `token` and checks its answer: the status and words that name
+/// the problem.
+pub(super) async fn refused_each(
+    app: &Router,
+    uri: &str,
+    token: &str,
+    cases: impl IntoIterator<Item = (String, StatusCode, &str)>,
+) {
+    for (body, status, says) in cases {
+        let (got, _, answer) = call(app, json_request("POST", uri, Some(token), &body)).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        assert!(answer.contains(says), "{body}: {answer}");
+    }
+}
+
 fn ask(model: &str, scope: &str, expires: &str) -> String {
     format!(
         r#"{{"model":{model},"scope":"{scope}","reason":"red team booked for March","expires_at":"{expires}"}}"#
@@ -479,15 +494,7 @@ async fn bad_exemptions_are_refused_naming_the_problem_and_change_nothing(pool: 
         ),
         (r#"{"model":1}"#.into(), StatusCode::BAD_REQUEST, "model"),
     ];
-    for (body, status, says) in cases {
-        let (got, _, answer) = call(
-            &app,
-            json_request("POST", "/api/v1/exemptions", Some(&editor), &body),
-        )
-        .await;
-        assert_eq!(got, status, "{body}: {answer}");
-        assert!(answer.contains(says), "{body}: {answer}");
-    }
+    refused_each(&app, "/api/v1/exemptions", &editor, cases).await;
     let (status, _, _) = call(
         &app,
         json_request(

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::model::governance::{Exemption, ExemptionStatus, GateCheck, NewExemption, Renewal};
 use crate::model::metrics::Catalog;
 use crate::model::record::Ref;
-use crate::server::auth::{Admin, Editor};
+use crate::server::auth::{Admin, Caller, Editor};
 use crate::server::intake::{JsonBody, Shaped};
 use crate::server::service::governance::{self, Decision};
 use crate::server::service::write::WriteService;
@@ -144,9 +144,20 @@ async fn approve(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Exemption>, AppError> {
-    let id = exemption_id(&id)?;
+    decided(&writes, &caller, &id, |_| Ok(Decision::Approve)).await
+}
+
+/// Runs an admin's decision on the exemption whose id is `id` in the address.
+async fn decided(
+    writes: &WriteService,
+    caller: &Caller,
+    id: &str,
+    decision: impl FnOnce(i64) -> Result<Decision, AppError>,
+) -> Result<Json<Exemption>, AppError> {
+    let id = exemption_id(id)?;
+    let decision = decision(id)?;
     Ok(Json(
-        governance::decide(&writes, &caller, id, Decision::Approve).await?,
+        governance::decide(writes, caller, id, decision).await?,
     ))
 }
 
@@ -163,11 +174,10 @@ async fn renew(
     Path(id): Path<String>,
     JsonBody(renewal): JsonBody<Renewal>,
 ) -> Result<Json<Exemption>, AppError> {
-    let id = exemption_id(&id)?;
-    let until = governance::expiry(&renewal.expires_at, chrono::Utc::now())?;
-    Ok(Json(
-        governance::decide(&writes, &caller, id, Decision::Renew(until)).await?,
-    ))
+    decided(&writes, &caller, &id, |_| {
+        governance::expiry(&renewal.expires_at, chrono::Utc::now()).map(Decision::Renew)
+    })
+    .await
 }
 
 /// Revokes an exemption (admin): it stops applying at the next recompute.
@@ -181,10 +191,7 @@ async fn revoke(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Exemption>, AppError> {
-    let id = exemption_id(&id)?;
-    Ok(Json(
-        governance::decide(&writes, &caller, id, Decision::Revoke).await?,
-    ))
+    decided(&writes, &caller, &id, |_| Ok(Decision::Revoke)).await
 }
 
 /// Whether a model source would pass each of the catalog's promotion gates now, naming every
