@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::model::record::{
     AssetKind, AssetRecord, EdgeRecord, Record, RecordResult, Ref, check_key_part, check_name,
 };
+use crate::server::repo::ingestion::{self, NewEvents};
 
 /// The source system OpenLineage's assets and labels are filed under.
 pub const SOURCE: &str = "openlineage";
@@ -356,48 +357,29 @@ pub async fn apply_events(
     runs.sort_unstable();
     runs.dedup();
     // One run's events one at a time, so that each sees the ones before it.
-    sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended(r, 7246002)) FROM unnest($1::text[]) WITH ORDINALITY AS x(r, n) ORDER BY n",
-        &runs as &[&str],
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    ingestion::lock_runs(&mut *tx, &runs).await?;
     let column = |f: fn(&Checked) -> String| events.iter().map(|(e, _)| f(e)).collect::<Vec<_>>();
-    let inserted = sqlx::query!(
-        r#"
-        INSERT INTO lineage_events (run_id, event_type, event_time, job_namespace, job_name, event, actor)
-        SELECT x.run_id, x.event_type, x.event_time, x.namespace, x.name, x.event, $7
-        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[])
-             WITH ORDINALITY AS x(run_id, event_type, event_time, namespace, name, event, n)
-        ORDER BY x.n
-        ON CONFLICT ON CONSTRAINT lineage_events_once DO NOTHING
-        RETURNING run_id, event_type, event_time
-        "#,
-        &column(|e| e.run_id.clone()),
-        &column(|e| e.event_type.to_string()),
-        &events.iter().map(|(e, _)| e.time).collect::<Vec<_>>(),
-        &column(|e| e.job.namespace.clone()),
-        &column(|e| e.job.name.clone()),
-        &events.iter().map(|(_, raw)| (*raw).clone()).collect::<Vec<_>>(),
+    let kept = ingestion::keep_events(
+        &mut *tx,
         actor,
+        &NewEvents {
+            run_ids: &column(|e| e.run_id.clone()),
+            event_types: &column(|e| e.event_type.to_string()),
+            times: &events.iter().map(|(e, _)| e.time).collect::<Vec<_>>(),
+            namespaces: &column(|e| e.job.namespace.clone()),
+            names: &column(|e| e.job.name.clone()),
+            events: &events
+                .iter()
+                .map(|(_, raw)| (*raw).clone())
+                .collect::<Vec<_>>(),
+        },
     )
-    .fetch_all(&mut *tx)
     .await?;
-    let mut new_events: std::collections::HashSet<(String, String, DateTime<Utc>)> = inserted
-        .into_iter()
-        .map(|r| (r.run_id, r.event_type, r.event_time))
-        .collect();
+    let mut new_events: std::collections::HashSet<(String, String, DateTime<Utc>)> =
+        kept.into_iter().collect();
     let mut seen: HashMap<String, Vec<(String, DateTime<Utc>)>> = HashMap::new();
-    for row in sqlx::query!(
-        "SELECT run_id, event_type, event_time FROM lineage_events WHERE run_id = ANY($1)",
-        &runs as &[&str],
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        seen.entry(row.run_id)
-            .or_default()
-            .push((row.event_type, row.event_time));
+    for (run, event_type, time) in ingestion::run_events(&mut *tx, &runs).await? {
+        seen.entry(run).or_default().push((event_type, time));
     }
     let states: HashMap<&str, RunState> = runs
         .iter()
@@ -418,16 +400,7 @@ pub async fn apply_events(
                 .chain(e.outputs.iter().map(|d| dataset_label(d, true)))
         })
         .collect();
-    let kinds: HashMap<String, AssetKind> = sqlx::query!(
-        r#"SELECT label, kind::text AS "kind!" FROM label_mappings WHERE source = $1 AND label = ANY($2)"#,
-        SOURCE,
-        &labels,
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .filter_map(|r| Some((r.label, AssetKind::parse(&r.kind)?)))
-    .collect();
+    let kinds = ingestion::kinds_of(&mut *tx, SOURCE, &labels).await?;
     let per_event: Vec<Vec<Record>> = events
         .iter()
         .map(|(e, _)| records(e, &states[e.run_id.as_str()], &kinds))

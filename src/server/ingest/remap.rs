@@ -13,6 +13,7 @@ use crate::server::auth::Caller;
 use crate::server::ingest::apply;
 use crate::server::ingest::openlineage;
 use crate::server::ingest::parse::{Item, Place};
+use crate::server::repo::ingestion;
 use crate::server::service::write::WriteService;
 
 /// Most OpenLineage events one new mapping replays (the newest first); past it, the next events
@@ -63,15 +64,8 @@ pub async fn put(
 
 /// Removes a mapping; assets already written keep their kind.
 pub async fn remove(pool: &sqlx::PgPool, source: &str, label: &str) -> Result<(), AppError> {
-    let removed = sqlx::query!(
-        "DELETE FROM label_mappings WHERE source = $1 AND label = $2",
-        source,
-        label
-    )
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if removed == 0 {
+    let removed = ingestion::delete_mapping(pool, source, label).await?;
+    if !removed {
         return Err(AppError::NotFound(format!(
             "no mapping for {source} label {label:?}"
         )));
@@ -94,24 +88,8 @@ pub async fn set_mapping(
         label.to_string()
     };
     let label = label.as_str();
-    sqlx::query!(
-        r#"
-        INSERT INTO label_mappings (source, label, kind) VALUES ($1, $2, $3::text::asset_kind)
-        ON CONFLICT (source, label) DO UPDATE SET kind = EXCLUDED.kind, created_at = now()
-        "#,
-        source,
-        label,
-        kind.as_str(),
-    )
-    .execute(&mut *tx)
-    .await?;
-    let waiting = sqlx::query!(
-        "SELECT external_id, record FROM quarantine WHERE source = $1 AND label = $2 ORDER BY received_at",
-        source,
-        label,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    ingestion::upsert_mapping(&mut *tx, source, label, kind).await?;
+    let waiting = ingestion::waiting(&mut *tx, source, label).await?;
     let items: Vec<Item> = waiting
         .iter()
         .zip(0..)
@@ -137,35 +115,11 @@ pub async fn set_mapping(
         })
         .map(|(row, _)| row.external_id.clone())
         .collect();
-    sqlx::query!(
-        "DELETE FROM quarantine WHERE source = $1 AND external_id = ANY($2)",
-        source,
-        &done,
-    )
-    .execute(&mut *tx)
-    .await?;
-    let still_quarantined = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM quarantine WHERE source = $1 AND label = $2"#,
-        source,
-        label,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    ingestion::release(&mut *tx, source, &done).await?;
+    let still_quarantined = ingestion::still_waiting(&mut *tx, source, label).await?;
     let mut replayed_events = 0;
     if source == openlineage::SOURCE {
-        let events = sqlx::query_scalar!(
-            r#"
-            SELECT event FROM (
-                SELECT id, event FROM lineage_events
-                WHERE upper(event::text) LIKE '%' || upper($1) || '%'
-                ORDER BY id DESC LIMIT $2
-            ) newest ORDER BY id
-            "#,
-            label,
-            REPLAYED_EVENTS,
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let events = ingestion::events_naming(&mut *tx, label, REPLAYED_EVENTS).await?;
         for raw in events {
             let Ok(event) = serde_json::from_value::<openlineage::RunEvent>(raw.clone()) else {
                 continue;

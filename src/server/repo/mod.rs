@@ -1,16 +1,17 @@
-//! The SQL of the graph, the registry operations, org units, sessions, tokens and the dashboard's
-//! reads. Functions take the executor (or the transaction) as an argument and know nothing of
-//! HTTP. Compiled only with `ssr`.
+//! The SQL of the graph, the registry operations, the MLflow API's tables, ingestion's tables
+//! (mappings, quarantine, kept OpenLineage events), campaigns and exemptions, org units, sessions,
+//! tokens and the dashboard's reads. Functions take the executor (or the transaction) as an
+//! argument and know nothing of HTTP. Compiled only with `ssr`.
 //!
-//! SQL still kept elsewhere, beside what owns it: `metrics/` (the evaluation, generated from the
-//! catalog, and the rollup reads), `ingest/` (applying records and OpenLineage events, mappings,
-//! what MLflow writes mean in the graph) and `rest/mlflow/` (the MLflow API's own tables); the
-//! last is the next to move here.
+//! SQL kept elsewhere, beside what owns it: `metrics/` (the evaluation, generated from the
+//! catalog, the snapshots and the rollup reads); `db`, `health` and `demo` run one statement each
+//! of their own (the connection check, the readiness probe, whether history was loaded).
 
 pub mod campaigns;
 pub mod exemptions;
 pub mod graph;
 pub mod ingestion;
+pub mod mlflow;
 pub mod org_units;
 pub mod reads;
 pub mod registry;

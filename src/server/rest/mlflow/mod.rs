@@ -4,11 +4,18 @@
 //! sends and expects). Every write is mirrored into the graph in its transaction: registered
 //! models are model sources, versions model binaries (with the run that produced them), and the
 //! Staging and Production stages and every alias deployments. Compiled only with `ssr`.
+//!
+//! A call is read once into a typed request (`requests`, with `filter` for searches and `limits`
+//! for every argument), then answered by its resource's module (`models`, `versions`) in the
+//! shapes of `answers`; their SQL is `repo::mlflow`'s, what a write means in
+//! the graph `ingest::mlflow`'s, and a write runs through the write service like every other.
 
-mod args;
-mod reads;
-mod search;
-mod writes;
+mod answers;
+mod filter;
+mod limits;
+mod models;
+mod requests;
+mod versions;
 
 use axum::Router;
 use axum::body::Body;
@@ -20,23 +27,21 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use crate::error::AppError;
+use crate::model::record::Ref;
+use crate::model::registry::Stage;
 use crate::model::role::Role;
 use crate::server::auth::Bearer;
 use crate::server::db::RACE;
 use crate::server::intake;
+use crate::server::repo::exemptions::model_source_id;
+use crate::server::repo::registry::{by_id, record};
 use crate::server::service::governance::{Gating, Override};
 use crate::server::service::write::WriteError;
 use crate::server::state::AppState;
 
-use args::query_args;
-use reads::{download_uri, get_by_alias, get_model, get_version, latest};
-use search::{search_models, search_versions};
-use writes::{
-    create_model, create_version, delete_alias, delete_model, delete_version, rename_model,
-    set_alias, set_model_tag, set_version_tag, transition, update_model, update_version,
-};
+use requests::{Call, query_args};
 
-pub use search::{Clause, parse_filter};
+pub use filter::{Clause, parse_filter};
 
 use crate::server::ingest::mlflow::{MirrorError, SOURCE};
 
@@ -192,8 +197,8 @@ async fn run(
 ) -> Answer {
     // Writes are the calls that change the registry (get-latest-versions is a read sent by POST);
     // their caller is known before a byte of the body is read.
-    let write = *method != Method::GET && call != "registered-models/get-latest-versions";
-    let caller = if write {
+    let changes = Call::writes(method, call);
+    let caller = if changes {
         let bearer = bearer(headers)?;
         Some(bearer.check(&state.pool, Role::Editor).await?)
     } else {
@@ -205,7 +210,7 @@ async fn run(
     } else {
         // A read sent by POST is small, and stays out of the writes' budget: nobody can spend
         // it without a token.
-        let read = if write {
+        let read = if changes {
             intake::read(&state.intake, headers, body, MAX_BODY, "the body").await?
         } else {
             intake::read(
@@ -231,12 +236,13 @@ async fn run(
             "{path} must not contain the NUL character"
         )));
     }
+    let call = Call::parse(method, call, &args)?;
     // A write goes through the write service (its transaction, retried when a concurrent write
     // got in the way, the history under the caller's name, a recompute after); a read runs on a
     // connection of its own.
     let Some(caller) = caller else {
         let mut conn = state.pool.acquire().await?;
-        return call_in(&mut conn, method, call, &args, None).await;
+        return read(&mut conn, &call).await;
     };
     // Stage transitions and aliases into a gated status pass the catalog's promotion gates; an
     // admin lets one past with a reason in this header (MLflow's calls have no field for it).
@@ -258,13 +264,8 @@ async fn run(
     state
         .write_service
         .run(&caller, Role::Editor, |conn| {
-            let (method, call, args, writer) = (
-                method.clone(),
-                call.to_string(),
-                args.clone(),
-                writer.clone(),
-            );
-            Box::pin(async move { call_in(conn, &method, &call, &args, Some(&writer)).await })
+            let (call, writer) = (call.clone(), writer.clone());
+            Box::pin(async move { write(conn, &call, &writer).await })
         })
         .await
 }
@@ -281,52 +282,96 @@ pub(super) struct Writer {
     gating: Gating,
 }
 
-/// Runs one MLflow call on `conn`; `writer` is `None` for a read.
-async fn call_in(
-    conn: &mut PgConnection,
-    method: &Method,
-    call: &str,
-    args: &Value,
-    writer: Option<&Writer>,
-) -> Answer {
-    let actor = || actor_of(writer.map(|w| &w.actor));
-    let gating = || writer.map(|w| &w.gating);
-    match (method.as_str(), call) {
-        ("POST", "registered-models/create") => create_model(conn, actor(), args).await,
-        ("GET", "registered-models/get") => get_model(conn, args).await,
-        ("PATCH", "registered-models/update") => update_model(conn, actor(), args).await,
-        ("POST", "registered-models/rename") => rename_model(conn, actor(), args).await,
-        ("DELETE", "registered-models/delete") => delete_model(conn, actor(), args).await,
-        ("GET", "registered-models/search") => search_models(conn, args).await,
-        ("POST" | "GET", "registered-models/get-latest-versions") => latest(conn, args).await,
-        ("POST", "registered-models/set-tag") => set_model_tag(conn, actor(), args, true).await,
-        ("DELETE", "registered-models/delete-tag") => {
-            set_model_tag(conn, actor(), args, false).await
-        }
-        ("POST", "registered-models/alias") => set_alias(conn, actor(), gating(), args).await,
-        ("GET", "registered-models/alias") => get_by_alias(conn, args).await,
-        ("DELETE", "registered-models/alias") => delete_alias(conn, actor(), args).await,
-        ("POST", "model-versions/create") => create_version(conn, actor(), args).await,
-        ("GET", "model-versions/get") => get_version(conn, args).await,
-        ("GET", "model-versions/get-download-uri") => download_uri(conn, args).await,
-        ("PATCH", "model-versions/update") => update_version(conn, args).await,
-        ("DELETE", "model-versions/delete") => delete_version(conn, actor(), args).await,
-        ("GET", "model-versions/search") => search_versions(conn, args).await,
-        ("POST", "model-versions/transition-stage") => {
-            transition(conn, actor(), gating(), args).await
-        }
-        ("POST", "model-versions/set-tag") => set_version_tag(conn, args, true).await,
-        ("DELETE", "model-versions/delete-tag") => set_version_tag(conn, args, false).await,
-        _ => Err(MlflowError {
-            status: StatusCode::NOT_FOUND,
-            code: "ENDPOINT_NOT_FOUND",
-            message: format!("modelgov does not serve {method} /api/2.0/mlflow/{call}"),
-        }),
+/// Answers a call that reads (a write sent without a token never gets here: it was refused).
+async fn read(conn: &mut PgConnection, call: &Call) -> Answer {
+    match call {
+        Call::GetModel(asked) => models::get_model(conn, asked).await,
+        Call::SearchModels(found) => models::search_models(conn, found).await,
+        Call::LatestVersions(asked) => models::latest(conn, asked).await,
+        Call::GetAlias(asked) => models::get_by_alias(conn, asked).await,
+        Call::GetVersion(key) => versions::get_version(conn, key).await,
+        Call::DownloadUri(key) => versions::download_uri(conn, key).await,
+        Call::SearchVersions(found) => versions::search_versions(conn, found).await,
+        _ => Err(AppError::Internal.into()),
     }
 }
 
-fn actor_of(actor: Option<&String>) -> &str {
-    actor.map_or("mlflow", String::as_str)
+/// Runs a call that writes, in the write service's transaction; reads sent with a token answer
+/// as reads.
+async fn write(conn: &mut PgConnection, call: &Call, writer: &Writer) -> Answer {
+    let actor = writer.actor.as_str();
+    match call {
+        Call::CreateModel(new) => models::create_model(conn, actor, new).await,
+        Call::UpdateModel(update) => models::update_model(conn, actor, update).await,
+        Call::RenameModel(rename) => models::rename_model(conn, actor, rename).await,
+        Call::DeleteModel(asked) => models::delete_model(conn, actor, asked).await,
+        Call::SetModelTag(tag) | Call::DeleteModelTag(tag) => {
+            models::model_tag(conn, actor, tag).await
+        }
+        Call::SetAlias(point) => models::set_alias(conn, writer, point).await,
+        Call::DeleteAlias(asked) => models::delete_alias(conn, actor, asked).await,
+        Call::CreateVersion(new) => versions::create_version(conn, actor, new).await,
+        Call::UpdateVersion(update) => versions::update_version(conn, update).await,
+        Call::DeleteVersion(key) => versions::delete_version(conn, actor, key).await,
+        Call::Transition(t) => versions::transition(conn, writer, t).await,
+        Call::SetVersionTag(tag) | Call::DeleteVersionTag(tag) => {
+            versions::version_tag(conn, tag).await
+        }
+        _ => read(conn, call).await,
+    }
+}
+
+/// Holds a move of registered model `name` into `status` to the catalog's promotion gate (the
+/// model source it mirrors to is judged); an admin's override is recorded in its history.
+async fn pass_gate(
+    conn: &mut PgConnection,
+    writer: &Writer,
+    name: &str,
+    status: Stage,
+    what: &str,
+) -> Result<(), MlflowError> {
+    let gating = &writer.gating;
+    if !gating.catalog.gates.iter().any(|g| g.status == status) {
+        return Ok(());
+    }
+    let key = Ref {
+        source: SOURCE.into(),
+        id: name.to_string(),
+    };
+    let model = match model_source_id(conn, &key).await {
+        Ok(id) => id,
+        // Not mirrored (yet): nothing to judge it by.
+        Err(AppError::NotFound(_)) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    };
+    let gate = gating
+        .enforce(conn, model, status, what)
+        .await
+        .map_err(|error| match error {
+            AppError::Conflict(why) => MlflowError::gated(why),
+            other => other.into(),
+        })?;
+    if let Some(reason) = gate
+        .as_ref()
+        .and_then(|g| g.get("overridden"))
+        .and_then(Value::as_str)
+    {
+        let model = by_id(conn, model).await?;
+        record(
+            conn,
+            "gate_overridden",
+            Some(&model),
+            &model,
+            Value::Null,
+            json!({ "summary": format!("{status} gate overridden for {what}: {reason}"), "gate": gate }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Bearer, MlflowError> {

@@ -1,23 +1,12 @@
-//! MLflow's searches: the filter language (parsed here, matched by Postgres with bound values),
-//! `order_by`, and pages.
+//! What MLflow's searches ask for: the filter language (parsed here, matched by Postgres with
+//! bound values in `repo::mlflow`), `order_by`, and pages.
 
-use serde_json::{Value, json};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use serde_json::Value;
 
-use super::args::{MAX_FILTER_CHARS, MAX_FILTER_CLAUSES, MAX_OFFSET, checked, optional};
-use super::reads::{VersionRow, models_json, version_json};
-use super::{Answer, MlflowError};
-
-/// One clause of a search filter: `attribute op 'value'`, `attribute op number`
-/// (`version_number`) or `attribute [NOT] IN ('a', 'b')` (then `value` is empty and `list`
-/// holds the values).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Clause {
-    pub attribute: String,
-    pub op: String,
-    pub value: String,
-    pub list: Vec<String>,
-}
+use super::MlflowError;
+use super::limits::{MAX_FILTER_CHARS, MAX_FILTER_CLAUSES, MAX_OFFSET, checked};
+pub use crate::server::repo::mlflow::Clause;
+use crate::server::repo::mlflow::{MODEL_ORDERS, MODEL_TIES, VERSION_ORDERS, VERSION_TIES};
 
 /// Parses MLflow's search filters: clauses joined by AND, each `name`, `run_id` or
 /// `tag.<key>` (key in backticks when dotted), compared with =, !=, LIKE or ILIKE to a quoted
@@ -150,63 +139,15 @@ fn quoted(text: &str) -> Option<(String, &str)> {
     Some((body[..end].to_string(), &body[end + 1..]))
 }
 
-/// Adds `AND <clause>` to `query` for each clause, comparing in SQL: `name` and `run_id` are
-/// columns of the row, `tag.<key>` its tag (a missing tag equals nothing and differs from
-/// everything, as in MLflow).
-pub(super) fn push_clauses(query: &mut QueryBuilder<'_, Postgres>, clauses: &[Clause]) {
-    for clause in clauses {
-        query.push(" AND ");
-        match clause.attribute.strip_prefix("tag.") {
-            Some(key) => {
-                query.push("(tags->>");
-                query.push_bind(key.to_string());
-                query.push(")");
-            }
-            None if clause.attribute == "run_id" => {
-                query.push("run_id");
-            }
-            None if clause.attribute == "source" => {
-                query.push("source");
-            }
-            None if clause.attribute == "version_number" => {
-                // Checked a whole number by `Search::check_clause`.
-                query.push("version ");
-                query.push(clause.op.as_str());
-                query.push(" ");
-                query.push_bind(clause.value.parse::<i32>().unwrap_or(-1));
-                continue;
-            }
-            None => {
-                query.push("name");
-            }
-        }
-        if clause.op.ends_with("IN") {
-            if clause.op == "NOT IN" {
-                query.push(" <> ALL(");
-            } else {
-                query.push(" = ANY(");
-            }
-            query.push_bind(clause.list.clone());
-            query.push(")");
-            continue;
-        }
-        let (op, pattern) = match clause.op.as_str() {
-            "=" => (" = ", false),
-            "!=" => (" IS DISTINCT FROM ", false),
-            "ILIKE" => (" ILIKE ", true),
-            _ => (" LIKE ", true),
-        };
-        query.push(op);
-        query.push_bind(clause.value.clone());
-        // `%` and `_` are the only wildcards; a backslash is a character like any other.
-        if pattern {
-            query.push(" ESCAPE ''");
-        }
-    }
-}
-
-pub(super) fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), MlflowError> {
-    let limit = match optional(args, "max_results")? {
+/// The page asked for: `max_results` (from 1 to `most`, `default` when not given) and where
+/// `page_token` (a token modelgov gave) starts.
+pub(super) fn page(
+    max_results: Option<String>,
+    page_token: Option<String>,
+    default: i64,
+    most: i64,
+) -> Result<(i64, i64), MlflowError> {
+    let limit = match max_results {
         None => default,
         Some(raw) => raw
             .parse::<i64>()
@@ -216,7 +157,7 @@ pub(super) fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), 
                 MlflowError::invalid(format!("max_results must be 1-{most}, not {raw}"))
             })?,
     };
-    let offset = match optional(args, "page_token")?.filter(|t| !t.is_empty()) {
+    let offset = match page_token.filter(|t| !t.is_empty()) {
         None => 0,
         Some(token) => token
             .parse::<i64>()
@@ -229,31 +170,14 @@ pub(super) fn page(args: &Value, default: i64, most: i64) -> Result<(i64, i64), 
     Ok((limit, offset))
 }
 
-/// The columns registered models are ordered by, as MLflow names them.
-pub(super) const MODEL_ORDERS: &[(&str, &str)] = &[
-    ("name", "name"),
-    ("timestamp", "created_ms"),
-    ("creation_timestamp", "created_ms"),
-    ("last_updated_timestamp", "updated_ms"),
-];
-/// The columns model versions are ordered by, as MLflow names them.
-pub(super) const VERSION_ORDERS: &[(&str, &str)] = &[
-    ("name", "v.name"),
-    ("version_number", "v.version"),
-    ("timestamp", "v.created_ms"),
-    ("creation_timestamp", "v.created_ms"),
-    ("last_updated_timestamp", "v.updated_ms"),
-];
-
 /// The SQL order of a search's `order_by` (each `column [ASC|DESC]`, at most three), then
 /// `default` to break ties; an unknown column is refused naming the ones there are.
-pub(super) fn order_by(
-    args: &Value,
-    search: Search,
-    columns: &[(&str, &'static str)],
-    default: &'static str,
-) -> Result<String, MlflowError> {
-    let asked: Vec<String> = match args.get("order_by") {
+pub(super) fn order_by(asked: Option<&Value>, search: Search) -> Result<String, MlflowError> {
+    let (columns, default) = match search {
+        Search::Models => (MODEL_ORDERS, MODEL_TIES),
+        Search::Versions => (VERSION_ORDERS, VERSION_TIES),
+    };
+    let asked: Vec<String> = match asked {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(one)) => vec![one.clone()],
         Some(Value::Array(many)) => many
@@ -375,96 +299,14 @@ impl Search {
     }
 }
 
-pub(super) fn filter_of(args: &Value, search: Search) -> Result<Vec<Clause>, MlflowError> {
-    let clauses = parse_filter_checked(
-        &optional(args, "filter")?.unwrap_or_default(),
-        &|attribute| search.check(attribute),
-    )
-    .map_err(MlflowError::invalid)?;
+/// The clauses of a search's filter, each attribute and comparison one the search takes.
+pub(super) fn filter_of(filter: &str, search: Search) -> Result<Vec<Clause>, MlflowError> {
+    let clauses = parse_filter_checked(filter, &|attribute| search.check(attribute))
+        .map_err(MlflowError::invalid)?;
     for clause in &clauses {
         Search::check_clause(clause).map_err(MlflowError::invalid)?;
     }
     Ok(clauses)
-}
-
-/// Registered models by the filter, by name; the matching is done by Postgres, a page at a time.
-pub(super) async fn search_models(conn: &mut PgConnection, args: &Value) -> Answer {
-    let clauses = filter_of(args, Search::Models)?;
-    let (limit, offset) = page(args, 100, 1000)?;
-    let order = order_by(args, Search::Models, MODEL_ORDERS, "name")?;
-    let mut query = searched(
-        "SELECT name FROM mlflow_models WHERE TRUE",
-        &clauses,
-        &order,
-        (limit, offset),
-    );
-    let mut names: Vec<String> = query.build_query_scalar().fetch_all(&mut *conn).await?;
-    let more = page_of(&mut names, limit);
-    let models = models_json(conn, &names).await?;
-    Ok(paged("registered_models", models, more, offset + limit))
-}
-
-/// Model versions by the filter (name, `run_id`, tags), by name and newest version first.
-pub(super) async fn search_versions(conn: &mut PgConnection, args: &Value) -> Answer {
-    let clauses = filter_of(args, Search::Versions)?;
-    // MLflow's documented limits: 10,000 by default, at most 200,000.
-    let (limit, offset) = page(args, 10_000, 200_000)?;
-    let order = order_by(
-        args,
-        Search::Versions,
-        VERSION_ORDERS,
-        "v.name, v.version DESC",
-    )?;
-    let mut query = searched(
-        "SELECT v.name, v.version, v.source, v.run_id, v.run_link, v.description, v.stage, \
-                v.tags, v.created_ms, v.updated_ms, \
-                coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM mlflow_aliases a \
-                          WHERE a.name = v.name AND a.version = v.version), '{}') AS aliases \
-         FROM mlflow_versions v WHERE TRUE",
-        &clauses,
-        &order,
-        (limit, offset),
-    );
-    let mut found: Vec<VersionRow> = query.build_query_as().fetch_all(&mut *conn).await?;
-    let more = page_of(&mut found, limit);
-    let versions = found.iter().map(version_json).collect();
-    Ok(paged("model_versions", versions, more, offset + limit))
-}
-
-/// `select` (ending in a `WHERE`) narrowed by the filter's clauses, in `order`, one row more than
-/// a page (so that the answer knows whether there is another).
-fn searched<'a>(
-    select: &'a str,
-    clauses: &[Clause],
-    order: &str,
-    (limit, offset): (i64, i64),
-) -> QueryBuilder<'a, Postgres> {
-    let mut query = QueryBuilder::<Postgres>::new(select);
-    push_clauses(&mut query, clauses);
-    query.push(" ORDER BY ");
-    query.push(order);
-    query.push(" LIMIT ");
-    query.push_bind(limit + 1);
-    query.push(" OFFSET ");
-    query.push_bind(offset);
-    query
-}
-
-/// Cuts `rows` (read with one row more than `limit`) to the page; true when there is more.
-pub(super) fn page_of<T>(rows: &mut Vec<T>, limit: i64) -> bool {
-    let limit = usize::try_from(limit).unwrap_or(0);
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    more
-}
-
-/// A page of a search as MLflow answers it: the items, and the token of the next page if any.
-pub(super) fn paged(key: &str, items: Vec<Value>, more: bool, next: i64) -> Value {
-    let mut answer = json!({ key: items });
-    if more {
-        answer["next_page_token"] = Value::String(next.to_string());
-    }
-    answer
 }
 
 #[cfg(test)]
