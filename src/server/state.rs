@@ -52,12 +52,16 @@ impl AppState {
             .site_pkg_dir(pkg_dir(&config.site_root))
             .site_addr(config.bind)
             .build();
+        // A quarter of the connections write records. OpenLineage events have one writer of
+        // their own: with two (each run's events on one of them), each took half the batch and
+        // the whole did less (`scripts/bench --sections 7`, 2 cores: 1,278-1,441 events/s against
+        // 1,594-1,770 with one).
         let writers = usize::try_from(config.db_pool_size / 4)
             .unwrap_or(1)
             .clamp(1, 4);
         let config_budget = config.ingest_budget_mb.saturating_mul(1024 * 1024);
         Ok(Self {
-            writes: WriteQueue::start(pool.clone(), writers, recomputer.clone()),
+            writes: WriteQueue::start(pool.clone(), writers, 1, recomputer.clone()),
             write_service: WriteService::new(pool.clone(), recomputer.clone()),
             pool,
             config: Arc::new(config),

@@ -1,15 +1,19 @@
 //! Group commit for writes: requests that arrive together are applied in one transaction.
 //!
 //! Each write request becomes a job on a queue, once its caller's token and role are checked (before
-//! its body was read). A few writer tasks take a job and every job already waiting behind it from
-//! the same caller (up to a record budget), apply them as one batch
-//! (records keep their order, and a rejected record still changes nothing), commit once, and answer
-//! each request with its own results. A request is answered only after the commit, so an
-//! acknowledged write is durable; what changes is that sixteen concurrent one-record requests cost
-//! the database a few transactions instead of sixteen. OpenLineage events go the same way: a batch
-//! of events is one transaction, each event in a savepoint of its own (an event the graph refuses
-//! leaves nothing behind and is answered alone), in the order they came for each run. Compiled
-//! only with `ssr`.
+//! its body was read). Writer tasks take a job and every job already waiting behind it from the
+//! same caller (up to a budget), apply them as one batch (in order; a rejected record or event
+//! still changes nothing), commit once, and answer each request with its own results. A request
+//! is answered only after the commit, so an acknowledged write is durable; what changes is that
+//! sixteen concurrent one-record requests cost the database a few transactions instead of
+//! sixteen.
+//!
+//! Records share one queue among the record writers. OpenLineage events have writers of their
+//! own, each with its own queue, and every event of a run goes to the same one (by the run id's
+//! hash): a run's events must be applied one after another, each seeing the ones before it, so
+//! two writers holding events of one run would only wait for each other's commits. A batch of
+//! events is one transaction; an event the graph refuses leaves nothing behind and is answered
+//! alone. Compiled only with `ssr`.
 
 use std::sync::Arc;
 
@@ -29,7 +33,8 @@ use crate::server::repo::graph;
 const BATCH_RECORDS: usize = 2_000;
 /// Events one transaction takes from several requests.
 const BATCH_EVENTS: usize = 64;
-/// Requests waiting for a writer before new ones are told to retry (503).
+/// Requests waiting for a writer before new ones are told to retry (503): records, and events
+/// per event writer.
 const QUEUE_DEPTH: usize = 1_024;
 /// Times a batch of events is applied again after a concurrent writer got in its way.
 const ATTEMPTS: usize = 4;
@@ -54,11 +59,11 @@ struct Job {
 }
 
 impl Job {
-    /// How much of a batch this job takes, and of which kind (records or events).
-    fn size(&self) -> (bool, usize) {
+    /// How many records this job adds to a batch (an event is one).
+    fn size(&self) -> usize {
         match &self.work {
-            Work::Records { items, .. } => (false, items.len()),
-            Work::Event { .. } => (true, 1),
+            Work::Records { items, .. } => items.len(),
+            Work::Event { .. } => 1,
         }
     }
 }
@@ -67,11 +72,18 @@ impl Job {
 #[derive(Clone)]
 pub struct WriteQueue {
     jobs: mpsc::Sender<Job>,
+    /// One queue per event writer.
+    events: Arc<[mpsc::Sender<Job>]>,
 }
 
 impl WriteQueue {
-    /// Starts `writers` writer tasks on the current runtime.
-    pub fn start(pool: PgPool, writers: usize, recomputer: Recomputer) -> Self {
+    /// Starts `writers` record writers and `event_writers` event writers on the current runtime.
+    pub fn start(
+        pool: PgPool,
+        writers: usize,
+        event_writers: usize,
+        recomputer: Recomputer,
+    ) -> Self {
         let (jobs, receiver) = mpsc::channel(QUEUE_DEPTH);
         let receiver = Arc::new(Mutex::new(Receiver {
             jobs: receiver,
@@ -84,7 +96,14 @@ impl WriteQueue {
                 recomputer.clone(),
             ));
         }
-        Self { jobs }
+        let events = (0..event_writers.max(1))
+            .map(|_| {
+                let (events, receiver) = mpsc::channel(QUEUE_DEPTH);
+                tokio::spawn(event_loop(pool.clone(), receiver, recomputer.clone()));
+                events
+            })
+            .collect();
+        Self { jobs, events }
     }
 
     /// Applies `items` for `caller` (whose role the surface has checked), possibly together with
@@ -108,7 +127,9 @@ impl WriteQueue {
         raw: serde_json::Value,
     ) -> Result<EventAnswer, AppError> {
         let (reply, answer) = oneshot::channel();
-        self.send(
+        let writer = &self.events[shard(&event.run_id, self.events.len())];
+        send(
+            writer,
             caller,
             Work::Event {
                 event: Box::new(event),
@@ -120,13 +141,25 @@ impl WriteQueue {
     }
 
     fn send(&self, caller: &Caller, work: Work) -> Result<(), AppError> {
-        self.jobs
-            .try_send(Job {
-                actor: caller.actor(),
-                work,
-            })
-            .map_err(|_| AppError::Busy)
+        send(&self.jobs, caller, work)
     }
+}
+
+fn send(queue: &mpsc::Sender<Job>, caller: &Caller, work: Work) -> Result<(), AppError> {
+    queue
+        .try_send(Job {
+            actor: caller.actor(),
+            work,
+        })
+        .map_err(|_| AppError::Busy)
+}
+
+/// The event writer a run's events go to: the same one for every event of the run.
+fn shard(run_id: &str, writers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    run_id.hash(&mut hasher);
+    usize::try_from(hasher.finish() % writers.max(1) as u64).unwrap_or(0)
 }
 
 async fn wait<T>(answer: oneshot::Receiver<Result<T, AppError>>) -> Result<T, AppError> {
@@ -136,13 +169,14 @@ async fn wait<T>(answer: oneshot::Receiver<Result<T, AppError>>) -> Result<T, Ap
     })?
 }
 
-/// The shared end of the queue, with a job taken but left for the next batch (another actor's,
-/// or another kind of work).
+/// The shared end of the records' queue, with a job taken but left for the next batch (another
+/// caller's).
 struct Receiver {
     jobs: mpsc::Receiver<Job>,
     held: Option<Job>,
 }
 
+/// A record writer: batches from the shared queue.
 async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Recomputer) {
     loop {
         let batch = {
@@ -154,34 +188,47 @@ async fn write_loop(pool: PgPool, receiver: Arc<Mutex<Receiver>>, recomputer: Re
                     None => return,
                 },
             };
-            let (events, mut taken) = first.size();
-            let most = if events { BATCH_EVENTS } else { BATCH_RECORDS };
-            let mut batch = vec![first];
-            while taken < most {
-                match receiver.jobs.try_recv() {
-                    Ok(job)
-                        if job.actor == batch[0].actor
-                            && job.size().0 == events
-                            && taken + job.size().1 <= most =>
-                    {
-                        taken += job.size().1;
-                        batch.push(job);
-                    }
-                    Ok(job) => {
-                        receiver.held = Some(job);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
+            let (batch, held) = gather(first, &mut receiver.jobs, BATCH_RECORDS);
+            receiver.held = held;
             batch
         };
-        if batch[0].size().0 {
-            run_events(&pool, &recomputer, batch).await;
-        } else {
-            run_records(&pool, &recomputer, batch).await;
+        run_records(&pool, &recomputer, batch).await;
+    }
+}
+
+/// An event writer: batches from its own queue.
+async fn event_loop(pool: PgPool, mut receiver: mpsc::Receiver<Job>, recomputer: Recomputer) {
+    let mut held = None;
+    loop {
+        let first = match held.take() {
+            Some(job) => job,
+            None => match receiver.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        let (batch, next) = gather(first, &mut receiver, BATCH_EVENTS);
+        held = next;
+        run_events(&pool, &recomputer, batch).await;
+    }
+}
+
+/// `first` and the jobs waiting behind it from the same caller, up to `most` records or events
+/// in all; the first job of another caller is handed back for the next batch.
+fn gather(first: Job, jobs: &mut mpsc::Receiver<Job>, most: usize) -> (Vec<Job>, Option<Job>) {
+    let mut taken = first.size();
+    let mut batch = vec![first];
+    while taken < most {
+        match jobs.try_recv() {
+            Ok(job) if job.actor == batch[0].actor && taken + job.size() <= most => {
+                taken += job.size();
+                batch.push(job);
+            }
+            Ok(job) => return (batch, Some(job)),
+            Err(_) => break,
         }
     }
+    (batch, None)
 }
 
 /// Applies the record jobs as one batch and answers each with its slice of the results; when
