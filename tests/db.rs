@@ -50,7 +50,7 @@ async fn tree_is_depth_first_with_sorted_siblings_and_subtree_counts(pool: PgPoo
     let units = repo::org_units::list(&pool).await.unwrap();
     let rows: Vec<(&str, i32, i64, i64)> = units
         .iter()
-        .map(|u| (u.name.as_str(), u.depth, u.children, u.model_sources))
+        .map(|u| (u.unit.name.as_str(), u.depth, u.children, u.model_sources))
         .collect();
     assert_eq!(
         rows,
@@ -62,7 +62,7 @@ async fn tree_is_depth_first_with_sorted_siblings_and_subtree_counts(pool: PgPoo
             ("Zeta team", 2, 0, 2),
         ]
     );
-    let zeta = units.iter().find(|u| u.name == "Zeta team").unwrap();
+    let zeta = units.iter().find(|u| u.unit.name == "Zeta team").unwrap();
     assert_eq!(zeta.ancestors, ["Corp", "Beta org"]);
     assert_eq!(zeta.path(), "Corp › Beta org › Zeta team");
 }
@@ -123,7 +123,7 @@ async fn demo_data_loads_once_and_a_second_load_changes_nothing(pool: PgPool) {
     );
     assert_eq!(repo::org_units::list(&pool).await.unwrap(), units);
 
-    assert_eq!((units[0].name.as_str(), units[0].depth), ("Acme", 0));
+    assert_eq!((units[0].unit.name.as_str(), units[0].depth), ("Acme", 0));
     assert!(
         units.iter().any(|u| u.depth >= 3),
         "the demo tree is several levels deep"
@@ -667,7 +667,7 @@ async fn search_finds_by_name_description_tag_and_kind(pool: PgPool) {
     // Org units are found by name on a text search, with where they sit.
     let page = search("fee", None, &[], 10).await;
     assert_eq!(page.units.len(), 1);
-    assert_eq!(page.units[0].name, "Feed");
+    assert_eq!(page.units[0].unit.name, "Feed");
     assert_eq!(page.units[0].ancestors, ["Acme"]);
     assert!(
         search("fee", Some("dataset"), &[], 10)

@@ -152,7 +152,7 @@ async fn server_function_answers_json(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let units: Vec<modelgov::model::OrgUnitSummary> = serde_json::from_str(&body).unwrap();
     assert_eq!(units.len(), 5);
-    assert_eq!(units[0].name, "Corp");
+    assert_eq!(units[0].unit.name, "Corp");
 }
 
 #[sqlx::test(fixtures("small_tree"))]

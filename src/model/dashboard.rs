@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::graph::{AssetSummary, Change};
 use super::metrics::{
-    Counts, Level, ModelLevelRow, ModelMetrics, SnapshotMeta, TrendPoint, UnitName,
+    ChildRollup, Counts, Level, ModelLevelRow, ModelMetrics, SnapshotMeta, TrendPoint, UnitName,
 };
 use super::record::Ref;
 
@@ -90,14 +90,12 @@ pub struct ScopeName {
     pub label: String,
 }
 
-/// One child unit's row: its counts and score in the page's scope, and its score in every domain
-/// (for the heat map), in catalog order.
+/// One child unit's row: its rollup in the page's scope (the API's shape), where its page is, and
+/// its score in every domain (for the heat map), in catalog order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChildRow {
-    pub unit: UnitName,
+    pub rollup: ChildRollup,
     pub href: String,
-    pub counts: Counts,
-    pub score: Option<f64>,
     pub domain_scores: Vec<Option<f64>>,
 }
 

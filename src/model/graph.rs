@@ -279,12 +279,12 @@ pub struct SearchPage {
     pub units: Vec<UnitHit>,
 }
 
-/// An org unit a search found.
+/// An org unit a search found: the unit as scorecards name it (flattened: the JSON has its
+/// fields at the top) and where it sits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnitHit {
-    pub source: String,
-    pub id: String,
-    pub name: String,
+    #[serde(flatten)]
+    pub unit: crate::model::metrics::UnitName,
     /// The names of the units above it, from the top.
     pub ancestors: Vec<String>,
 }

@@ -667,7 +667,8 @@ pub struct Scorecard {
     pub rollups: Vec<ScopeRollup>,
 }
 
-/// A child unit's rollup in one scope, for ranking.
+/// A unit's rollup in one scope: how a child is ranked, a row of the spread, a row of a unit
+/// page's children.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChildRollup {
     pub unit: UnitName,
@@ -692,14 +693,14 @@ pub struct TrendPoint {
     pub score: Option<f64>,
 }
 
-/// One unit's rollup in one scope, with its place in the tree.
+/// One unit's rollup in one scope, with its place in the tree (the rollup's fields flattened:
+/// the JSON has them at the top).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnitRollupRow {
-    pub unit: UnitName,
+    #[serde(flatten)]
+    pub rollup: ChildRollup,
     pub parent_id: Option<i64>,
     pub depth: i32,
-    pub counts: Counts,
-    pub score: Option<f64>,
 }
 
 /// One metric's result for one model, with the evidence that decided it.

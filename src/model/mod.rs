@@ -17,4 +17,4 @@ pub mod role;
 pub mod routes;
 pub mod text;
 
-pub use org_unit::{OrgUnitId, OrgUnitSummary, filter_units};
+pub use org_unit::{OrgUnitSummary, filter_units};

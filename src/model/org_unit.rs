@@ -2,21 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The database id of an org unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct OrgUnitId(pub i64);
+use crate::model::metrics::UnitName;
 
 /// One org unit as the overview lists it: where it sits in the tree and how many model sources it
-/// owns, itself and through the units below it.
+/// owns, itself and through the units below it. Its name and keys are the unit as every
+/// scorecard names it (flattened: the JSON has them at the top).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgUnitSummary {
-    pub id: OrgUnitId,
-    /// The source system of the unit's external key (for example `hr`).
-    pub source: String,
-    /// The unit's id in that source system.
-    pub external_id: String,
-    pub name: String,
+    #[serde(flatten)]
+    pub unit: UnitName,
     /// Names of the units above this one, from the top of the tree down.
     pub ancestors: Vec<String>,
     /// 0 for the company, 1 for its orgs, and so on.
@@ -31,7 +25,7 @@ impl OrgUnitSummary {
     /// The unit's place in the tree as a readable path, e.g. `Acme › Ads › Ranking`.
     pub fn path(&self) -> String {
         let mut parts: Vec<&str> = self.ancestors.iter().map(String::as_str).collect();
-        parts.push(&self.name);
+        parts.push(&self.unit.name);
         parts.join(" › ")
     }
 
@@ -60,10 +54,12 @@ mod tests {
 
     fn unit(name: &str, ancestors: &[&str], children: i64) -> OrgUnitSummary {
         OrgUnitSummary {
-            id: OrgUnitId(1),
-            source: "hr".into(),
-            external_id: name.to_lowercase(),
-            name: name.into(),
+            unit: UnitName {
+                id: 1,
+                source: "hr".into(),
+                external_id: name.to_lowercase(),
+                name: name.into(),
+            },
             ancestors: ancestors.iter().map(|a| (*a).to_string()).collect(),
             depth: i32::try_from(ancestors.len()).unwrap(),
             children,
@@ -72,7 +68,7 @@ mod tests {
     }
 
     fn names<'a>(units: &[&'a OrgUnitSummary]) -> Vec<&'a str> {
-        units.iter().map(|u| u.name.as_str()).collect()
+        units.iter().map(|u| u.unit.name.as_str()).collect()
     }
 
     #[test]

@@ -539,20 +539,22 @@ pub async fn spread(
     Ok(rows
         .into_iter()
         .map(|row| UnitRollupRow {
-            unit: UnitName {
-                id: row.id,
-                source: row.source,
-                external_id: row.external_id,
-                name: row.name,
+            rollup: ChildRollup {
+                unit: UnitName {
+                    id: row.id,
+                    source: row.source,
+                    external_id: row.external_id,
+                    name: row.name,
+                },
+                counts: counts(
+                    [row.level0, row.level1, row.level2, row.level3],
+                    row.unknown,
+                    row.exempt,
+                ),
+                score: row.score,
             },
             parent_id: row.parent_id,
             depth: row.depth,
-            counts: counts(
-                [row.level0, row.level1, row.level2, row.level3],
-                row.unknown,
-                row.exempt,
-            ),
-            score: row.score,
         })
         .collect())
 }

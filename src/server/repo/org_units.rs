@@ -4,9 +4,9 @@ use sqlx::{PgExecutor, PgPool};
 use tracing::instrument;
 
 use crate::error::AppError;
+use crate::model::OrgUnitSummary;
 use crate::model::metrics::UnitName;
 use crate::model::record::Ref;
-use crate::model::{OrgUnitId, OrgUnitSummary};
 
 /// Every org unit in depth-first order, names sorted among siblings, in one recursive query.
 #[instrument(skip_all)]
@@ -17,10 +17,12 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<OrgUnitSummary>, AppErr
     Ok(rows
         .into_iter()
         .map(|row| OrgUnitSummary {
-            id: OrgUnitId(row.id),
-            source: row.source,
-            external_id: row.external_id,
-            name: row.name,
+            unit: UnitName {
+                id: row.id,
+                source: row.source,
+                external_id: row.external_id,
+                name: row.name,
+            },
             ancestors: row.ancestors,
             depth: row.depth,
             children: row.children,

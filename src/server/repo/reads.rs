@@ -10,6 +10,7 @@ use crate::model::graph::{
     AssetSummary, Change, Direction, History, LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Lineage,
     LineageEdge, LineageNode, SearchHit, SearchPage, Serving, ServingAsOf, ServingPeriod, UnitHit,
 };
+use crate::model::metrics::UnitName;
 use crate::model::record::{AssetKind, Ref};
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -286,7 +287,7 @@ pub async fn search(
                 FROM up JOIN org_units u ON u.id = up.id
                 WHERE u.parent_id IS NOT NULL AND up.depth < 64
             )
-            SELECT f.source, f.external_id, f.name,
+            SELECT f.id, f.source, f.external_id, f.name,
                    coalesce((SELECT array_agg(u.name ORDER BY up.depth DESC)
                              FROM up JOIN org_units u ON u.id = up.id
                              WHERE up.found_id = f.id), '{}') AS "ancestors!"
@@ -300,9 +301,12 @@ pub async fn search(
         .await?
         .into_iter()
         .map(|row| UnitHit {
-            source: row.source,
-            id: row.external_id,
-            name: row.name,
+            unit: UnitName {
+                id: row.id,
+                source: row.source,
+                external_id: row.external_id,
+                name: row.name,
+            },
             ancestors: row.ancestors,
         })
         .collect()

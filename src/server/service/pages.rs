@@ -12,7 +12,7 @@ use crate::model::dashboard::{
     unowned_ref, with_query,
 };
 use crate::model::graph::{AssetSummary, Direction};
-use crate::model::metrics::{Catalog, Counts, UnitName};
+use crate::model::metrics::{Catalog, ChildRollup, Counts, UnitName};
 use crate::model::record::{AssetKind, Ref};
 use crate::model::text::natural_cmp;
 use crate::server::charts;
@@ -153,17 +153,19 @@ pub async fn unit_page(
         .into_iter()
         .map(|c| ChildRow {
             href: link(&unit_href(&c.unit, false), scope, None),
-            counts: c.counts.get(position).copied().unwrap_or_default(),
-            score: c.scores.get(position).copied().flatten(),
             domain_scores: domain_positions
                 .iter()
                 .map(|i| c.scores.get(*i).copied().flatten())
                 .collect(),
-            unit: c.unit,
+            rollup: ChildRollup {
+                counts: c.counts.get(position).copied().unwrap_or_default(),
+                score: c.scores.get(position).copied().flatten(),
+                unit: c.unit,
+            },
         })
         .collect();
     // Ranked: the lowest score first, units without known levels last.
-    child_rows.sort_by(|a, b| match (a.score, b.score) {
+    child_rows.sort_by(|a, b| match (a.rollup.score, b.rollup.score) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -260,9 +262,9 @@ pub fn unit_charts(page: &UnitPage) -> UnitCharts {
                 .children
                 .iter()
                 .map(|c| {
-                    let base = unit_href(&c.unit, false);
+                    let base = unit_href(&c.rollup.unit, false);
                     (
-                        c.unit.name.clone(),
+                        c.rollup.unit.name.clone(),
                         c.domain_scores.clone(),
                         page.domains
                             .iter()

@@ -59,12 +59,16 @@ fn MetricView(page: MetricPage) -> impl IntoView {
             .iter()
             .map(|r| {
                 let mut row = vec![
-                    r.unit.source.clone(),
-                    r.unit.external_id.clone(),
-                    r.unit.name.clone(),
+                    r.rollup.unit.source.clone(),
+                    r.rollup.unit.external_id.clone(),
+                    r.rollup.unit.name.clone(),
                 ];
-                row.extend(Bucket::ALL.iter().map(|b| b.count(&r.counts).to_string()));
-                row.push(r.score.map(number).unwrap_or_default());
+                row.extend(
+                    Bucket::ALL
+                        .iter()
+                        .map(|b| b.count(&r.rollup.counts).to_string()),
+                );
+                row.push(r.rollup.score.map(number).unwrap_or_default());
                 row
             })
             .collect();
@@ -183,17 +187,17 @@ fn MetricView(page: MetricPage) -> impl IntoView {
                     .iter()
                     .map(|r| {
                         let href = with_query(
-                            &unit_href(&r.unit, r.parent_id.is_none()),
+                            &unit_href(&r.rollup.unit, r.parent_id.is_none()),
                             &[("scope", Some(scope.as_str()))],
                         );
                         view! {
                             <tr>
                                 <th scope="row" class="unit-name" style=format!("--depth: {}", r.depth)>
-                                    <a href=href>{r.unit.name.clone()}</a>
+                                    <a href=href>{r.rollup.unit.name.clone()}</a>
                                 </th>
-                                <td class="num">{r.counts.total()}</td>
+                                <td class="num">{r.rollup.counts.total()}</td>
                                 <td>
-                                    <LevelBar counts=r.counts score=r.score />
+                                    <LevelBar counts=r.rollup.counts score=r.rollup.score />
                                 </td>
                             </tr>
                         }

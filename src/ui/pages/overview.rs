@@ -75,7 +75,7 @@ pub fn OverviewPage() -> impl IntoView {
                 // Before the first recompute there are no scores yet: the tree shows without them.
                 let scores: Result<Scores, AppError> = scores
                     .await
-                    .map(|rows| rows.into_iter().map(|r| (r.unit.id, (r.counts, r.score))).collect());
+                    .map(|rows| rows.into_iter().map(|r| (r.rollup.unit.id, (r.rollup.counts, r.rollup.score))).collect());
                 match (units.await, scores) {
                     (Ok(units), Ok(scores)) => {
                         view! { <UnitTable units scores query=query.read_only() /> }.into_any()
@@ -138,11 +138,11 @@ fn UnitTable(
                     .iter()
                     .map(|u| {
                         let score = scores
-                            .with_value(|s| s.get(&u.id.0).and_then(|(_, score)| *score));
+                            .with_value(|s| s.get(&u.unit.id).and_then(|(_, score)| *score));
                         vec![
-                            u.source.clone(),
-                            u.external_id.clone(),
-                            u.name.clone(),
+                            u.unit.source.clone(),
+                            u.unit.external_id.clone(),
+                            u.unit.name.clone(),
                             u.depth.to_string(),
                             u.children.to_string(),
                             u.model_sources.to_string(),
@@ -169,9 +169,9 @@ fn UnitTable(
             <tbody>
                 <For
                     each=move || shown.get()
-                    key=|unit| unit.id
+                    key=|unit| unit.unit.id
                     children=move |unit| {
-                        let score = scores.with_value(|s| s.get(&unit.id.0).copied());
+                        let score = scores.with_value(|s| s.get(&unit.unit.id).copied());
                         view! { <UnitRow unit score /> }
                     }
                 />
@@ -199,9 +199,9 @@ fn UnitRow(unit: OrgUnitSummary, score: Option<(Counts, Option<f64>)>) -> impl I
                 <a class="name" href=format!(
                     "{}/{}/{}",
                     crate::model::routes::UNITS_PATH,
-                    crate::model::dashboard::encode(&unit.source),
-                    crate::model::dashboard::encode(&unit.external_id),
-                )>{unit.name}</a>
+                    crate::model::dashboard::encode(&unit.unit.source),
+                    crate::model::dashboard::encode(&unit.unit.external_id),
+                )>{unit.unit.name}</a>
                 {ancestors.map(|a| view! { <span class="ancestors">{a}</span> })}
             </th>
             <td>{kind}</td>

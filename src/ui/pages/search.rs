@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::model::dashboard::{Crumb, encode, with_query};
+use crate::model::dashboard::{Crumb, unit_href, with_query};
 use crate::model::routes;
 use leptos_router::hooks::use_query_map;
 
@@ -109,15 +109,10 @@ pub fn SearchRoute() -> impl IntoView {
                                                 .units
                                                 .iter()
                                                 .map(|u| {
-                                                    let href = format!(
-                                                        "{}/{}/{}",
-                                                        routes::UNITS_PATH,
-                                                        encode(&u.source),
-                                                        encode(&u.id),
-                                                    );
+                                                    let href = unit_href(&u.unit, false);
                                                     view! {
                                                         <li>
-                                                            <a href=href>{u.name.clone()}</a>
+                                                            <a href=href>{u.unit.name.clone()}</a>
                                                             {(!u.ancestors.is_empty())
                                                                 .then(|| {
                                                                     view! {

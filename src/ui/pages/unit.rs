@@ -482,9 +482,9 @@ fn heat_csv(page: &UnitPage) -> Vec<Vec<String>> {
         .flat_map(|c| {
             page.domains.iter().zip(&c.domain_scores).map(|(d, s)| {
                 vec![
-                    c.unit.source.clone(),
-                    c.unit.external_id.clone(),
-                    c.unit.name.clone(),
+                    c.rollup.unit.source.clone(),
+                    c.rollup.unit.external_id.clone(),
+                    c.rollup.unit.name.clone(),
                     d.scope.label.clone(),
                     s.map(number).unwrap_or_default(),
                 ]
@@ -514,7 +514,7 @@ fn HeatTable(page: UnitPage) -> impl IntoView {
                     .map(|c| {
                         view! {
                             <tr>
-                                <th scope="row">{c.unit.name.clone()}</th>
+                                <th scope="row">{c.rollup.unit.name.clone()}</th>
                                 {c
                                     .domain_scores
                                     .iter()
@@ -555,8 +555,8 @@ fn ChildTable(page: UnitPage) -> impl IntoView {
         let mut rows = children.get_value();
         match sort.get() {
             ChildSort::Score => {}
-            ChildSort::Name => rows.sort_by_key(|r| r.unit.name.to_lowercase()),
-            ChildSort::Models => rows.sort_by_key(|r| std::cmp::Reverse(r.counts.total())),
+            ChildSort::Name => rows.sort_by_key(|r| r.rollup.unit.name.to_lowercase()),
+            ChildSort::Models => rows.sort_by_key(|r| std::cmp::Reverse(r.rollup.counts.total())),
         }
         rows
     });
@@ -565,11 +565,11 @@ fn ChildTable(page: UnitPage) -> impl IntoView {
             .iter()
             .map(|r| {
                 vec![
-                    r.unit.source.clone(),
-                    r.unit.external_id.clone(),
-                    r.unit.name.clone(),
-                    r.counts.total().to_string(),
-                    r.score.map(number).unwrap_or_default(),
+                    r.rollup.unit.source.clone(),
+                    r.rollup.unit.external_id.clone(),
+                    r.rollup.unit.name.clone(),
+                    r.rollup.counts.total().to_string(),
+                    r.rollup.score.map(number).unwrap_or_default(),
                 ]
             })
             .collect()
@@ -633,16 +633,16 @@ fn ChildTable(page: UnitPage) -> impl IntoView {
                 <tbody>
                     <For
                         each=move || rows.get()
-                        key=|r| r.unit.id
+                        key=|r| r.rollup.unit.id
                         children=|r| {
                             view! {
                                 <tr data-testid="child-row">
                                     <th scope="row">
-                                        <a href=r.href.clone()>{r.unit.name.clone()}</a>
+                                        <a href=r.href.clone()>{r.rollup.unit.name.clone()}</a>
                                     </th>
-                                    <td class="num">{r.counts.total()}</td>
+                                    <td class="num">{r.rollup.counts.total()}</td>
                                     <td>
-                                        <LevelBar counts=r.counts score=r.score />
+                                        <LevelBar counts=r.rollup.counts score=r.rollup.score />
                                     </td>
                                 </tr>
                             }
