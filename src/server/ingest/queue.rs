@@ -381,3 +381,22 @@ async fn events_in(
     }
     Ok(answers)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shard;
+
+    #[test]
+    fn a_runs_events_always_go_to_the_same_writer_and_runs_spread_over_writers() {
+        for run in ["r-1", "0f1e2d3c", ""] {
+            let first = shard(run, 3);
+            assert!(first < 3);
+            assert!((0..10).all(|_| shard(run, 3) == first));
+        }
+        let used: std::collections::HashSet<usize> =
+            (0..100).map(|i| shard(&format!("run-{i}"), 3)).collect();
+        assert_eq!(used.len(), 3, "100 runs all went to {used:?}");
+        assert_eq!(shard("anything", 1), 0);
+        assert_eq!(shard("anything", 0), 0);
+    }
+}

@@ -16,6 +16,28 @@ use crate::model::metrics::{
 };
 use crate::model::record::{AssetKind, Ref};
 
+/// A unit's rollup from a row with the unit's columns (`id`, `source`, `external_id`, `name`)
+/// and the rollup's (`level0`..`level3`, `unknown`, `exempt`, `score`): the rows of two queries
+/// that read them the same way.
+macro_rules! rollup_of {
+    ($row:ident) => {
+        ChildRollup {
+            unit: UnitName {
+                id: $row.id,
+                source: $row.source,
+                external_id: $row.external_id,
+                name: $row.name,
+            },
+            counts: counts(
+                [$row.level0, $row.level1, $row.level2, $row.level3],
+                $row.unknown,
+                $row.exempt,
+            ),
+            score: $row.score,
+        }
+    };
+}
+
 /// A snapshot with the catalog that gives its arrays meaning.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -207,23 +229,7 @@ pub async fn children(
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ChildRollup {
-            unit: UnitName {
-                id: row.id,
-                source: row.source,
-                external_id: row.external_id,
-                name: row.name,
-            },
-            counts: counts(
-                [row.level0, row.level1, row.level2, row.level3],
-                row.unknown,
-                row.exempt,
-            ),
-            score: row.score,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| rollup_of!(row)).collect())
 }
 
 /// The models below `unit_id` (at the company, the models no unit owns too, as its rollup counts
@@ -539,20 +545,7 @@ pub async fn spread(
     Ok(rows
         .into_iter()
         .map(|row| UnitRollupRow {
-            rollup: ChildRollup {
-                unit: UnitName {
-                    id: row.id,
-                    source: row.source,
-                    external_id: row.external_id,
-                    name: row.name,
-                },
-                counts: counts(
-                    [row.level0, row.level1, row.level2, row.level3],
-                    row.unknown,
-                    row.exempt,
-                ),
-                score: row.score,
-            },
+            rollup: rollup_of!(row),
             parent_id: row.parent_id,
             depth: row.depth,
         })
