@@ -18,7 +18,9 @@ const USAGE: &str = "usage: modelgov [command]
                                 182, 0 for none), judged at the end of every week, so that trends
                                 have history; --if-empty loads only into a database without org
                                 units
-  recompute                     judge every model source against the metric catalog now
+  recompute [--from-scratch]    judge every model source against the metric catalog now (the
+                                results the graph's changes did not reach are aged by the clock;
+                                --from-scratch reads every fact from the graph again)
   token create --name NAME --role viewer|editor|admin
                                 create an API token and print it (it is shown only this once)
   token list                    list tokens by name and role
@@ -46,7 +48,8 @@ async fn main() -> ExitCode {
         },
         ["migrate"] => with_pool(|_| async { Ok(()) }).await,
         ["demo", options @ ..] => demo(options).await,
-        ["recompute"] => recompute().await,
+        ["recompute"] => recompute(false).await,
+        ["recompute", "--from-scratch"] => recompute(true).await,
         ["token", "create", options @ ..] => token_create(options).await,
         ["token", "list"] => token_list().await,
         ["token", "revoke", options @ ..] => token_revoke(options).await,
@@ -152,13 +155,16 @@ async fn demo(words: &[&str]) -> Result<(), String> {
     .await
 }
 
-async fn recompute() -> Result<(), String> {
+async fn recompute(from_scratch: bool) -> Result<(), String> {
     let config = Config::from_env()?;
     let catalog = server::metrics::catalog::load(config.catalog_path.as_deref())?;
     with_pool(|pool| async move {
-        let done = server::metrics::recompute(&pool, &catalog)
-            .await
-            .map_err(|e| format!("the recompute failed: {e}"))?;
+        let done = if from_scratch {
+            server::metrics::recompute_from_scratch(&pool, &catalog).await
+        } else {
+            server::metrics::recompute(&pool, &catalog).await
+        }
+        .map_err(|e| format!("the recompute failed: {e}"))?;
         println!(
             "snapshot {}: {} model sources judged against catalog {} in {:.2}s",
             done.snapshot_id,

@@ -237,7 +237,9 @@ async fn incremental_recomputes_equal_a_full_one_after_random_writes(pool: PgPoo
             }
             if step % 4 == 1 {
                 let before = held(&pool).await;
-                let full = metrics::recompute(&pool, &catalog).await.unwrap();
+                let full = metrics::recompute_from_scratch(&pool, &catalog)
+                    .await
+                    .unwrap();
                 assert_eq!(
                     (full.changed, full.units_changed),
                     (0, 0),
@@ -440,6 +442,74 @@ async fn a_new_scan_within_the_same_level_renews_the_age(pool: PgPool) {
     let (again, days) = age(&reads::model_metrics(&pool, &snapshot, &key).await.unwrap());
     assert_eq!(again, level);
     assert!((0.9..1.1).contains(&days), "{days}");
+}
+
+/// A full recompute judges from the graph what the changes reach and ages the other results by
+/// the clock: an age that crosses a threshold with nothing written must move the level exactly
+/// as judging the whole graph again does.
+#[sqlx::test]
+async fn the_clock_alone_moves_an_age_across_a_threshold_as_judging_the_graph_again_does(
+    pool: PgPool,
+) {
+    use modelgov::model::record::Ref;
+    use modelgov::server::metrics::reads;
+
+    let catalog = catalog::load(None).unwrap();
+    ingest(
+        &pool,
+        &[
+            unit("corp", None),
+            asset("m1", "model_source", &owned_by("corp")),
+            run("r1", "succeeded", 35),
+            asset("b1", "model_binary", ""),
+            edge("x:m1", "ci:r1"),
+            edge("ci:r1", "x:b1"),
+            asset("m2", "model_source", &owned_by("corp")),
+            run("r2", "succeeded", 5),
+            asset("b2", "model_binary", ""),
+            edge("x:m2", "ci:r2"),
+            edge("ci:r2", "x:b2"),
+        ],
+    )
+    .await;
+    let freshness = async |model: &str| {
+        let snapshot = reads::snapshot(&pool, None).await.unwrap();
+        let key = Ref {
+            source: "x".into(),
+            id: model.into(),
+        };
+        let metrics = reads::model_metrics(&pool, &snapshot, &key).await.unwrap();
+        let result = metrics
+            .metrics
+            .iter()
+            .find(|r| r.metric == "retraining_freshness")
+            .unwrap();
+        (
+            result.level.map(modelgov::model::metrics::Level::get),
+            result.value.unwrap(),
+        )
+    };
+    // Ten days ago the run was 25 days old: level 3 (at or below 30 days).
+    let then = chrono::Utc::now() - chrono::Duration::days(10);
+    metrics::recompute_at(&pool, &catalog, then).await.unwrap();
+    let (level, days) = freshness("m1").await;
+    assert_eq!(level, Some(3));
+    assert!((24.9..25.1).contains(&days), "{days}");
+    // Now it is 35 days old: level 2, with nothing written since. The other model stays at 3.
+    let now = metrics::recompute(&pool, &catalog).await.unwrap();
+    assert!(!now.incremental);
+    assert_eq!((now.models, now.changed), (2, 1), "{now:?}");
+    let (level, days) = freshness("m1").await;
+    assert_eq!(level, Some(2));
+    assert!((34.9..35.1).contains(&days), "{days}");
+    assert_eq!(freshness("m2").await.0, Some(3));
+    // Judging the whole graph again finds the same.
+    let before = held(&pool).await;
+    let scratch = metrics::recompute_from_scratch(&pool, &catalog)
+        .await
+        .unwrap();
+    assert_eq!((scratch.changed, scratch.units_changed), (0, 0));
+    assert_eq!(held(&pool).await, before);
 }
 
 #[sqlx::test]

@@ -41,10 +41,12 @@ pub struct Recomputed {
 /// How much a recompute judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
-    /// Every model source, with the evidence gathered again only where the graph changed since
-    /// the newest snapshot (the rest is unchanged, so its results keep naming what decided them).
+    /// Every model source: judged from the graph where the changes since the newest snapshot
+    /// reach (and where there is no result), and elsewhere its held result aged by the clock (the
+    /// graph decided nothing anew for it). With another catalog, or none before, as `Everything`.
     All,
-    /// Every model source, with all the evidence gathered again: what `All` relies on, checked.
+    /// Every model source judged from the graph, all the evidence gathered again: what `All`
+    /// relies on, checked.
     Everything,
     /// The model sources that the changes since the newest snapshot could affect.
     Changed,
@@ -207,8 +209,25 @@ async fn run(
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute("ANALYZE eval_scope").await?;
     }
+    // A full recompute with the same catalog judges from the graph only what the changes reach
+    // (and any model source without a result), and ages every other result by the clock: the
+    // graph decided nothing else anew for it. `recompute_from_scratch` judges all from the graph.
+    let aged = reach == Reach::All && since.is_none() && reached_since.is_some();
+    if aged {
+        sqlx::query(
+            "INSERT INTO eval_scope (id)
+             SELECT a.id FROM assets a
+             WHERE a.kind = 'model_source'
+               AND NOT EXISTS (SELECT 1 FROM model_results c WHERE c.model_id = a.id AND c.valid_to = $1)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(statements::HOLDING)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let scoped = since.is_some() || aged;
     let evidence_everywhere = since.is_some() || reached_since.is_none();
-    let prepare = if since.is_some() {
+    let prepare = if scoped {
         prepare.replace("/* scope */", "AND id IN (SELECT id FROM eval_scope)")
     } else {
         // Batch work over whole tables: hash joins, never nested loops that a misestimate can
@@ -251,11 +270,28 @@ async fn run(
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    // The results the graph's changes did not reach, aged (those whose levels moved).
+    let aged_rows = if aged {
+        sqlx::query(&statements::age(catalog))
+            .bind(snapshot.id)
+            .bind(snapshot.computed_at)
+            .bind(&p.measurements)
+            .bind(&p.thresholds[0])
+            .bind(&p.thresholds[1])
+            .bind(&p.thresholds[2])
+            .bind(&p.metric_weights)
+            .bind(&p.domain_weights)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    } else {
+        0
+    };
     let changed: i64 = sqlx::query_scalar(&statements::write_changes(catalog))
         .bind(snapshot.id)
         .bind(snapshot.computed_at)
         .bind(!same_catalog)
-        .bind(since.is_none())
+        .bind(!scoped)
         .fetch_one(&mut *tx)
         .await?;
     // Exemptions past their expiry stop counting now; the history says so once.
@@ -272,12 +308,22 @@ async fn run(
     let points_started = Instant::now();
     campaigns::record_points(&mut tx, catalog, snapshot.id, snapshot.computed_at).await?;
     let campaign_ms = points_started.elapsed().as_millis();
-    if since.is_none() {
+    if !scoped {
         let conn: &mut sqlx::PgConnection = &mut tx;
         conn.execute(DROP_WORK_TABLES).await?;
     }
     let duration = started.elapsed();
-    let models = i64::try_from(judged).unwrap_or(i64::MAX);
+    // Judged from the graph, or held and aged: with `aged`, every model source that has a result.
+    let models = if aged {
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM model_results WHERE valid_to = $1"#,
+            statements::HOLDING
+        )
+        .fetch_one(&mut *tx)
+        .await?
+    } else {
+        i64::try_from(judged).unwrap_or(i64::MAX)
+    };
     sqlx::query!(
         "UPDATE metric_snapshots SET models = $2, duration_ms = $3, changes_through = $4 WHERE id = $1",
         snapshot.id,
@@ -295,6 +341,8 @@ async fn run(
         changed,
         units_changed,
         incremental = since.is_some(),
+        from_graph = judged,
+        aged_rows,
         ms = duration.as_millis(),
         campaign_ms,
         "metrics recomputed"

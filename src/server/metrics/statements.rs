@@ -113,6 +113,132 @@ pub const CREATE_RESULTS: &str = "CREATE TEMP TABLE eval_results (
     evidence jsonb NOT NULL
 ) ON COMMIT DROP";
 
+/// The columns that turn metric values `v1..` into levels, for one catalog: the metric levels
+/// `l1..` (thresholds `$4..=$6`), the domain levels `d1..` (metric weights `$7`) and the overall
+/// level (domain weights `$8`), and the lists of each.
+struct LevelColumns {
+    levels: String,
+    domains: String,
+    overall: String,
+    values: String,
+    metric_levels: String,
+    domain_list: String,
+}
+
+impl LevelColumns {
+    fn of(catalog: &Catalog) -> Self {
+        let metrics = &catalog.metrics;
+        let mut levels = String::new();
+        for (k, metric) in metrics.iter().enumerate().map(|(i, m)| (i + 1, m)) {
+            let reached = if metric.direction == Better::Higher {
+                ">="
+            } else {
+                "<="
+            };
+            let _ = write!(
+                levels,
+                ",\n           (v{k} {reached} $4[{k}])::int + (v{k} {reached} $5[{k}])::int + (v{k} {reached} $6[{k}])::int AS l{k}"
+            );
+        }
+        let mut domains = String::new();
+        for (d, domain) in catalog.domains.iter().enumerate().map(|(i, d)| (i + 1, d)) {
+            let members: Vec<(String, usize)> = metrics
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.domain == domain.id)
+                .map(|(i, _)| (format!("l{}", i + 1), i + 1))
+                .collect();
+            let _ = write!(
+                domains,
+                ",\n           {} AS d{d}",
+                combine(domain.rule, &members, "$7")
+            );
+        }
+        let domain_levels: Vec<(String, usize)> = (1..=catalog.domains.len())
+            .map(|d| (format!("d{d}"), d))
+            .collect();
+        let list = |prefix: &str, n: usize| {
+            (1..=n)
+                .map(|i| format!("{prefix}{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Self {
+            levels,
+            domains,
+            overall: combine(catalog.overall_rule, &domain_levels, "$8"),
+            values: list("v", metrics.len()),
+            metric_levels: list("l", metrics.len()),
+            domain_list: list("d", catalog.domains.len()),
+        }
+    }
+}
+
+/// Ages the results that hold for the model sources outside `eval_scope` (which nothing since
+/// they were judged reached) to `$2`, and writes into `eval_results` those whose levels the clock
+/// alone moved: every age grows by the days since the result was judged, everything else the
+/// graph decides stays as it was (the changes since would have put the model source in
+/// `eval_scope`), so the levels follow from the values as `evaluate` would have judged them.
+/// Binds as `evaluate` does (`$1` the snapshot and `$3` the measurement names are not read).
+pub fn age(catalog: &Catalog) -> String {
+    let LevelColumns {
+        levels,
+        domains,
+        overall,
+        values,
+        metric_levels,
+        domain_list,
+    } = LevelColumns::of(catalog);
+    let mut aged = String::new();
+    for (k, metric) in catalog.metrics.iter().enumerate().map(|(i, m)| (i + 1, m)) {
+        let value = if metric.grows_with_time() {
+            format!("c.metric_values[{k}] + date_part('epoch', $2 - c.judged_at) / 86400")
+        } else {
+            format!("c.metric_values[{k}]")
+        };
+        let _ = write!(aged, ",\n           {value} AS v{k}");
+    }
+    format!(
+        r"WITH
+-- Only the arrays travel through the levels: the rest of a row (its evidence above all) is read
+-- for the few whose levels moved.
+held AS (
+    SELECT c.model_id, c.metric_levels AS held_metrics, c.domain_levels AS held_domains,
+           c.overall_level AS held_overall{aged}
+    FROM model_results c
+    WHERE c.valid_to = {HOLDING}
+      AND NOT EXISTS (SELECT 1 FROM eval_scope s WHERE s.id = c.model_id)
+),
+-- Each stage is materialized: inlined, every domain's expression would repeat its metrics' level
+-- expressions, and the overall level every domain's (a tree evaluated again for every row).
+leveled AS MATERIALIZED (
+    SELECT *{levels}
+    FROM held
+),
+domained AS MATERIALIZED (
+    SELECT *{domains}
+    FROM leveled
+),
+aged AS MATERIALIZED (
+    SELECT model_id, held_metrics, held_domains, held_overall,
+           ARRAY[{values}]::float8[] AS metric_values,
+           ARRAY[{metric_levels}]::smallint[] AS metric_levels,
+           ARRAY[{domain_list}]::smallint[] AS domain_levels,
+           ({overall})::smallint AS overall_level
+    FROM domained
+)
+INSERT INTO eval_results (model_id, owner_unit_id, judged_on, judged_binaries,
+                          metric_values, metric_levels, domain_levels, overall_level, evidence)
+SELECT a.model_id, c.owner_unit_id, c.judged_on, c.judged_binaries,
+       a.metric_values, a.metric_levels, a.domain_levels, a.overall_level, c.evidence
+FROM aged a
+JOIN model_results c ON c.model_id = a.model_id AND c.valid_to = {HOLDING}
+WHERE (a.metric_levels, a.domain_levels, a.overall_level)
+      IS DISTINCT FROM (a.held_metrics, a.held_domains, a.held_overall)
+  AND $1::bigint IS NOT NULL AND $3::text[] IS NOT NULL"
+    )
+}
+
 /// Judges the model sources of the work tables of `queries/evaluate_prepare.sql` into
 /// `eval_results`; `$1` is unused (the snapshot), `$2` the time judged at, `$3..=$8` the
 /// [`Parameters`]: measurement names, thresholds of levels 1-3, metric weights, domain weights.
@@ -127,7 +253,6 @@ pub fn evaluate(catalog: &Catalog) -> String {
     let mut pivot = String::new();
     let mut judged = String::new();
     let mut per_model = String::new();
-    let mut levels = String::new();
     for (k, metric) in metrics.iter().enumerate().map(|(i, m)| (i + 1, m)) {
         let higher = metric.direction == Better::Higher;
         let value = match &metric.source {
@@ -147,39 +272,15 @@ pub fn evaluate(catalog: &Catalog) -> String {
         let _ = write!(judged, ",\n           {value} AS v{k}");
         let worst_of = if higher { "min" } else { "max" };
         let _ = write!(per_model, ",\n           {worst_of}(v{k}) AS v{k}");
-        let reached = if higher { ">=" } else { "<=" };
-        let _ = write!(
-            levels,
-            ",\n           (v{k} {reached} $4[{k}])::int + (v{k} {reached} $5[{k}])::int + (v{k} {reached} $6[{k}])::int AS l{k}"
-        );
     }
-    let mut domains = String::new();
-    for (d, domain) in catalog.domains.iter().enumerate().map(|(i, d)| (i + 1, d)) {
-        let members: Vec<(String, usize)> = metrics
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.domain == domain.id)
-            .map(|(i, _)| (format!("l{}", i + 1), i + 1))
-            .collect();
-        let _ = write!(
-            domains,
-            ",\n           {} AS d{d}",
-            combine(domain.rule, &members, "$7")
-        );
-    }
-    let domain_levels: Vec<(String, usize)> = (1..=catalog.domains.len())
-        .map(|d| (format!("d{d}"), d))
-        .collect();
-    let overall = combine(catalog.overall_rule, &domain_levels, "$8");
-    let list = |prefix: &str, n: usize| {
-        (1..=n)
-            .map(|i| format!("{prefix}{i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let values = list("v", metrics.len());
-    let metric_levels = list("l", metrics.len());
-    let domain_list = list("d", catalog.domains.len());
+    let LevelColumns {
+        levels,
+        domains,
+        overall,
+        values,
+        metric_levels,
+        domain_list,
+    } = LevelColumns::of(catalog);
     format!(
         r"WITH
 failures AS (
@@ -243,11 +344,12 @@ valued AS (
                 ELSE 'no_binary' END AS judged_on{per_model}
     FROM judged GROUP BY model_id
 ),
-leveled AS (
+-- Materialized, as in `age`: inlined, the overall level would repeat every level expression.
+leveled AS MATERIALIZED (
     SELECT *{levels}
     FROM valued
 ),
-domained AS (
+domained AS MATERIALIZED (
     SELECT *{domains}
     FROM leveled
 )
