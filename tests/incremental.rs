@@ -460,7 +460,12 @@ async fn the_clock_alone_moves_an_age_across_a_threshold_as_judging_the_graph_ag
         &[
             unit("corp", None),
             asset("m1", "model_source", &owned_by("corp")),
-            run("r1", "succeeded", 35),
+            // Thirty days old an hour ago.
+            format!(
+                r#"{{"type":"asset","source":"ci","id":"r1","kind":"workflow_run","name":"r1","status":"succeeded","started_at":"{}","ended_at":"{}"}}"#,
+                (chrono::Utc::now() - chrono::Duration::hours(31 * 24)).to_rfc3339(),
+                (chrono::Utc::now() - chrono::Duration::hours(30 * 24 + 1)).to_rfc3339(),
+            ),
             asset("b1", "model_binary", ""),
             edge("x:m1", "ci:r1"),
             edge("ci:r1", "x:b1"),
@@ -489,19 +494,27 @@ async fn the_clock_alone_moves_an_age_across_a_threshold_as_judging_the_graph_ag
             result.value.unwrap(),
         )
     };
-    // Ten days ago the run was 25 days old: level 3 (at or below 30 days).
-    let then = chrono::Utc::now() - chrono::Duration::days(10);
+    // Two hours ago the run was not yet 30 days old: level 3 (at or below 30 days).
+    let then = chrono::Utc::now() - chrono::Duration::hours(2);
     metrics::recompute_at(&pool, &catalog, then).await.unwrap();
     let (level, days) = freshness("m1").await;
     assert_eq!(level, Some(3));
-    assert!((24.9..25.1).contains(&days), "{days}");
-    // Now it is 35 days old: level 2, with nothing written since. The other model stays at 3.
+    assert!((29.9..30.0).contains(&days), "{days}");
+    // Now it is older than 30 days: level 2, with nothing written since, by ageing the held
+    // result (everything was read from the graph two hours ago). The other model stays at 3.
     let now = metrics::recompute(&pool, &catalog).await.unwrap();
     assert!(!now.incremental);
     assert_eq!((now.models, now.changed), (2, 1), "{now:?}");
+    let kind = async || -> String {
+        sqlx::query_scalar("SELECT kind FROM metric_snapshots ORDER BY id DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(kind().await, "aged");
     let (level, days) = freshness("m1").await;
     assert_eq!(level, Some(2));
-    assert!((34.9..35.1).contains(&days), "{days}");
+    assert!((30.0..30.1).contains(&days), "{days}");
     assert_eq!(freshness("m2").await.0, Some(3));
     // Judging the whole graph again finds the same.
     let before = held(&pool).await;
@@ -509,6 +522,26 @@ async fn the_clock_alone_moves_an_age_across_a_threshold_as_judging_the_graph_ag
         .await
         .unwrap();
     assert_eq!((scratch.changed, scratch.units_changed), (0, 0));
+    assert_eq!(held(&pool).await, before);
+    // Ageing again now: everything was read from the graph just now.
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    assert_eq!(kind().await, "aged");
+    // After a release that judges differently, the next full recompute reads the graph again.
+    sqlx::query("UPDATE metric_snapshots SET evaluation = 'an older release'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    assert_eq!(kind().await, "full");
+    // And once a day all the same.
+    sqlx::query("UPDATE metric_snapshots SET computed_at = computed_at - interval '2 days'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    assert_eq!(kind().await, "full");
+    metrics::recompute(&pool, &catalog).await.unwrap();
+    assert_eq!(kind().await, "aged");
     assert_eq!(held(&pool).await, before);
 }
 

@@ -209,7 +209,12 @@ async fn event_loop(pool: PgPool, mut receiver: mpsc::Receiver<Job>, recomputer:
         };
         let (batch, next) = gather(first, &mut receiver, BATCH_EVENTS);
         held = next;
-        run_events(&pool, &recomputer, batch).await;
+        // The only writer of events must outlive a batch that panics: that batch's callers are
+        // answered 500 (their replies are dropped), the next batch is written as usual.
+        let done = std::panic::AssertUnwindSafe(run_events(&pool, &recomputer, batch));
+        if futures::FutureExt::catch_unwind(done).await.is_err() {
+            tracing::error!("a batch of OpenLineage events panicked; its callers got 500");
+        }
     }
 }
 

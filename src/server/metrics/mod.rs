@@ -52,6 +52,10 @@ enum Reach {
     Changed,
 }
 
+/// A full recompute reads every fact from the graph again when the last one that did is older
+/// than this; in between, it ages what the graph's changes did not reach.
+const FROM_GRAPH_HOURS: i64 = 24;
+
 /// Lock ids: one recompute at a time; writers record changes under the shared mark lock.
 const RECOMPUTE_LOCK: i64 = 7_246_001;
 const MARK_LOCK: i64 = 7_246_002;
@@ -162,7 +166,11 @@ async fn run(
         return Err(AppError::Busy);
     };
     let previous = sqlx::query!(
-        "SELECT catalog_version, changes_through, computed_at FROM metric_snapshots ORDER BY id DESC LIMIT 1"
+        r#"
+        SELECT catalog_version, changes_through, computed_at, evaluation,
+               (SELECT max(f.computed_at) FROM metric_snapshots f WHERE f.kind = 'full') AS from_graph_at
+        FROM metric_snapshots ORDER BY id DESC LIMIT 1
+        "#
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -177,8 +185,13 @@ async fn run(
     let same_catalog = previous
         .as_ref()
         .is_some_and(|p| p.catalog_version == catalog.version);
+    // Judged the same way: the same catalog and the same statements. A release that judges
+    // differently reads everything from the graph once, as a new catalog does.
+    let evaluation = statements::evaluation_version(catalog);
+    let same_judging = same_catalog
+        && previous.as_ref().and_then(|p| p.evaluation.as_deref()) == Some(&evaluation);
     let since = match (&previous, reach) {
-        (Some(p), Reach::Changed) if same_catalog => p.changes_through,
+        (Some(p), Reach::Changed) if same_judging => p.changes_through,
         _ => None,
     };
     if since == Some(mark) {
@@ -197,7 +210,7 @@ async fn run(
     // evidence again only for those (the rest keep what their results name).
     let reached_since = match (since, &previous) {
         (Some(since), _) => Some(since),
-        (None, Some(p)) if same_catalog && reach == Reach::All => p.changes_through,
+        (None, Some(p)) if same_judging && reach == Reach::All => p.changes_through,
         (None, _) => None,
     };
     if let Some(reached_since) = reached_since {
@@ -212,7 +225,14 @@ async fn run(
     // A full recompute with the same catalog judges from the graph only what the changes reach
     // (and any model source without a result), and ages every other result by the clock: the
     // graph decided nothing else anew for it. `recompute_from_scratch` judges all from the graph.
-    let aged = reach == Reach::All && since.is_none() && reached_since.is_some();
+    // Once a day everything is read from the graph again all the same: what ageing relies on (that
+    // every change is recorded and followed) is checked by the tests, and then corrected in use.
+    let judged_at = at.unwrap_or_else(Utc::now);
+    let read_lately = previous
+        .as_ref()
+        .and_then(|p| p.from_graph_at)
+        .is_some_and(|t| judged_at - t < chrono::Duration::hours(FROM_GRAPH_HOURS));
+    let aged = reach == Reach::All && since.is_none() && reached_since.is_some() && read_lately;
     if aged {
         sqlx::query(
             "INSERT INTO eval_scope (id)
@@ -237,15 +257,22 @@ async fn run(
         work_tables(prepare)
     };
     let snapshot = sqlx::query!(
-        "INSERT INTO metric_snapshots (catalog_version, catalog, scopes, kind, computed_at) VALUES ($1, $2, $3, $4, coalesce($5, clock_timestamp())) RETURNING id, computed_at",
+        "INSERT INTO metric_snapshots (catalog_version, catalog, scopes, kind, computed_at, evaluation) VALUES ($1, $2, $3, $4, coalesce($5, clock_timestamp()), $6) RETURNING id, computed_at",
         catalog.version,
         serde_json::to_value(catalog).map_err(|e| {
             tracing::error!(error = %e, "cannot serialize the catalog");
             AppError::Internal
         })?,
         &catalog.scopes(),
-        if since.is_some() { "incremental" } else { "full" },
+        if since.is_some() {
+            "incremental"
+        } else if aged {
+            "aged"
+        } else {
+            "full"
+        },
         at,
+        evaluation,
     )
     .fetch_one(&mut *tx)
     .await?;

@@ -42,6 +42,24 @@ fn fact(name: &str) -> Option<&'static str> {
     })
 }
 
+/// A digest of how `catalog` is judged: the statements that gather the facts, judge them, age
+/// them and compare them with the held results. Two snapshots with the same digest judged alike.
+pub fn evaluation_version(catalog: &Catalog) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for part in [
+        include_str!("../../../queries/evaluate_prepare.sql").to_string(),
+        include_str!("../../../queries/evaluate_scope.sql").to_string(),
+        evaluate(catalog),
+        age(catalog),
+        write_changes(catalog),
+    ] {
+        digest.update(part.as_bytes());
+        digest.update([0]);
+    }
+    hex::encode(&digest.finalize()[..6])
+}
+
 /// The parameters `evaluate` binds, in order from `$3`.
 pub struct Parameters<'a> {
     /// Per metric, the measurement it reads (`None` for a computed one).
