@@ -284,30 +284,16 @@ async fn run(
         conn.execute(prepare.as_str()).await?;
     }
     let p = statements::parameters(catalog);
-    let judged = sqlx::query(&statements::evaluate(catalog))
-        .bind(snapshot.id)
-        .bind(snapshot.computed_at)
-        .bind(&p.measurements)
-        .bind(&p.thresholds[0])
-        .bind(&p.thresholds[1])
-        .bind(&p.thresholds[2])
-        .bind(&p.metric_weights)
-        .bind(&p.domain_weights)
+    let evaluation_sql = statements::evaluate(catalog);
+    let judged = judging(&evaluation_sql, snapshot.id, snapshot.computed_at, &p)
         .bind(evidence_everywhere)
         .execute(&mut *tx)
         .await?
         .rows_affected();
     // The results the graph's changes did not reach, aged (those whose levels moved).
     let aged_rows = if aged {
-        sqlx::query(&statements::age(catalog))
-            .bind(snapshot.id)
-            .bind(snapshot.computed_at)
-            .bind(&p.measurements)
-            .bind(&p.thresholds[0])
-            .bind(&p.thresholds[1])
-            .bind(&p.thresholds[2])
-            .bind(&p.metric_weights)
-            .bind(&p.domain_weights)
+        let age_sql = statements::age(catalog);
+        judging(&age_sql, snapshot.id, snapshot.computed_at, &p)
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -383,6 +369,25 @@ async fn run(
         incremental: since.is_some(),
         duration,
     }))
+}
+
+/// `sql` with what the evaluation and the ageing both bind: the snapshot, the time judged at, and
+/// the catalog's [`statements::Parameters`].
+fn judging<'q>(
+    sql: &'q str,
+    snapshot: i64,
+    at: DateTime<Utc>,
+    p: &'q statements::Parameters<'q>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(sql)
+        .bind(snapshot)
+        .bind(at)
+        .bind(&p.measurements)
+        .bind(&p.thresholds[0])
+        .bind(&p.thresholds[1])
+        .bind(&p.thresholds[2])
+        .bind(&p.metric_weights)
+        .bind(&p.domain_weights)
 }
 
 /// The tables of `queries/evaluate_prepare.sql`, which a full recompute drops before it commits.

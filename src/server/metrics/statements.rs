@@ -144,6 +144,29 @@ struct LevelColumns {
 }
 
 impl LevelColumns {
+    /// The stages that set the levels of the values `v1..` of `from`: `leveled` (the metric
+    /// levels) and `domained` (the domain levels), each materialized: inlined, every domain's
+    /// expression would repeat its metrics' level expressions and the overall level every
+    /// domain's (a tree evaluated again for every row).
+    fn stages(&self, from: &str) -> String {
+        format!(
+            "leveled AS MATERIALIZED (\n    SELECT *{}\n    FROM {from}\n),\n\
+             domained AS MATERIALIZED (\n    SELECT *{}\n    FROM leveled\n)",
+            self.levels, self.domains
+        )
+    }
+
+    /// A result's values and levels as read from `domained`, named as `eval_results` names them.
+    fn results(&self) -> String {
+        format!(
+            "ARRAY[{}]::float8[] AS metric_values,\n           \
+             ARRAY[{}]::smallint[] AS metric_levels,\n           \
+             ARRAY[{}]::smallint[] AS domain_levels,\n           \
+             ({})::smallint AS overall_level",
+            self.values, self.metric_levels, self.domain_list, self.overall
+        )
+    }
+
     fn of(catalog: &Catalog) -> Self {
         let metrics = &catalog.metrics;
         let mut levels = String::new();
@@ -199,14 +222,8 @@ impl LevelColumns {
 /// `eval_scope`), so the levels follow from the values as `evaluate` would have judged them.
 /// Binds as `evaluate` does (`$1` the snapshot and `$3` the measurement names are not read).
 pub fn age(catalog: &Catalog) -> String {
-    let LevelColumns {
-        levels,
-        domains,
-        overall,
-        values,
-        metric_levels,
-        domain_list,
-    } = LevelColumns::of(catalog);
+    let columns = LevelColumns::of(catalog);
+    let (stages, results) = (columns.stages("held"), columns.results());
     let mut aged = String::new();
     for (k, metric) in catalog.metrics.iter().enumerate().map(|(i, m)| (i + 1, m)) {
         let value = if metric.grows_with_time() {
@@ -227,22 +244,10 @@ held AS (
     WHERE c.valid_to = {HOLDING}
       AND NOT EXISTS (SELECT 1 FROM eval_scope s WHERE s.id = c.model_id)
 ),
--- Each stage is materialized: inlined, every domain's expression would repeat its metrics' level
--- expressions, and the overall level every domain's (a tree evaluated again for every row).
-leveled AS MATERIALIZED (
-    SELECT *{levels}
-    FROM held
-),
-domained AS MATERIALIZED (
-    SELECT *{domains}
-    FROM leveled
-),
+{stages},
 aged AS MATERIALIZED (
     SELECT model_id, held_metrics, held_domains, held_overall,
-           ARRAY[{values}]::float8[] AS metric_values,
-           ARRAY[{metric_levels}]::smallint[] AS metric_levels,
-           ARRAY[{domain_list}]::smallint[] AS domain_levels,
-           ({overall})::smallint AS overall_level
+           {results}
     FROM domained
 )
 INSERT INTO eval_results (model_id, owner_unit_id, judged_on, judged_binaries,
@@ -291,14 +296,8 @@ pub fn evaluate(catalog: &Catalog) -> String {
         let worst_of = if higher { "min" } else { "max" };
         let _ = write!(per_model, ",\n           {worst_of}(v{k}) AS v{k}");
     }
-    let LevelColumns {
-        levels,
-        domains,
-        overall,
-        values,
-        metric_levels,
-        domain_list,
-    } = LevelColumns::of(catalog);
+    let columns = LevelColumns::of(catalog);
+    let (stages, results) = (columns.stages("valued"), columns.results());
     format!(
         r"WITH
 failures AS (
@@ -362,22 +361,11 @@ valued AS (
                 ELSE 'no_binary' END AS judged_on{per_model}
     FROM judged GROUP BY model_id
 ),
--- Materialized, as in `age`: inlined, the overall level would repeat every level expression.
-leveled AS MATERIALIZED (
-    SELECT *{levels}
-    FROM valued
-),
-domained AS MATERIALIZED (
-    SELECT *{domains}
-    FROM leveled
-)
+{stages}
 INSERT INTO eval_results (model_id, owner_unit_id, judged_on, judged_binaries,
                           metric_values, metric_levels, domain_levels, overall_level, evidence)
 SELECT m.id, m.owner_unit_id, d.judged_on, d.binaries,
-       ARRAY[{values}]::float8[],
-       ARRAY[{metric_levels}]::smallint[],
-       ARRAY[{domain_list}]::smallint[],
-       ({overall})::smallint,
+       {results},
        CASE WHEN fr.id IS NULL THEN held.evidence
             ELSE jsonb_build_object('runs', coalesce(to_jsonb(d.runs), '[]'), 'datasets', coalesce(rd.datasets, '[]'),
                                     'recent_runs', coalesce(to_jsonb(f.recent), '[]'), 'reports', coalesce(rp.reports, '[]'))
